@@ -1,0 +1,66 @@
+"""The per-user cache directory, and crash directories forged into it once and reused.
+
+`$Q4PY_CACHE_DIR`, else `$XDG_CACHE_HOME/q4py`, else `~/.cache/q4py`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import TextIO
+
+
+def user_cache_dir() -> Path:
+    """Where q4py keeps what it can rebuild (forged dumps, inflated images). Not created here."""
+    explicit = os.environ.get("Q4PY_CACHE_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg and os.path.isabs(xdg):  # the XDG spec says to ignore a relative value
+        return Path(xdg) / "q4py"
+    return Path.home() / ".cache" / "q4py"
+
+
+def scenario_key(scenario_bytes: bytes) -> str:
+    """16 hex digits naming a forged dump: changes with the scenario and with q4py's version."""
+    from q4py import __version__
+
+    return hashlib.sha256(scenario_bytes + __version__.encode()).hexdigest()[:16]
+
+
+def forge_cached(scenario: Path, subdir: str, *, what: str = "", log: TextIO | None = None) -> Path:
+    """The crash directory forged from `scenario` under `<cache>/<subdir>/<key>/`, forging it
+    first if needed (announced on `log`, default stderr, as `q4: forging WHAT into DIR ...`).
+
+    Forging goes into a temporary sibling renamed into place, so a directory that exists is
+    complete, and two q4 starting at once both end up using one of the two results.
+    Raises OSError when the scenario cannot be read, ScenarioError from the forge.
+    """
+    data = scenario.read_bytes()
+    parent = user_cache_dir() / subdir
+    final = parent / scenario_key(data)
+    if final.is_dir():
+        return final
+    parent.mkdir(parents=True, exist_ok=True)
+    print(
+        f"q4: forging {what or scenario.name} into {final} ...",
+        file=log if log is not None else sys.stderr,
+    )
+    from q4py.forge import forge_crashdir  # only needed the first time
+
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=parent))
+    try:
+        forge_crashdir(scenario, tmp)
+        try:
+            os.rename(tmp, final)
+        except OSError:
+            if not final.is_dir():  # not a lost race: a real failure
+                raise
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return final

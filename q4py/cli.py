@@ -1,0 +1,148 @@
+"""The `q4` command: open a crash directory (or the bundled demo) and run commands.
+
+    q4 [CRASHDIR]                     interactive on a terminal, else a batch from stdin
+    q4 -f FILE [CRASHDIR]             run FILE's lines as a batch, echoing `q4> LINE`
+    q4 --replay TRANSCRIPT [CRASHDIR] compare a transcript; exit 0 when every block matches
+
+Exit status: 0 fine; 1 a batch command failed or a transcript differs; 2 nothing could run (a
+dump or file that cannot be opened, bad arguments).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from q4py import __version__
+from q4py.cachedir import forge_cached
+from q4py.errors import Q4Error
+from q4py.shell.batch import interactive, run_lines
+from q4py.shell.session import Session
+from q4py.shell.transcript import Transcript, parse_transcript, replay
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
+DEMO_SCENARIO = "hpux1100-32-kalloc-sysmap.toml"
+
+
+class _Fatal(Exception):
+    """Ends `main` with one line on stderr and exit status 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="q4",
+        description="Emulation of HP-UX's q4 crash-dump debugger for PA-RISC crash directories.",
+    )
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("-f", "--file", metavar="FILE", help="run the commands in FILE as a batch")
+    mode.add_argument("--replay", metavar="TRANSCRIPT", help="replay a transcript and compare")
+    p.add_argument(
+        "crashdir", nargs="?", metavar="CRASHDIR", help="crash directory (default: the demo dump)"
+    )
+    p.add_argument("--version", action="version", version=f"q4py {__version__}")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version, usage errors: argparse already printed
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        if args.replay:
+            return _replay(Path(args.replay), args.crashdir)
+        if args.file:
+            lines = _read_text(Path(args.file)).split("\n")
+            session = Session(_open_dump(args.crashdir), sys.stdout)
+            return 1 if run_lines(session, lines) else 0
+        session = Session(_open_dump(args.crashdir), sys.stdout)
+        if sys.stdin.isatty():
+            interactive(session)
+            return 0
+        return 1 if run_lines(session, sys.stdin) else 0
+    except (_Fatal, Q4Error) as exc:
+        print(f"q4: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise _Fatal(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _Fatal(f"{path}: cannot read: {exc}") from None
+
+
+def _open_dump(crashdir: str | Path | None) -> Any:
+    """Open CRASHDIR, or the bundled demo dump (forged into the cache on first use)."""
+    path = Path(crashdir) if crashdir is not None else _demo_crashdir()
+    if not path.exists():
+        raise _Fatal(f"{path}: no such crash directory")
+    from q4py.program import Program  # the heavy part: only when a dump is really opened
+
+    try:
+        return Program.open(path)
+    except OSError as exc:  # Program.open should say DumpError, but never show a traceback
+        raise _Fatal(f"{path}: {exc.strerror or exc}") from None
+
+
+def _demo_scenario() -> Traversable:
+    """The bundled demo scenario (package data; may live inside a zip)."""
+    return resources.files("q4py") / "data" / "demo" / DEMO_SCENARIO
+
+
+def _demo_crashdir() -> Path:
+    ref = _demo_scenario()
+    if not ref.is_file():
+        raise _Fatal(f"the bundled demo scenario {DEMO_SCENARIO} is missing from this install")
+    with resources.as_file(ref) as scenario:
+        return _forge(scenario, "demo", "the demo dump")
+
+
+def _forge(scenario: Path, subdir: str, what: str) -> Path:
+    try:
+        return forge_cached(scenario, subdir, what=what)
+    except OSError as exc:
+        raise _Fatal(f"cannot forge {what}: {exc}") from None
+
+
+def _replay_crashdir(transcript: Transcript, base: Path, crashdir: str | None) -> str | Path | None:
+    """CRASHDIR given > `# crashdir:` header > `# scenario:` header > the demo (None)."""
+    if crashdir is not None:
+        return crashdir
+    if "crashdir" in transcript.header:
+        return base / Path(transcript.header["crashdir"]).expanduser()
+    name = transcript.header.get("scenario")
+    if name is not None:
+        scenario = base.parent / "scenarios" / f"{name}.toml"
+        if not scenario.is_file():
+            raise _Fatal(f"{transcript.path}: scenario {name!r} not found ({scenario})")
+        return _forge(scenario, f"scenarios/{name}", f"scenario {name}")
+    return None
+
+
+def _replay(path: Path, crashdir: str | None) -> int:
+    transcript = parse_transcript(_read_text(path), str(path))
+    dump = _open_dump(_replay_crashdir(transcript, path.parent, crashdir))
+    result = replay(transcript, Session(dump, sys.stdout))
+    for failure in result.failures:
+        sys.stdout.write(failure.diff_text)
+    n = len(transcript.blocks)
+    if result.ok:
+        print(f"{path}: {n} block(s), all match")
+        return 0
+    print(f"{path}: {len(result.failures)} of {n} block(s) differ")
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,276 @@
+"""Transcripts: q4 sessions written down as text, parsed and replayed against a dump.
+
+The syntax is described in docs/transcripts.md. In short: a line starting with `q4> `, `p4> ` or
+`p4>` is a command; the lines up to the next command are its expected output; a line that is
+exactly `...` matches any run of lines; trailing blanks never matter. `#` lines before the first
+command are a header (`# scenario: NAME`, `# crashdir: PATH`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from q4py.errors import Q4Error
+from q4py.shell.session import Session
+
+# Longest first so `p4> x` keeps the space in its prompt.
+COMMAND_PROMPTS: tuple[str, ...] = ("q4> ", "p4> ", "p4>")
+ELLIPSIS = "..."
+KNOWN_HEADER_KEYS = ("scenario", "crashdir")
+
+_HEADER_RE = re.compile(r"#\s*([A-Za-z][\w-]*)\s*:\s*(.*)$")
+_SCENARIO_NAME_RE = re.compile(r"[\w.-]+$")  # a file name, so a header cannot point elsewhere
+
+
+class TranscriptError(Q4Error):
+    """A transcript file is malformed; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class Block:
+    """One command of a transcript and the output it should print."""
+
+    prompt: str  # as written: "q4> ", "p4> ", "p4>" (or "q4>" for a bare prompt line)
+    command: str
+    expected: list[str]
+    line_no: int  # 1-based line of the command in the file
+
+
+@dataclass(frozen=True)
+class Transcript:
+    header: dict[str, str]
+    blocks: list[Block]
+    path: str = "<transcript>"
+
+
+@dataclass(frozen=True)
+class BlockFailure:
+    block: Block
+    diff_text: str
+
+
+@dataclass
+class ReplayResult:
+    ok: bool
+    failures: list[BlockFailure] = field(default_factory=list)
+    checked: int = 0  # blocks compared (run, or matched against echoed output)
+
+
+def split_prompt(line: str) -> tuple[str, str] | None:
+    """`(prompt, command)` when `line` is a command line, else None. Trailing blanks ignored."""
+    line = line.rstrip()
+    if line == "q4>":  # "q4> " with its blank stripped: a prompt with no command
+        return "q4>", ""
+    for prompt in COMMAND_PROMPTS:
+        if line.startswith(prompt):
+            return prompt, line[len(prompt) :]
+    return None
+
+
+def normalise_command(command: str) -> str:
+    """Command text with runs of whitespace folded, for comparing echoed commands."""
+    return " ".join(command.split())
+
+
+def output_lines(text: str) -> list[str]:
+    """Split captured output into rstripped lines (a final newline ends a line, adds none)."""
+    if not text:
+        return []
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [line.rstrip() for line in lines]
+
+
+def _strip_trailing_blank(lines: list[str]) -> list[str]:
+    end = len(lines)
+    while end and not lines[end - 1]:
+        end -= 1
+    return lines[:end]
+
+
+def parse_transcript(text: str, path: str = "<transcript>") -> Transcript:
+    """Parse transcript text; raises TranscriptError for text before the first command, a bad
+    header value, or a transcript with no command at all."""
+    header: dict[str, str] = {}
+    blocks: list[Block] = []
+    current: tuple[str, str, int] | None = None
+    expected: list[str] = []
+    for no, raw in enumerate(text.split("\n"), start=1):
+        line = raw.rstrip()
+        cmd = split_prompt(line)
+        if cmd is not None:
+            if current is not None:
+                blocks.append(Block(current[0], current[1], expected, current[2]))
+            current, expected = (cmd[0], cmd[1], no), []
+        elif current is not None:
+            expected.append(line)
+        elif line.startswith("#"):
+            _header_line(header, line, path, no)
+        elif line:
+            raise TranscriptError(
+                f"{path}:{no}: text before the first command line"
+                " (commands start with 'q4> ' or 'p4>')"
+            )
+    if current is None:
+        raise TranscriptError(f"{path}: no command lines (commands start with 'q4> ' or 'p4>')")
+    # Trailing blank lines at the very end of the file are dropped (an editor's final newline).
+    blocks.append(Block(current[0], current[1], _strip_trailing_blank(expected), current[2]))
+    return Transcript(header, blocks, path)
+
+
+def _header_line(header: dict[str, str], line: str, path: str, no: int) -> None:
+    m = _HEADER_RE.match(line)
+    if m is None:
+        return  # a plain comment
+    key, value = m.group(1).lower(), m.group(2).strip()
+    if key in KNOWN_HEADER_KEYS:
+        if key in header:
+            raise TranscriptError(f"{path}:{no}: second '# {key}:' header")
+        if not value:
+            raise TranscriptError(f"{path}:{no}: '# {key}:' needs a value")
+        if key == "scenario" and not _SCENARIO_NAME_RE.match(value):
+            raise TranscriptError(f"{path}:{no}: bad scenario name {value!r}")
+    header[key] = value
+
+
+def _find(haystack: Sequence[str], needle: Sequence[str], start: int, end: int) -> int:
+    """First index >= start where `needle` occurs inside haystack[start:end], or -1 (KMP)."""
+    m = len(needle)
+    if m == 0:
+        return start
+    fail = [0] * m
+    k = 0
+    for i in range(1, m):
+        while k and needle[i] != needle[k]:
+            k = fail[k - 1]
+        if needle[i] == needle[k]:
+            k += 1
+        fail[i] = k
+    k = 0
+    for i in range(start, end):
+        while k and haystack[i] != needle[k]:
+            k = fail[k - 1]
+        if haystack[i] == needle[k]:
+            k += 1
+            if k == m:
+                return i - m + 1
+    return -1
+
+
+def match_lines(expected: Sequence[str], actual: Sequence[str]) -> bool:
+    """True when `actual` matches `expected`, where a line `...` in `expected` stands for any run
+    of zero or more lines. Lines compare with trailing blanks stripped.
+
+    The literal runs between `...` lines must occur in order: the first anchored at the start,
+    the last at the end, the ones between at their earliest place (earliest is always safe,
+    since leaving more lines for later runs can only help). Linear time per run (KMP).
+    """
+    exp = [line.rstrip() for line in expected]
+    act = [line.rstrip() for line in actual]
+    segments: list[list[str]] = [[]]
+    for line in exp:
+        if line == ELLIPSIS:
+            segments.append([])
+        else:
+            segments[-1].append(line)
+    if len(segments) == 1:
+        return exp == act
+    first, middle, last = segments[0], segments[1:-1], segments[-1]
+    if len(first) + len(last) > len(act):
+        return False
+    end = len(act) - len(last)
+    if act[: len(first)] != first or act[end:] != last:
+        return False
+    pos = len(first)
+    for seg in middle:
+        at = _find(act, seg, pos, end)
+        if at < 0:
+            return False
+        pos = at + len(seg)
+    return True
+
+
+@dataclass
+class _Echoed:
+    raw: str  # the command line as printed
+    command: str
+    lines: list[str]
+
+
+def split_echoed(lines: list[str]) -> tuple[list[str], list[_Echoed]]:
+    """Split a command's output at command lines it echoed itself (crashinfo prints
+    `p4>p4_sysmap -a` before that command's output): its own lines, then each echoed command."""
+    own: list[str] = []
+    echoed: list[_Echoed] = []
+    for line in lines:
+        cmd = split_prompt(line)
+        if cmd is not None:
+            echoed.append(_Echoed(line, cmd[1], []))
+        elif echoed:
+            echoed[-1].lines.append(line)
+        else:
+            own.append(line)
+    return own, echoed
+
+
+def _run_captured(session: Session, command: str) -> list[str]:
+    saved = session.out
+    buf = io.StringIO()
+    session.out = buf
+    try:
+        session.execute(command)
+    finally:
+        session.out = saved
+    return output_lines(buf.getvalue())
+
+
+def replay(transcript: Transcript, session: Session) -> ReplayResult:
+    """Run every block of `transcript` in `session` and compare the output.
+
+    A command whose output echoes command lines (see split_echoed) has those sub-outputs matched
+    against the following blocks with the same command text, in order, instead of running them
+    again; echoed commands with no such block stay part of the echoing command's output.
+    """
+    blocks = transcript.blocks
+    failures: list[BlockFailure] = []
+    checked = 0
+
+    def check(index: int, actual: list[str], actual_label: str) -> None:
+        nonlocal checked
+        checked += 1
+        block = blocks[index]
+        if index == len(blocks) - 1:  # trailing blank lines at the end of the file don't count
+            actual = _strip_trailing_blank(actual)
+        if match_lines(block.expected, actual):
+            return
+        label = f"expected ({transcript.path}:{block.line_no} {block.prompt}{block.command})"
+        diff = difflib.unified_diff(
+            block.expected, actual, fromfile=label, tofile=actual_label, lineterm=""
+        )
+        failures.append(BlockFailure(block, "\n".join(diff) + "\n"))
+
+    i = 0
+    while i < len(blocks):
+        block = blocks[i]
+        own, echoed = split_echoed(_run_captured(session, block.command))
+        j, k = i + 1, 0
+        matched: list[tuple[int, list[str]]] = []
+        while (
+            k < len(echoed)
+            and j < len(blocks)
+            and normalise_command(blocks[j].command) == normalise_command(echoed[k].command)
+        ):
+            matched.append((j, echoed[k].lines))
+            j, k = j + 1, k + 1
+        for rest in echoed[k:]:  # not in the transcript: shows up in this block's diff
+            own += [rest.raw, *rest.lines]
+        check(i, own, "actual")
+        for index, lines in matched:
+            check(index, lines, f"actual (echoed by line {block.line_no})")
+        i = j
+    return ReplayResult(not failures, failures, checked)

@@ -1,0 +1,33 @@
+"""Shared test fixtures: paths of the repository, and crash directories forged from scenarios."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS_DIR = REPO_ROOT / "fixtures" / "scenarios"
+TRANSCRIPTS_DIR = REPO_ROOT / "fixtures" / "transcripts"
+
+
+@pytest.fixture(scope="session")
+def forged_dump(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """A factory: `forged_dump("NAME")` is the crash directory forged from
+    fixtures/scenarios/NAME.toml, built once per test session and shared by every test."""
+    made: dict[str, Path] = {}
+
+    def forge(name: str) -> Path:
+        if name not in made:
+            from q4py.forge import forge_crashdir  # lazy: tests without dumps don't need it
+
+            scenario = SCENARIOS_DIR / f"{name}.toml"
+            if not scenario.is_file():
+                raise FileNotFoundError(f"no scenario fixture {scenario}")
+            outdir = tmp_path_factory.mktemp(f"dump-{name}")
+            forge_crashdir(scenario, outdir)
+            made[name] = outdir
+        return made[name]
+
+    return forge
