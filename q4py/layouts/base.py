@@ -1,0 +1,381 @@
+"""The layout framework: C structures as construct models that remember their C field types.
+
+A `Layout` is defined once from a list of `(name, C type)` pairs and gives both directions:
+`parse` (decoder) and `build` (forge), plus what p4 needs to print a structure (each field's
+offset, size and C type). C types are resolved for one ABI at a time: the narrow (32-bit) and
+wide (64-bit) HP-UX kernels differ in the size of pointers and longs.
+
+For bulk work (thousands of pfdat or proc entries) a flat layout also yields a `struct.Struct`
+derived from the same definition, so there is never a second hand-written layout.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import construct as cs
+
+from q4py.errors import Q4Error
+
+
+@dataclass(frozen=True)
+class Abi:
+    """What a kernel's width changes in C types."""
+
+    name: str
+    pointer_size: int
+
+    @property
+    def wide(self) -> bool:
+        return self.pointer_size == 8
+
+
+NARROW = Abi("narrow", 4)
+WIDE = Abi("wide", 8)
+
+# Scalar C types: (size or None for pointer-sized, signed, struct code for the fast path).
+_SCALARS: dict[str, tuple[int | None, bool]] = {
+    "char": (1, False),
+    "signed char": (1, True),
+    "unsigned char": (1, False),
+    "uint8_t": (1, False),
+    "int8_t": (1, True),
+    "short": (2, True),
+    "unsigned short": (2, False),
+    "u_short": (2, False),
+    "uint16_t": (2, False),
+    "int16_t": (2, True),
+    "int": (4, True),
+    "unsigned int": (4, False),
+    "u_int": (4, False),
+    "uint32_t": (4, False),
+    "int32_t": (4, True),
+    "pid_t": (4, True),
+    "uid_t": (4, False),
+    "dev_t": (4, True),
+    "pgcnt_t": (4, True),
+    "ssflags_t": (4, True),
+    "int64_t": (8, True),
+    "uint64_t": (8, False),
+    "long long": (8, True),
+    "unsigned long long": (8, False),
+    "long": (None, True),
+    "unsigned long": (None, False),
+    "ulong_t": (None, False),
+    "u_long": (None, False),
+    "size_t": (None, False),
+    "uintptr_t": (None, False),
+    "caddr_t": (None, False),
+    "time_t": (None, True),
+}
+_FLOATS = {"float": 4, "double": 8}
+_INT_CODES = {(1, False): "B", (1, True): "b", (2, False): "H", (2, True): "h",
+              (4, False): "I", (4, True): "i", (8, False): "Q", (8, True): "q"}
+
+_ARRAY = re.compile(r"^(?P<base>.*?)\s*\[(?P<count>\d+)\]$")
+
+
+@dataclass(frozen=True)
+class CType:
+    """A C type resolved for one ABI: its spelling, size and construct model."""
+
+    spelling: str
+    size: int
+    subcon: cs.Construct
+    kind: str  # "int", "float", "pointer", "struct", "array", "chars"
+    signed: bool = False
+    layout: Layout | None = None  # for struct and array-of-struct
+    element: CType | None = None  # for arrays
+    count: int = 0
+    align: int = 1
+
+
+@dataclass(frozen=True)
+class Field:
+    """One member of a structure: where it is and what C type it has."""
+
+    name: str
+    ctype: CType
+    offset: int
+
+    @property
+    def size(self) -> int:
+        return self.ctype.size
+
+
+class LayoutError(Q4Error):
+    """A layout definition or a value given for it is wrong."""
+
+
+class Layout:
+    """A C structure: construct model, C field types, offsets and size.
+
+    `reconstruction` marks layouts whose member offsets are q4py's reconstruction rather than a
+    public HP-UX header; docs/layouts.md lists them.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        fields: Sequence[tuple[str, CType]],
+        *,
+        reconstruction: bool,
+        doc: str = "",
+        aliases: Sequence[str] = (),
+    ) -> None:
+        self.name = name
+        self.aliases = tuple(aliases)
+        self.reconstruction = reconstruction
+        self.doc = doc
+        # C layout rules: each member at a multiple of its alignment, the whole rounded up.
+        offset = 0
+        members: list[Field] = []
+        subcons: list[cs.Construct] = []
+        self._fast_codes: list[str] | None = []
+        for fname, ctype in fields:
+            gap = -offset % ctype.align
+            if gap:
+                subcons.append(cs.Padding(gap))
+                self._add_fast(f"{gap}x")
+                offset += gap
+            members.append(Field(fname, ctype, offset))
+            subcons.append(fname / ctype.subcon)
+            self._add_fast(_fast_code(ctype))
+            offset += ctype.size
+        self.align = max((c.align for _, c in fields), default=1)
+        tail = -offset % self.align
+        if tail:
+            subcons.append(cs.Padding(tail))
+            self._add_fast(f"{tail}x")
+            offset += tail
+        self.fields: tuple[Field, ...] = tuple(members)
+        self.size = offset
+        self.struct = cs.Struct(*subcons)
+        self._by_name = {m.name: m for m in members}
+        self._fast = struct.Struct(">" + "".join(self._fast_codes)) if self._fast_codes else None
+
+    def _add_fast(self, code: str | None) -> None:
+        if code is None:
+            self._fast_codes = None
+        elif self._fast_codes is not None:
+            self._fast_codes.append(code)
+
+    def __repr__(self) -> str:
+        return f"<Layout {self.name} size={self.size:#x}>"
+
+    # -- fields ----------------------------------------------------------------------------
+    def field(self, path: str) -> Field:
+        """A member by name; `a.b` reaches into nested structures (offset made absolute)."""
+        layout: Layout = self
+        base = 0
+        parts = path.split(".")
+        for i, part in enumerate(parts):
+            member = layout._by_name.get(part)
+            if member is None:
+                raise LayoutError(f"{self.name} has no field '{path}'")
+            if i == len(parts) - 1:
+                return Field(path, member.ctype, base + member.offset)
+            if member.ctype.layout is None or member.ctype.kind != "struct":
+                raise LayoutError(f"{self.name}: '{'.'.join(parts[: i + 1])}' is not a structure")
+            base += member.offset
+            layout = member.ctype.layout
+        raise AssertionError("unreachable")
+
+    def has_field(self, name: str) -> bool:
+        return name in self._by_name
+
+    def walk(self, prefix: str = "", base: int = 0) -> Iterator[Field]:
+        """Every scalar member, nested structures flattened with dotted names."""
+        for member in self.fields:
+            name = f"{prefix}{member.name}"
+            if member.ctype.kind == "struct" and member.ctype.layout is not None:
+                yield from member.ctype.layout.walk(f"{name}.", base + member.offset)
+            else:
+                yield Field(name, member.ctype, base + member.offset)
+
+    # -- both directions -------------------------------------------------------------------
+    def parse(self, data: bytes | memoryview) -> cs.Container:
+        if len(data) < self.size:
+            raise LayoutError(f"{self.name} needs {self.size} bytes, got {len(data)}")
+        return self.struct.parse(bytes(data[: self.size]))
+
+    def build(self, values: Mapping[str, Any] | None = None) -> bytes:
+        """Bytes of the structure; members not given are zero. Unknown names are an error."""
+        return self.struct.build(self.complete(values or {}))
+
+    def complete(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """`values` with every missing member filled with zero, checked against the layout."""
+        unknown = set(values) - set(self._by_name)
+        if unknown:
+            raise LayoutError(f"{self.name} has no field '{sorted(unknown)[0]}'")
+        return {m.name: _complete_value(m.ctype, values.get(m.name), f"{self.name}.{m.name}")
+                for m in self.fields}
+
+    # -- the fast path for bulk decoding ---------------------------------------------------
+    @property
+    def fast(self) -> struct.Struct | None:
+        """A `struct.Struct` equal to this layout when every member is a scalar or char array.
+
+        Its tuples hold the members in `self.fields` order (padding skipped); char arrays come
+        out as bytes. None for layouts with nested structures or arrays.
+        """
+        return self._fast
+
+    def field_index(self, name: str) -> int:
+        """Position of a top-level member in `fast` tuples."""
+        for i, member in enumerate(self.fields):
+            if member.name == name:
+                return i
+        raise LayoutError(f"{self.name} has no field '{name}'")
+
+
+def _fast_code(ctype: CType) -> str | None:
+    if ctype.kind in ("int", "pointer"):
+        return _INT_CODES[(ctype.size, ctype.signed)]
+    if ctype.kind == "float":
+        return "f" if ctype.size == 4 else "d"
+    if ctype.kind == "chars":
+        return f"{ctype.size}s"
+    return None
+
+
+def _complete_value(ctype: CType, value: Any, where: str) -> Any:
+    if ctype.kind == "struct":
+        assert ctype.layout is not None
+        if value is None:
+            value = {}
+        if not isinstance(value, Mapping):
+            raise LayoutError(f"{where}: expected a table of fields")
+        return ctype.layout.complete(value)
+    if ctype.kind == "array":
+        assert ctype.element is not None
+        items = list(value) if value is not None else []
+        if len(items) > ctype.count:
+            raise LayoutError(f"{where}: {len(items)} values for {ctype.count} elements")
+        items += [None] * (ctype.count - len(items))
+        return [_complete_value(ctype.element, item, where) for item in items]
+    if ctype.kind == "chars":
+        raw = value.encode("latin-1") if isinstance(value, str) else bytes(value or b"")
+        if len(raw) > ctype.size:
+            raise LayoutError(f"{where}: {len(raw)} bytes do not fit in char[{ctype.size}]")
+        return raw.ljust(ctype.size, b"\0")
+    if ctype.kind == "float":
+        return float(value or 0.0)
+    number = int(value or 0)
+    bits = 8 * ctype.size
+    low = -(1 << (bits - 1)) if ctype.signed else 0
+    high = (1 << (bits - 1)) - 1 if ctype.signed else (1 << bits) - 1
+    if ctype.signed and number > high and number < (1 << bits):
+        number -= 1 << bits  # accept the unsigned spelling of a negative value
+    if not low <= number <= high:
+        raise LayoutError(f"{where}: {number:#x} does not fit in {ctype.spelling}")
+    return number
+
+
+class TypeRegistry:
+    """C type names to layouts for one kernel ABI. The single place a type name is resolved."""
+
+    def __init__(self, abi: Abi) -> None:
+        self.abi = abi
+        self._layouts: dict[str, Layout] = {}
+
+    # -- declaring -------------------------------------------------------------------------
+    def ctype(self, spelling: str) -> CType:
+        """Resolve a C type spelling: scalars, pointers, `char[N]`, `T[N]`, registered structs."""
+        text = " ".join(spelling.split())
+        match = _ARRAY.match(text)
+        if match:
+            base, count = match["base"], int(match["count"])
+            if base in ("char", "unsigned char"):
+                return CType(text, count, cs.Bytes(count), "chars", count=count)
+            element = self.ctype(base)
+            return CType(text, element.size * count, cs.Array(count, element.subcon), "array",
+                         layout=element.layout, element=element, count=count,
+                         align=element.align)
+        if text.endswith("*"):
+            size = self.abi.pointer_size
+            return CType(text, size, _int_subcon(size, False), "pointer", align=size)
+        if text in _FLOATS:
+            size = _FLOATS[text]
+            return CType(text, size, cs.Float32b if size == 4 else cs.Float64b, "float",
+                         signed=True, align=size)
+        if text in _SCALARS:
+            size, signed = _SCALARS[text]
+            size = size or self.abi.pointer_size
+            return CType(text, size, _int_subcon(size, signed), "int", signed=signed,
+                         align=size)
+        layout = self._layouts.get(text)
+        if layout is None:
+            raise LayoutError(f"unknown C type '{spelling}'")
+        return CType(text, layout.size, layout.struct, "struct", layout=layout,
+                     align=layout.align)
+
+    def define(
+        self,
+        name: str,
+        members: Sequence[tuple[str, str] | tuple[str, str, int]],
+        *,
+        reconstruction: bool,
+        doc: str = "",
+        aliases: Sequence[str] = (),
+        size: int | None = None,
+    ) -> Layout:
+        """Declare a structure from `(field, C type)` pairs; `size` pads it with `_pad` bytes."""
+        fields = [(m[0], self.ctype(m[1])) for m in members]
+        if size is not None:
+            trial = Layout(name, fields, reconstruction=reconstruction)
+            used = trial.fields[-1].offset + trial.fields[-1].size if trial.fields else 0
+            if used > size:
+                raise LayoutError(f"{name}: members take {used:#x} bytes, more than {size:#x}")
+            if used < size:
+                fields.append(("_pad", self.ctype(f"char[{size - used}]")))
+        layout = Layout(name, fields, reconstruction=reconstruction, doc=doc, aliases=aliases)
+        self.add(layout)
+        return layout
+
+    def add(self, layout: Layout) -> None:
+        for key in (layout.name, *layout.aliases):
+            if key in self._layouts:
+                raise LayoutError(f"type '{key}' is defined twice")
+            self._layouts[key] = layout
+
+    # -- looking up ------------------------------------------------------------------------
+    def get(self, name: str) -> Layout:
+        """A layout by C name: `struct save_state`, `save_state`, or a typedef like `rpb_t`."""
+        text = " ".join(name.split())
+        for key in (text, f"struct {text}", text.removeprefix("struct ")):
+            if key in self._layouts:
+                return self._layouts[key]
+        raise LayoutError(f"unknown type '{name}' (try 'fields' for the list of types)")
+
+    def names(self) -> list[str]:
+        return sorted(self._layouts)
+
+    def layouts(self) -> list[Layout]:
+        seen: dict[int, Layout] = {}
+        for layout in self._layouts.values():
+            seen.setdefault(id(layout), layout)
+        return list(seen.values())
+
+
+def _int_subcon(size: int, signed: bool) -> cs.Construct:
+    return cs.BytesInteger(size, signed=signed) if size not in (1, 2, 4, 8) else {
+        (1, False): cs.Int8ub, (1, True): cs.Int8sb, (2, False): cs.Int16ub,
+        (2, True): cs.Int16sb, (4, False): cs.Int32ub, (4, True): cs.Int32sb,
+        (8, False): cs.Int64ub, (8, True): cs.Int64sb}[(size, signed)]
+
+
+@dataclass
+class GlobalDecl:
+    """A kernel global variable q4py knows the C type of (q4 reads these from debug info)."""
+
+    name: str
+    ctype: str
+    doc: str = ""
+    reconstruction: bool = True
+    section: str = "data"
+    extra: dict[str, Any] = field(default_factory=dict)

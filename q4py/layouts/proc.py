@@ -1,0 +1,53 @@
+"""Processes (11.00 table layout): `struct proc`, its `struct vas` and the command names.
+
+11.00 keeps a static table `proc[nproc]` of 700-byte entries (HP-UX 11i Internals) and
+parallel arrays of command names (`pst_ucomms`, 15 bytes each, PST_UCOMMLEN). Member offsets
+inside proc and vas are q4py's reconstruction.
+"""
+
+from __future__ import annotations
+
+from q4py.layouts.base import TypeRegistry
+
+PST_UCOMMLEN = 15
+PROC_SIZE_NARROW = 700
+
+# p_stat values and p_flag bits (reconstruction of HP's names).
+SUNUSED = 0
+SSLEEP = 1
+SRUN = 3
+SZOMB = 5
+SLOAD = 0x00000001
+SSYS = 0x00000002
+SDEACT = 0x00080000  # process is deactivated (swapped out by the memory scheduler)
+
+
+def define(reg: TypeRegistry) -> None:
+    reg.define(
+        "struct vas",
+        [
+            ("va_next", "struct vas *"),
+            ("va_prev", "struct vas *"),
+            ("va_refcnt", "int"),
+            ("va_rss", "int"),
+            ("va_prss", "int"),
+            ("va_vsize", "int"),
+        ],
+        reconstruction=True,
+        aliases=("vas_t",),
+    )
+    reg.define(
+        "struct proc",
+        [
+            ("p_link", "struct proc *"),
+            ("p_stat", "int"),
+            ("p_flag", "unsigned int"),
+            ("p_pid", "pid_t"),
+            ("p_ppid", "pid_t"),
+            ("p_uid", "uid_t"),
+            ("p_vas", "struct vas *"),
+        ],
+        reconstruction=True,
+        aliases=("proc_t",),
+        size=PROC_SIZE_NARROW if not reg.abi.wide else 0x400,
+    )

@@ -1,0 +1,138 @@
+"""`Program`: the single door to a crash dump (like drgn's Program).
+
+It opens the crash directory and the kernel image, chooses the layouts for the kernel's width,
+and offers symbols both ways, typed reads at addresses and kernel globals by name. Everything
+above it (kernel helpers, analyses, commands) reads the dump through a Program only.
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+from typing import Any
+
+from q4py.crashdir import CrashDir
+from q4py.errors import Q4Error
+from q4py.layouts import KERNEL_GLOBALS, NARROW, WIDE, Layout, TypeRegistry, registry_for
+from q4py.layouts.base import CType
+from q4py.memory import KernelMemory, PageDirectory
+from q4py.vmunix import KernelImage, Symbol
+
+
+class SymbolError(Q4Error):
+    """A name that is not a symbol of this kernel."""
+
+
+class Program:
+    """An opened crash dump: memory, symbols, types."""
+
+    def __init__(self, crashdir: CrashDir, kernel: KernelImage) -> None:
+        self.crashdir = crashdir
+        self.kernel = kernel
+        self.wide = kernel.wide
+        self.abi = WIDE if self.wide else NARROW
+        self.pointer_size = self.abi.pointer_size
+        self.types: TypeRegistry = registry_for(self.abi)
+        self.memory = KernelMemory(crashdir.memory, self.wide)
+        self._struct_cache: dict[tuple[int, int, int], Any] = {}
+        self._pdir_ready = False
+
+    @classmethod
+    def open(cls, path: str | Path) -> Program:
+        """Open a crash directory read-only; DumpError says what is wrong and where."""
+        crashdir = CrashDir.open(path)
+        kernel = KernelImage.load(crashdir.vmunix_path)
+        return cls(crashdir, kernel)
+
+    @property
+    def path(self) -> Path:
+        return Path(self.crashdir.path)
+
+    # -- symbols ---------------------------------------------------------------------------
+    def symbol(self, name: str) -> Symbol:
+        found = self.kernel.symbol(name)
+        if found is None:
+            raise SymbolError(f"no symbol '{name}' in vmunix")
+        return found
+
+    def has_symbol(self, name: str) -> bool:
+        return self.kernel.symbol(name) is not None
+
+    def symbolize(self, address: int) -> str | None:
+        """`panic+0x14` for an address inside a known symbol, else None."""
+        return self.kernel.symbolize(address)
+
+    # -- memory ----------------------------------------------------------------------------
+    def read(self, address: int, size: int, space: int = 0) -> bytes:
+        if space:
+            self._ensure_pdir()
+        return self.memory.read(address, size, space)
+
+    def read_ulong(self, address: int, space: int = 0) -> int:
+        data = self.read(address, self.pointer_size, space)
+        return struct.unpack(">Q" if self.wide else ">I", data)[0]
+
+    def read_u32(self, address: int, space: int = 0) -> int:
+        return struct.unpack(">I", self.read(address, 4, space))[0]
+
+    def read_string(self, address: int, space: int = 0, limit: int = 4096) -> str:
+        if space:
+            self._ensure_pdir()
+        return self.memory.cstring(address, space, limit).decode("latin-1")
+
+    def layout(self, type_name: str | Layout) -> Layout:
+        return type_name if isinstance(type_name, Layout) else self.types.get(type_name)
+
+    def read_struct(self, type_name: str | Layout, address: int, space: int = 0) -> Any:
+        """A structure parsed with its construct model; cached by (type, space, address)."""
+        layout = self.layout(type_name)
+        key = (id(layout), space, address)
+        cached = self._struct_cache.get(key)
+        if cached is None:
+            cached = layout.parse(self.read(address, layout.size, space))
+            self._struct_cache[key] = cached
+        return cached
+
+    def read_records(self, type_name: str | Layout, address: int, count: int,
+                     space: int = 0) -> list[tuple[Any, ...]]:
+        """`count` consecutive structures as tuples, through the layout's struct fast path."""
+        layout = self.layout(type_name)
+        fast = layout.fast
+        if fast is None:
+            raise Q4Error(f"{layout.name} has nested members; read it with read_struct")
+        return list(fast.iter_unpack(self.read(address, layout.size * count, space)))
+
+    def read_value(self, ctype: CType, address: int, space: int = 0) -> Any:
+        """A value of any C type: int, float, bytes (char arrays), list or Container."""
+        data = self.read(address, ctype.size, space)
+        return ctype.subcon.parse(data)
+
+    # -- kernel globals ----------------------------------------------------------------------
+    def global_ctype(self, name: str) -> CType:
+        decl = KERNEL_GLOBALS.get(name)
+        if decl is None:
+            raise SymbolError(f"q4py does not know the type of kernel global '{name}'")
+        return self.types.ctype(decl.ctype)
+
+    def read_global(self, name: str) -> Any:
+        """A kernel global by name, decoded with its declared C type."""
+        ctype = self.global_ctype(name)
+        return self.read_value(ctype, self.symbol(name).address)
+
+    def global_or(self, name: str, default: Any) -> Any:
+        """A kernel global, or `default` when this kernel has no such symbol."""
+        if not self.has_symbol(name):
+            return default
+        return self.read_global(name)
+
+    # -- page directory ------------------------------------------------------------------------
+    def _ensure_pdir(self) -> None:
+        if self._pdir_ready:
+            return
+        self._pdir_ready = True
+        if self.has_symbol("htbl") and self.has_symbol("nhtbl"):
+            self.memory.set_page_directory(PageDirectory(
+                htbl=self.read_global("htbl"),
+                nhtbl=self.read_global("nhtbl"),
+                hpde=self.types.get("hpde2_0_t"),
+            ))

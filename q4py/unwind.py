@@ -1,0 +1,156 @@
+"""Stack unwinding on PA-RISC: from a crash event's saved registers to frames and trap boxes.
+
+The stack grows up. For a frame at `sp` running `pc`, the unwind descriptor of `pc`'s function
+gives its frame size; the caller's frame is at `sp - size` and, when the function saved RP, the
+return address sits in the caller's frame marker at `caller_sp - 20` (narrow) or `- 16` (wide).
+A function marked as an HP-UX interrupt handler (`thandler`, `ihandler`) holds the interrupted
+context's `save_state` at `sp - size`; the walk goes on from the registers saved there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from q4py.errors import Q4Error
+from q4py.kernel.events import CrashEvent, rpb_registers
+from q4py.layouts.save_state import SS_WIDEREGS
+from q4py.program import Program
+
+MAX_FRAMES = 512
+
+
+@dataclass(frozen=True)
+class Frame:
+    sp: int
+    pc: int
+    name: str | None  # `panic+0x14`, None when no kernel symbol holds pc
+
+
+@dataclass(frozen=True)
+class Trap:
+    """A trap or interrupt taken by the context below it on the stack."""
+
+    trap_type: int
+    user_mode: bool
+    pcsq: int
+    pcoq: int  # as saved, privilege bits included
+    name: str | None
+    save_state: int
+    space: int  # space of the stack the save_state is on
+
+
+@dataclass
+class Segment:
+    """Frames that ran on one stack between traps; `trap` is the trap that led into them."""
+
+    space_register: int
+    space: int
+    frames: list[Frame] = field(default_factory=list)
+    trap: Trap | None = None  # printed after the frames: the trap the last frame handled
+
+
+@dataclass
+class EventTrace:
+    event: CrashEvent
+    pc_source: str
+    pc: int
+    failed_sources: list[tuple[str, int]]
+    user_mode: bool
+    segments: list[Segment]
+    problem: str | None = None  # why the walk stopped early, if it did
+
+
+def arg_slot(sp: int, index: int, wide: bool) -> int:
+    """Where argument `index` of a call made from the frame at `sp` is stored."""
+    return sp - 24 - 8 * index if wide else sp - 36 - 4 * index
+
+
+def rp_slot(caller_sp: int, wide: bool) -> int:
+    return caller_sp - (16 if wide else 20)
+
+
+def space_register(prog: Program, sp: int) -> int:
+    """Which space register (4..7) the top two bits of a short pointer select."""
+    return 4 + ((sp >> (62 if prog.wide else 30)) & 3)
+
+
+def unwind_event(prog: Program, event: CrashEvent) -> EventTrace:
+    regs = rpb_registers(prog, event.rpb)
+    failed: list[tuple[str, int]] = []
+    source, pc = "", 0
+    for name, reg in (("pim.wide.rp_pcoq_head_hi", "pcoq_head"),
+                      ("pim.wide.rp_rp_hi", "rp"), ("pim.wide.rp_gr31_hi", "gr31")):
+        value = regs[reg]
+        if value == 0:
+            continue
+        if reg == "pcoq_head" and value & 3 == 3:
+            return EventTrace(event, name, value, failed, True, [])
+        if prog.symbolize(value & ~3) is None:
+            failed.append((name, value))
+            continue
+        source, pc = name, value & ~3
+        break
+    if not source:
+        return EventTrace(event, "", 0, failed, False, [], "no usable pc in the rpb")
+    trace = EventTrace(event, source, pc, failed, False, [])
+    sp = regs["sp"]
+    sr = space_register(prog, sp)
+    rp: int | None = regs["rp"] if source != "pim.wide.rp_rp_hi" else None
+    _walk(prog, trace, Segment(sr, regs[f"sr{sr}"]), sp, pc, rp)
+    return trace
+
+
+def _walk(prog: Program, trace: EventTrace, segment: Segment, sp: int, pc: int,
+          rp: int | None) -> None:
+    trace.segments.append(segment)
+    seen: set[tuple[int, int]] = set()
+    total = 0
+    while True:
+        total += 1
+        if total > MAX_FRAMES or (sp, pc) in seen:
+            trace.problem = "stack walk loops" if (sp, pc) in seen else "too many frames"
+            return
+        seen.add((sp, pc))
+        segment.frames.append(Frame(sp, pc, prog.symbolize(pc)))
+        entry = prog.kernel.unwind_for(pc)
+        if entry is None:
+            trace.problem = f"no unwind entry for {pc:#x}"
+            return
+        try:
+            if entry.interrupt_marker:
+                _enter_trap(prog, trace, segment, sp, entry.frame_size_bytes)
+                return
+            caller_sp = sp - entry.frame_size_bytes
+            if entry.save_rp:
+                caller_pc = prog.read_ulong(rp_slot(caller_sp, prog.wide), segment.space)
+            elif rp is not None:
+                caller_pc = rp
+            else:
+                trace.problem = f"{segment.frames[-1].name} saved no return pointer"
+                return
+        except Q4Error as err:
+            trace.problem = str(err)
+            return
+        rp = None
+        caller_pc &= ~3
+        if caller_pc == 0 or prog.symbolize(caller_pc) is None:
+            return  # the bottom of the stack
+        sp, pc = caller_sp, caller_pc
+
+
+def _enter_trap(prog: Program, trace: EventTrace, segment: Segment, sp: int,
+                frame_size: int) -> None:
+    ss_address = sp - frame_size
+    space = segment.space
+    ss = prog.read_struct("save_state", ss_address, space)
+    regs = ss.ss_wide if ss.ss_flags & SS_WIDEREGS else ss.ss_narrow
+    pcoq = regs.ss_pcoq_head
+    user = pcoq & 3 == 3
+    trap_type = prog.read_ulong(arg_slot(sp, 0, prog.wide), space)
+    segment.trap = Trap(trap_type, user, regs.ss_pcsq_head, pcoq,
+                        None if user else prog.symbolize(pcoq & ~3), ss_address, space)
+    if user:
+        return
+    new_sp = regs.ss_sp
+    sr = space_register(prog, new_sp)
+    _walk(prog, trace, Segment(sr, regs[f"ss_sr{sr}"]), new_sp, pcoq & ~3, regs.ss_rp)
