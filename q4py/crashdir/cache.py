@@ -1,0 +1,117 @@
+"""Reading plain-or-gzip files, and inflating gzip files once into a per-user cache.
+
+savecrash may gzip the image files and vmunix. Page data must be mmapped for random access, so a
+compressed file is inflated once into `<cache>/inflated/<sha256>` (the cache is
+q4py.cachedir.user_cache_dir()) and reused by later sessions.
+The key hashes the file's absolute path, size and mtime, so a replaced file is inflated anew.
+The crash directory itself is never written.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import tempfile
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from q4py.cachedir import user_cache_dir
+from q4py.errors import DumpError
+
+GZIP_MAGIC = b"\x1f\x8b"
+_CHUNK = 1 << 20
+
+
+def is_gzip(path: str) -> bool:
+    """True when the file starts with the gzip magic (the name alone proves nothing)."""
+    with open(path, "rb") as f:
+        return f.read(2) == GZIP_MAGIC
+
+
+def open_uncompressed(path: str) -> BinaryIO:
+    """The file's uncompressed byte stream: a GzipFile for gzip data, else the file itself."""
+    f = open(path, "rb")  # the caller closes it, through the returned stream
+    if f.read(2) == GZIP_MAGIC:
+        f.seek(0)
+        return gzip.GzipFile(fileobj=f, mode="rb")  # type: ignore[return-value]
+    f.seek(0)
+    return f
+
+
+def iter_uncompressed(path: str, limit: int | None = None) -> Iterator[bytes]:
+    """Yield the file's uncompressed bytes in chunks; DumpError for corrupt or truncated gzip.
+
+    With `limit`, stops with DumpError as soon as the data runs past `limit` bytes, so a
+    corrupt (or hostile) file cannot fill the disk.
+    """
+    total = 0
+    try:
+        with open_uncompressed(path) as stream:
+            while chunk := stream.read(_CHUNK):
+                total += len(chunk)
+                if limit is not None and total > limit:
+                    raise DumpError(
+                        path, f"inflates past its declared size ({limit:#x} bytes)", limit
+                    )
+                yield chunk
+    except EOFError:
+        raise DumpError(
+            path, "truncated: the gzip stream ends early (offset in the inflated data)", total
+        ) from None
+    except (gzip.BadGzipFile, zlib.error) as e:
+        raise DumpError(
+            path, f"corrupt gzip data: {e} (offset in the inflated data)", total
+        ) from None
+    except OSError as e:
+        raise DumpError(path, f"cannot read: {e.strerror or e}") from None
+
+
+def inflated_path(path: str) -> Path:
+    """Where the cache keeps the inflated copy of `path`."""
+    st = os.stat(path)
+    key = f"{os.path.abspath(path)}\0{st.st_size}\0{st.st_mtime_ns}".encode()
+    return user_cache_dir() / "inflated" / hashlib.sha256(key).hexdigest()
+
+
+def inflate_to_cache(path: str, expected_size: int | None = None) -> str:
+    """Inflate the gzip file `path` into the cache (once) and return the inflated file's path.
+
+    With `expected_size`, data longer or shorter than that is a DumpError ("inflates past its
+    declared size" / "truncated"), and a cached copy of another size is inflated again.
+    """
+    target = inflated_path(path)
+    if target.is_file() and (expected_size is None or target.stat().st_size == expected_size):
+        return str(target)
+    try:
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".inflating-")
+    except OSError as e:
+        raise DumpError(
+            path, f"cannot inflate into cache {target.parent}: {e.strerror or e}"
+        ) from None
+    try:
+        total = 0
+        with os.fdopen(fd, "wb") as out:
+            for chunk in iter_uncompressed(path, limit=expected_size):
+                out.write(chunk)
+                total += len(chunk)
+        if expected_size is not None and total < expected_size:
+            raise DumpError(
+                path,
+                f"truncated: inflates to {total:#x} bytes, the header declares {expected_size:#x}",
+                total,
+            )
+        # Rename last so that a reader never sees a half-written file.
+        os.replace(temp, target)
+    except OSError as e:
+        os.unlink(temp)
+        raise DumpError(
+            path, f"cannot inflate into cache {target.parent}: {e.strerror or e}"
+        ) from None
+    except BaseException:
+        os.unlink(temp)
+        raise
+    return str(target)
