@@ -126,6 +126,7 @@ class Layout:
         reconstruction: bool,
         doc: str = "",
         aliases: Sequence[str] = (),
+        size: int | None = None,
     ) -> None:
         self.name = name
         self.aliases = tuple(aliases)
@@ -147,7 +148,13 @@ class Layout:
             self._add_fast(_fast_code(ctype))
             offset += ctype.size
         self.align = max((c.align for _, c in fields), default=1)
-        tail = -offset % self.align
+        if size is not None:
+            # A reconstructed structure whose known members end before its known size.
+            if offset > size:
+                raise LayoutError(f"{name}: members take {offset:#x} bytes, more than {size:#x}")
+            tail = size - offset
+        else:
+            tail = -offset % self.align
         if tail:
             subcons.append(cs.Padding(tail))
             self._add_fast(f"{tail}x")
@@ -324,16 +331,10 @@ class TypeRegistry:
         aliases: Sequence[str] = (),
         size: int | None = None,
     ) -> Layout:
-        """Declare a structure from `(field, C type)` pairs; `size` pads it with `_pad` bytes."""
+        """Declare a structure from `(field, C type)` pairs; `size` pads it at the end."""
         fields = [(m[0], self.ctype(m[1])) for m in members]
-        if size is not None:
-            trial = Layout(name, fields, reconstruction=reconstruction)
-            used = trial.fields[-1].offset + trial.fields[-1].size if trial.fields else 0
-            if used > size:
-                raise LayoutError(f"{name}: members take {used:#x} bytes, more than {size:#x}")
-            if used < size:
-                fields.append(("_pad", self.ctype(f"char[{size - used}]")))
-        layout = Layout(name, fields, reconstruction=reconstruction, doc=doc, aliases=aliases)
+        layout = Layout(name, fields, reconstruction=reconstruction, doc=doc, aliases=aliases,
+                        size=size)
         self.add(layout)
         return layout
 

@@ -27,6 +27,7 @@ from q4py.vmunix.elf_layouts import (
     SHF_ALLOC,
     SHF_EXECINSTR,
     SHF_WRITE,
+    SHN_ABS,
     SHT_NOBITS,
     SHT_NULL,
     SHT_PARISC_UNWIND,
@@ -48,7 +49,7 @@ __all__ = ["DataObject", "Function", "SectionSizes", "build_vmunix", "write_vmun
 
 # Section header indices, fixed so symbols can name their section before the table is laid out.
 _TEXT, _DATA, _BSS, _UNWIND, _SYMTAB, _STRTAB, _SHSTRTAB = range(1, 8)
-_SECTION_INDEX = {"data": _DATA, "bss": _BSS}
+_SECTION_INDEX = {"data": _DATA, "bss": _BSS, "abs": SHN_ABS}
 
 
 @dataclass(frozen=True)
@@ -327,7 +328,11 @@ def _check(
 
     for o in objects:
         if o.section not in _SECTION_INDEX:
-            raise ValueError(f"object {o.name}: section must be 'data' or 'bss', not {o.section!r}")
+            raise ValueError(
+                f"object {o.name}: section must be 'data', 'bss' or 'abs', not {o.section!r}"
+            )
+        if o.section == "abs":
+            continue  # kernel data outside the linked sections (low memory), SHN_ABS
         start = getattr(sections, f"{o.section}_addr")
         end = start + getattr(sections, f"{o.section}_size")
         if o.size < 0 or not (start <= o.address and o.address + o.size <= end):

@@ -1,0 +1,255 @@
+"""The scenario file: a crash described as its causes, validated against one schema.
+
+A scenario says what the system was (memory size, processors, kernel functions with their
+frame sizes), what state the kernel held (page classes, processes, buffer cache, swap, maps, the
+message buffer) and how it crashed (events with their call chains and traps). It never states a
+figure the decoder derives: stack pointers, sums, percentages and sizes come out of the dump.
+Every key is documented in docs/scenario-format.md.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from q4py.errors import ScenarioError
+from q4py.forge.schema import Any_, Bool, Float, Int, List, MapOf, Str, Table
+from q4py.layouts.crash import EVENT_CODES
+from q4py.layouts.system import CPU_TYPE_CODES
+from q4py.layouts.vm import BUCKET_FIRST, BUCKET_LAST, KALLOC_POOLS
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+_CALL = re.compile(r"^[A-Za-z_$][\w$]*(\+0x[0-9a-fA-F]+)?$")
+_TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
+
+
+def _call_problem(text: str) -> str | None:
+    return None if _CALL.match(text) else f"'{text}' is not a call site like 'panic+0x14'"
+
+
+def _time_problem(text: str) -> str | None:
+    return None if _TIME.match(text) else f"'{text}' is not a time like '2004-06-28 11:35:46'"
+
+
+def _bucket_problem(key: str) -> str | None:
+    if key.isdigit() and BUCKET_FIRST <= int(key) <= BUCKET_LAST:
+        return None
+    return f"bucket index must be {BUCKET_FIRST}..{BUCKET_LAST}"
+
+
+_U32 = 0xFFFFFFFF
+_U64 = 0xFFFFFFFFFFFFFFFF
+
+SYSTEM = Table("What the machine was.", required=True, keys={
+    "width": Str("Kernel width: `narrow` (32-bit) or `wide` (64-bit).", required=True,
+                 choices=("narrow", "wide")),
+    "release": Str("HP-UX release as utsname holds it, e.g. `B.11.00`.", required=True),
+    "sysname": Str("utsname sysname.", default="HP-UX"),
+    "hostname": Str("Node name (utsname nodename and INDEX hostname).", required=True),
+    "machine": Str("utsname machine.", default="9000/800"),
+    "model": Str("Model string (INDEX modelname), e.g. `9000/800/K360`.", required=True),
+    "memory_pages": Int("Physical memory in 4 KB pages (INDEX memsize, physmem).",
+                        required=True, minimum=256),
+    "dump_time": Str("Local wall-clock time of the crash.", required=True, check=_time_problem),
+    "boot_time": Str("Local wall-clock time of the last boot.", required=True,
+                     check=_time_problem),
+    "save_delay": Int("Seconds from the crash to savecrash (INDEX savetime).", default=120),
+    "timezone_minutes_west": Int("The kernel's tz.tz_minuteswest (480 is UTC-8).", default=0),
+    "hz": Int("Clock ticks per second.", default=100, minimum=1),
+    "load_average": List("avenrun: three load averages.", item=Float(""), default=[0.0] * 3),
+    "panic": Str("The panic message (panicstr and INDEX panic); empty for none.", default=""),
+})
+
+DUMP = Table("How savecrash wrote the crash directory.", keys={
+    "chunk_pages": Int("Pages per image file.", default=2048, minimum=1),
+    "compress": Bool("Write gzip-compressed image files.", default=False),
+})
+
+PROCESSOR = Table("One processor.", keys={
+    "hpa": Int("Hard physical address of the processor.", required=True, minimum=0,
+               maximum=_U64),
+    "type": Str("Processor type.", required=True, choices=tuple(CPU_TYPE_CODES)),
+    "mhz": Int("Clock in MHz (sets itick_per_tick with hz).", required=True, minimum=1),
+    "enabled": Bool("Whether the processor is enabled.", default=True),
+})
+
+FUNCTION = Table("A kernel function in vmunix, with its unwind descriptor.", keys={
+    "name": Str("Symbol name.", required=True),
+    "address": Int("Start address.", required=True, minimum=0, maximum=_U32),
+    "size": Int("Size in bytes.", required=True, minimum=4),
+    "frame": Int("Frame size in bytes (a multiple of 8).", default=0, minimum=0),
+    "save_rp": Bool("The function saves RP in its caller's frame marker.", default=True),
+    "interrupt": Bool("HP-UX interrupt marker: a trap/interrupt handler with a save_state.",
+                      default=False),
+    "args_stored": Bool("The function stores its arguments in its caller's frame.",
+                        default=False),
+    "millicode": Bool("A millicode routine.", default=False),
+})
+
+KERNEL = Table("The kernel image: sections, functions, placement of static and dynamic data.",
+               required=True, keys={
+    "text_address": Int("Start of kernel text.", default=0, minimum=0),
+    "data_address": Int("Start of kernel data (defaults to just after text).", default=-1),
+    "heap": Int("First address the forge uses for kernel dynamic data (equivalently mapped).",
+                required=True, minimum=0),
+    "functions": List("Kernel functions.", item=FUNCTION),
+    "symbols": MapOf("Addresses of kernel globals that must sit at a known place "
+                     "(name = address); others are placed in .data by the forge.",
+                     value=Int("", minimum=0)),
+    "htbl_entries": Int("Heads in the hashed page directory (a power of two).",
+                        default=4096, minimum=1),
+})
+
+PAGES = Table("Physical page classes: how many pages the kernel used for what (pfdat).",
+              required=True, keys={
+    "free": Int("Free pages (also sets freemem).", required=True, minimum=0),
+    "text": Int("Kernel text pages.", default=0, minimum=0),
+    "data": Int("Kernel data pages.", default=0, minimum=0),
+    "bss": Int("Kernel bss pages.", default=0, minimum=0),
+    "static": Int("Other static kernel pages.", default=0, minimum=0),
+    "buckets": MapOf("MALLOC bucket index (5..20) = pages.", value=Int("", minimum=0),
+                     key_check=_bucket_problem),
+    "reserved": Int("Reserved pool pages.", default=0, minimum=0),
+    "kalloc": MapOf(f"kalloc() pool ({', '.join(KALLOC_POOLS)}) = pages.",
+                    value=Int("", minimum=0),
+                    key_check=lambda k: None if k in KALLOC_POOLS else
+                    f"kalloc pool must be one of {', '.join(KALLOC_POOLS)}"),
+    "eqalloc": Int("eqalloc() pages.", default=0, minimum=0),
+    "bufcache": Int("Buffer cache pages (also sets bufpages).", default=0, minimum=0),
+    "eqmem": Int("Equivalently mapped memory pages.", default=0, minimum=0),
+    "scmem": Int("Critical memory pages.", default=0, minimum=0),
+    "uarea": Int("Thread u-area pages.", default=0, minimum=0),
+    "disowned": Int("Disowned pages.", default=0, minimum=0),
+    "user": Int("User pages; by default every page not in another class.", default=-1),
+    "bad": List("Page frame numbers marked P_BAD.", item=Int("", minimum=0)),
+})
+
+CONTEXT = Table("One stack context of an event, innermost first.", keys={
+    "calls": List("Call sites, innermost first, e.g. `panic+0x14`.",
+                  item=Str("", check=_call_problem)),
+    "trap": Int("Trap type that interrupted this context (contexts after the first).",
+                default=-1, minimum=-1),
+    "user": Table("The context was in user mode: where it was.", default=None, keys={
+        "pcsq": Int("Space of the user pc.", required=True, minimum=0, maximum=_U64),
+        "pcoq": Int("Offset of the user pc, privilege bits included.", required=True,
+                    minimum=0, maximum=_U64),
+        "sp": Int("User stack pointer.", default=0, minimum=0, maximum=_U64),
+    }),
+    "registers": MapOf("Other registers saved in this context's save_state "
+                       "(save_state names: `gr25`, `ret0`, `cr19` ... or `iir`, `isr`, `ior`).",
+                       value=Int("", minimum=0, maximum=_U64)),
+})
+
+EVENT = Table("A crash event.", keys={
+    "kind": Str("Event type.", required=True, choices=tuple(EVENT_CODES)),
+    "cpu": Int("Processor index.", required=True, minimum=0),
+    "rpb": Int("Address of the event's rpb_t in kernel static data.", required=True,
+               minimum=0),
+    "space": Int("Space of the kernel stack the event ran on (its SR5).", required=True,
+                 minimum=0, maximum=_U32),
+    "stack_base": Int("Offset where that kernel stack begins.", required=True, minimum=0),
+    "spinlock_depth": Int("Spinlocks held.", default=0, minimum=0),
+    "contexts": List("Stack contexts, innermost first.", item=CONTEXT),
+})
+
+PROCESS = Table("A process.", keys={
+    "pid": Int("Process id.", required=True, minimum=0),
+    "command": Str("Command name (15 bytes at most are kept).", required=True),
+    "virtual": Int("Virtual size in pages.", default=0, minimum=0),
+    "physical": Int("Resident pages.", default=0, minimum=0),
+    "deactivated": Bool("Deactivated by the memory scheduler.", default=False),
+    "uid": Int("User id.", default=0, minimum=0),
+})
+
+PROCESS_GROUP = Table("Many similar processes, generated.", keys={
+    "command": Str("Command name.", required=True),
+    "count": Int("How many.", required=True, minimum=1),
+    "first_pid": Int("Pid of the first; the rest follow by `pid_step`.", required=True),
+    "pid_step": Int("Pid increment.", default=1, minimum=1),
+    "virtual": Int("Virtual size in pages of each.", default=0, minimum=0),
+    "physical": List("Resident pages: from the first process's to the last's, spread evenly.",
+                     item=Int("", minimum=0), default=[0, 0]),
+    "deactivated": Bool("All deactivated.", default=False),
+})
+
+SWAP_DEVICE = Table("A swap device.", keys={
+    "major": Int("Device major number (64 is LVM).", required=True, minimum=0),
+    "minor": Int("Device minor number (LVM: volume group << 16 | logical volume).",
+                 required=True, minimum=0),
+    "kilobytes": Int("Size in 1 KB blocks.", required=True, minimum=0),
+    "free_pages": Int("Free 4 KB pages.", required=True, minimum=0),
+    "priority": Int("Swap priority.", default=1, minimum=0),
+    "start": Int("First block used.", default=0, minimum=0),
+})
+
+MAP_ENTRY = Table("A free run in a resource map.", keys={
+    "addr": Int("First free page.", required=True, minimum=0),
+    "size": Int("Pages in the run.", required=True, minimum=1),
+})
+
+RESOURCE_MAP = Table("A resource map (struct map + mapent array).", keys={
+    "name": Str("The map's name string.", required=True),
+    "address": Int("Address of the map header.", required=True, minimum=0),
+    "entries": Int("Configured map size in entries, header included.", required=True,
+                   minimum=2),
+    "symbols": List("Kernel globals (struct map *) that point at this map.",
+                    item=Str(""), required=True),
+    "free": List("Free runs, in order.", item=MAP_ENTRY),
+})
+
+OBJECT = Table("Any registered structure placed in memory with field values.", keys={
+    "type": Str("C type name, e.g. `struct buf`.", required=True),
+    "address": Int("Where it goes (space 0).", default=-1),
+    "symbol": Str("Or: the kernel global it is (the symbol's address).", default=""),
+    "fields": Any_("Field values; nested structures as tables, arrays as lists."),
+})
+
+SCENARIO = Table("A crash scenario.", keys={
+    "system": SYSTEM,
+    "dump": DUMP,
+    "processors": List("The processors.", item=PROCESSOR, required=True),
+    "kernel": KERNEL,
+    "pages": PAGES,
+    "vm": MapOf("VM globals by kernel name (gpgslim, lotsfree, ...): int or list of floats.",
+                value=Any_("")),
+    "bufcache": MapOf("Buffer cache globals by kernel name (nbuf, dbc_max_pct, ...).",
+                      value=Int("")),
+    "processes": List("Processes, in process table order.", item=PROCESS),
+    "process_groups": List("Generated processes, after `processes` in the table.",
+                           item=PROCESS_GROUP),
+    "nproc": Int("Process table size.", default=1024, minimum=1),
+    "swap": Table("Swap.", keys={
+        "devices": List("Swap devices.", item=SWAP_DEVICE),
+        "reserved_pages": Int("Pages reserved but not allocated on a device.", default=0,
+                              minimum=0),
+    }),
+    "maps": List("Resource maps.", item=RESOURCE_MAP),
+    "msgbuf": Table("The kernel message buffer.", keys={
+        "size": Int("Bytes of text the buffer holds.", default=8192, minimum=16),
+        "text": Str("What the kernel had logged.", default=""),
+    }),
+    "events": List("Crash events, in table order.", item=EVENT, required=True),
+    "globals": MapOf("Any other declared kernel global = value.", value=Any_("")),
+    "objects": List("Any registered structure at an address or symbol.", item=OBJECT),
+})
+
+
+def load_scenario(path: str | Path) -> dict[str, Any]:
+    """Read and validate a scenario file; ScenarioError names the file and the key."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise ScenarioError(str(path), f"cannot read: {err.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ScenarioError(str(path), f"not valid TOML: {err}") from None
+    try:
+        return SCENARIO.validate(raw, "")
+    except ScenarioError as err:
+        raise ScenarioError(f"{path}: {err.key_path}", err.problem) from None
