@@ -1,0 +1,1 @@
+"""Analyses: plain data for each report section, computed from a Program (no text)."""

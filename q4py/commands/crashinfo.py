@@ -1,0 +1,32 @@
+"""`crashinfo [SECTION ...]`: HP's crash dump report, or some of its sections."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from q4py.commands import command
+from q4py.errors import CommandError
+from q4py.render import load_sections
+
+if TYPE_CHECKING:
+    from q4py.shell.session import Session
+
+
+@command(
+    "crashinfo",
+    usage="crashinfo [SECTION ...]",
+    summary="print HP's crash dump report (all sections, or the ones named)",
+    help="Sections, in report order: general events msgbuf memory kmem user bufcache swap "
+    "sysmap.\nWithout an argument every section is printed with its banner, as crashinfo "
+    "did; name sections to print only those, in the order given.",
+)
+def crashinfo_command(session: Session, args: list[str]) -> None:
+    sections = {s.name: s for s in load_sections()}
+    unknown = [name for name in args if name not in sections]
+    if unknown:
+        raise CommandError(f"crashinfo: unknown section '{unknown[0]}' "
+                           f"(sections: {' '.join(sections)})")
+    chosen = [sections[name] for name in args] if args else list(sections.values())
+    for chosen_section in chosen:
+        for line in chosen_section.fn(session.program):
+            print(line, file=session.out)
