@@ -47,6 +47,8 @@ class _Func:
     frame: int
     save_rp: bool
     interrupt: bool
+    args_stored: bool = False
+    millicode: bool = False
 
 
 class Forge:
@@ -183,7 +185,8 @@ class Forge:
             if fn["name"] in self.functions:
                 raise ScenarioError(f"{path}.name", f"'{fn['name']}' is defined twice")
             self.functions[fn["name"]] = _Func(fn["name"], fn["address"], fn["size"],
-                                               fn["frame"], fn["save_rp"], fn["interrupt"])
+                                               fn["frame"], fn["save_rp"], fn["interrupt"],
+                                               fn["args_stored"], fn["millicode"])
         spans = sorted((f.address, f.address + f.size, f.name) for f in self.functions.values())
         for (_, end, name), (start, _, other) in zip(spans, spans[1:], strict=False):
             if start < end:
@@ -214,7 +217,7 @@ class Forge:
         for name in ("reserved", "eqalloc", "bufcache", "eqmem", "scmem", "uarea", "disowned"):
             runs.append((name, 0, pages[name]))
         used = sum(count for _, _, count in runs)
-        user = pages["user"] if pages["user"] >= 0 else total - used
+        user = pages["user"] if pages["user"] >= 0 else max(total - used, 0)
         if used + user != total:
             raise ScenarioError("pages", f"classes add up to {used + user} pages, "
                                 f"not system.memory_pages = {total}")
@@ -281,6 +284,9 @@ class Forge:
         table = self.mem.alloc(proc.size * nproc, PAGE_SIZE)
         comms = self.mem.alloc(PST_UCOMMLEN * nproc, 8)
         vas_array = self.mem.alloc(vas.size * max(len(procs), 1), 8)
+        # The whole table and its name array are kernel memory the dump holds, unused slots too.
+        self.mem.write(table, bytes(proc.size * nproc))
+        self.mem.write(comms, bytes(PST_UCOMMLEN * nproc))
         for i, p in enumerate(procs):
             va = vas_array + i * vas.size
             self.place("struct vas", va, {"va_refcnt": 1, "va_rss": p["physical"],
@@ -515,7 +521,8 @@ class Forge:
         system = self.sc["system"]
         functions = [Function(name=f.name, address=f.address, size=f.size, frame_size=f.frame,
                               save_rp=f.save_rp, save_sp=False, interrupt_marker=f.interrupt,
-                              args_stored=False, millicode=False, cannot_unwind=False)
+                              args_stored=f.args_stored, millicode=f.millicode,
+                              cannot_unwind=False)
                      for f in sorted(self.functions.values(), key=lambda f: f.address)]
         objects = [DataObject(name=n, address=a, size=s, section=self._section_of(a, s))
                    for n, (a, s) in sorted(self.symbols.items(), key=lambda kv: kv[1])]

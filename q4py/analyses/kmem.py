@@ -1,0 +1,84 @@
+"""Kernel Memory Usage: every physical page classified from its pfdat entry (kmeminfo style).
+
+Totals follow kmeminfo: Static = text + data + bss + other static; Dynamic = MALLOC buckets +
+reserved pools + kalloc() + eqalloc(); System = Static + Dynamic + buffer cache + equivalently
+mapped + critical memory; User = user pages + thread u-areas; Used = Physmem - Freemem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from q4py.kernel.pfdat import page_census
+from q4py.layouts.vm import (
+    BUCKET_FIRST,
+    BUCKET_LAST,
+    KALLOC_POOLS,
+    P_FREE,
+    PAGE_CLASS_CODES,
+    PAGE_CLASSES,
+)
+from q4py.program import Program
+
+
+@dataclass(frozen=True)
+class KernelMemoryUsage:
+    physmem: int
+    free: int
+    classes: dict[str, int]  # pages per PAGE_CLASSES name, free pages (by flag) excluded
+    buckets: dict[int, int]  # MALLOC bucket index (5..20) -> pages
+    kalloc: dict[str, int]  # KALLOC_POOLS name -> pages
+    bad: tuple[tuple[int, int], ...]  # (pfn, pfdat entry address) of P_BAD pages
+
+    @property
+    def used(self) -> int:
+        return self.physmem - self.free
+
+    @property
+    def static(self) -> int:
+        return sum(self.classes[c] for c in ("text", "data", "bss", "static"))
+
+    @property
+    def malloc(self) -> int:
+        return sum(self.buckets.values())
+
+    @property
+    def kalloc_total(self) -> int:
+        return sum(self.kalloc.values())
+
+    @property
+    def dynamic(self) -> int:
+        return self.malloc + self.classes["reserved"] + self.kalloc_total + self.classes["eqalloc"]
+
+    @property
+    def system(self) -> int:
+        return (self.static + self.dynamic + self.classes["bufcache"] + self.classes["eqmem"]
+                + self.classes["scmem"])
+
+    @property
+    def user(self) -> int:
+        return self.classes["user"] + self.classes["uarea"]
+
+
+def kernel_memory_usage(prog: Program) -> KernelMemoryUsage:
+    census = page_census(prog)
+    classes = dict.fromkeys(PAGE_CLASSES, 0)
+    buckets = dict.fromkeys(range(BUCKET_FIRST, BUCKET_LAST + 1), 0)
+    kalloc = dict.fromkeys(KALLOC_POOLS, 0)
+    free = 0
+    bucket_code = PAGE_CLASS_CODES["bucket"]
+    kalloc_code = PAGE_CLASS_CODES["kalloc"]
+    # Bad pages keep their class (P_BAD is masked out here); they are listed apart.
+    for (flags, kclass, ksub), pages in census.counts.items():
+        if flags & P_FREE:
+            free += pages
+            continue
+        if kclass >= len(PAGE_CLASSES):
+            continue  # a class this reconstruction does not know: counted in Used only
+        classes[PAGE_CLASSES[kclass]] += pages
+        if kclass == bucket_code and ksub in buckets:
+            buckets[ksub] += pages
+        elif kclass == kalloc_code and ksub < len(KALLOC_POOLS):
+            kalloc[KALLOC_POOLS[ksub]] += pages
+    return KernelMemoryUsage(physmem=census.entries, free=free, classes=classes,
+                             buckets=buckets, kalloc=kalloc, bad=census.bad)

@@ -1,0 +1,64 @@
+"""Swap Information as `swapinfo -mt` showed it: devices, reservation and the total, in MB.
+
+Per device: AVAIL = sw_nblks KB, FREE = sw_nfpgs pages, USED = AVAIL - FREE. The `reserve`
+line is swap reserved but not yet allocated on a device: swapspc_max - swapspc_cnt minus the
+pages the devices use. `total` adds the two; its PCT is the figure that matters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from q4py.kernel.swap import swap_state
+from q4py.program import Program
+
+PAGES_PER_MB = 256
+
+
+@dataclass(frozen=True)
+class SwapDeviceUsage:
+    avail_mb: int
+    used_mb: int
+    free_mb: int
+    start: int
+    priority: int
+    name: str
+
+
+@dataclass(frozen=True)
+class SwapUsage:
+    devices: tuple[SwapDeviceUsage, ...]
+    reserve_mb: int  # reserved, not allocated
+    fs_reserve_mb: int
+
+    @property
+    def avail_mb(self) -> int:
+        return sum(d.avail_mb for d in self.devices)
+
+    @property
+    def used_mb(self) -> int:
+        return sum(d.used_mb for d in self.devices) + self.reserve_mb
+
+    @property
+    def free_mb(self) -> int:
+        return self.avail_mb - self.used_mb
+
+
+def swap_usage(prog: Program) -> SwapUsage:
+    state = swap_state(prog)
+    devices = []
+    device_used_pages = 0
+    for dev in state.devices:
+        avail = dev.kilobytes // 1024
+        free = _mb(dev.free_pages)
+        device_used_pages += dev.kilobytes // 4 - dev.free_pages
+        devices.append(SwapDeviceUsage(avail, avail - free, free, dev.start, dev.priority,
+                                       dev.name))
+    reserved = state.swapspc_max - state.swapspc_cnt - device_used_pages
+    return SwapUsage(devices=tuple(devices), reserve_mb=_mb(reserved),
+                     fs_reserve_mb=_mb(state.fs_reserve_pages))
+
+
+def _mb(pages: int) -> int:
+    """Whole MB, truncated toward zero as C's integer division does."""
+    return int(pages / PAGES_PER_MB)
