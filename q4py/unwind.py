@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from q4py.addr import format_q4_address
 from q4py.errors import Q4Error
 from q4py.kernel.events import CrashEvent, rpb_registers
 from q4py.layouts.save_state import SS_WIDEREGS
@@ -75,7 +76,10 @@ def space_register(prog: Program, sp: int) -> int:
 
 
 def unwind_event(prog: Program, event: CrashEvent) -> EventTrace:
-    regs = rpb_registers(prog, event.rpb)
+    try:
+        regs = rpb_registers(prog, event.rpb)
+    except Q4Error as err:  # a garbled cet_savestate pointer: say so instead of failing
+        return EventTrace(event, "", 0, [], False, [], f"cannot read the rpb: {err}")
     failed: list[tuple[str, int]] = []
     source, pc = "", 0
     for name, reg in (("pim.wide.rp_pcoq_head_hi", "pcoq_head"),
@@ -96,21 +100,21 @@ def unwind_event(prog: Program, event: CrashEvent) -> EventTrace:
     sp = regs["sp"]
     sr = space_register(prog, sp)
     rp: int | None = regs["rp"] if source != "pim.wide.rp_rp_hi" else None
-    _walk(prog, trace, Segment(sr, regs[f"sr{sr}"]), sp, pc, rp)
+    _walk(prog, trace, Segment(sr, regs[f"sr{sr}"]), sp, pc, rp, set())
     return trace
 
 
 def _walk(prog: Program, trace: EventTrace, segment: Segment, sp: int, pc: int,
-          rp: int | None) -> None:
+          rp: int | None, seen: set[tuple[int, int, int]]) -> None:
+    # `seen` spans every segment of the trace: a save_state that leads back to a frame already
+    # walked (or an endless chain of traps) ends the walk instead of recursing without end.
     trace.segments.append(segment)
-    seen: set[tuple[int, int]] = set()
-    total = 0
     while True:
-        total += 1
-        if total > MAX_FRAMES or (sp, pc) in seen:
-            trace.problem = "stack walk loops" if (sp, pc) in seen else "too many frames"
+        if (segment.space, sp, pc) in seen or len(seen) >= MAX_FRAMES:
+            trace.problem = ("stack walk loops" if (segment.space, sp, pc) in seen
+                             else "too many frames")
             return
-        seen.add((sp, pc))
+        seen.add((segment.space, sp, pc))
         segment.frames.append(Frame(sp, pc, prog.symbolize(pc)))
         entry = prog.kernel.unwind_for(pc)
         if entry is None:
@@ -118,11 +122,13 @@ def _walk(prog: Program, trace: EventTrace, segment: Segment, sp: int, pc: int,
             return
         try:
             if entry.interrupt_marker:
-                _enter_trap(prog, trace, segment, sp, entry.frame_size_bytes)
+                _enter_trap(prog, trace, segment, sp, entry.frame_size_bytes, seen)
                 return
             caller_sp = sp - entry.frame_size_bytes
+            slot = None
             if entry.save_rp:
-                caller_pc = prog.read_ulong(rp_slot(caller_sp, prog.wide), segment.space)
+                slot = rp_slot(caller_sp, prog.wide)
+                caller_pc = prog.read_ulong(slot, segment.space)
             elif rp is not None:
                 caller_pc = rp
             else:
@@ -133,13 +139,18 @@ def _walk(prog: Program, trace: EventTrace, segment: Segment, sp: int, pc: int,
             return
         rp = None
         caller_pc &= ~3
-        if caller_pc == 0 or prog.symbolize(caller_pc) is None:
+        if caller_pc == 0:
             return  # the bottom of the stack
+        if prog.symbolize(caller_pc) is None:
+            where = "in RP" if slot is None else \
+                f"at {format_q4_address(segment.space, slot, prog.wide)}"
+            trace.problem = f"return pointer {caller_pc:#x} {where} is not in the kernel"
+            return
         sp, pc = caller_sp, caller_pc
 
 
 def _enter_trap(prog: Program, trace: EventTrace, segment: Segment, sp: int,
-                frame_size: int) -> None:
+                frame_size: int, seen: set[tuple[int, int, int]]) -> None:
     ss_address = sp - frame_size
     space = segment.space
     ss = prog.read_struct("save_state", ss_address, space)
@@ -153,4 +164,4 @@ def _enter_trap(prog: Program, trace: EventTrace, segment: Segment, sp: int,
         return
     new_sp = regs.ss_sp
     sr = space_register(prog, new_sp)
-    _walk(prog, trace, Segment(sr, regs[f"ss_sr{sr}"]), new_sp, pcoq & ~3, regs.ss_rp)
+    _walk(prog, trace, Segment(sr, regs[f"ss_sr{sr}"]), new_sp, pcoq & ~3, regs.ss_rp, seen)

@@ -1,0 +1,226 @@
+"""`python -m q4py.layouts.doc > docs/layouts.md`: the reference of every kernel structure and
+kernel global q4py knows, generated from the layouts themselves.
+
+Sizes, offsets, C types and the reconstruction marks come from `registry_for(NARROW/WIDE)` and
+`KERNEL_GLOBALS`; only the provenance notes below are written by hand. A test checks that the
+committed docs/layouts.md is what this module prints, and that every structure has a note.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from q4py.layouts import KERNEL_GLOBALS, NARROW, WIDE, Layout, LayoutError, registry_for
+
+# Where the public facts about each structure come from, and what is q4py's own.
+PROVENANCE: dict[str, str] = {
+    "struct save_state": (
+        "Public. The offsets of `ss_flags` (0), `ss_narrow` (4), `ss_fpblock` (0x100), `ss_wide` "
+        "(0x280) and the size 1152 are constants in GDB's HP-UX support (hppa-hpux-tdep.c); the "
+        "member names are those of HP-UX's `<machine/save_state.h>` as public headers and "
+        "third-party readers of HP-UX core files use them. Same layout in both kernel widths."),
+    "struct __ss_narrow": (
+        "Public (see save_state): 31 general registers, SAR, the two instruction address "
+        "queues, interruption registers, space registers (sr4 first) and control registers, "
+        "32 bits each; `ss_gr<n>` sits at 4 + 4(n−1) in save_state."),
+    "struct __reg64": (
+        "Public (see save_state): the same 60 registers in the same order, 64 bits each, after "
+        "a reserved word; GDB reads wide register n at ss_wide + 8n."),
+    "struct pim_wide": (
+        "Reconstruction. Public crashinfo output names `pim.wide.rp_pcoq_head_hi`, "
+        "`rp_rp_hi` and `rp_gr31_hi`: register halves with an `rp_` prefix. q4py assumes the "
+        "save_state register order, which puts SP 28 slots after RP as reports suggest."),
+    "struct pim": (
+        "Reconstruction: the union of the PA 2.0 (wide) and PA 1.1 register sets; only the wide "
+        "member is modelled."),
+    "struct rpb": (
+        "Reconstruction. HP documents that each crash event has an rpb in kernel static data "
+        "holding the processor state (HP-UX Handbook, crash dumps chapter); its size 0x370 is "
+        "the distance between consecutive rpbs printed by 11.11 reports. The members after "
+        "`pim` follow the PDC PIM layout that Linux documents (pdc.h)."),
+    "struct crash_event": (
+        "Reconstruction. The type `crash_event_t` and the table `crash_event_table` appear in "
+        "public crashinfo reports, whose addresses of consecutive events give 0x20 bytes "
+        "(narrow) and 0x30 (wide) per entry. Member names and order are q4py's labels."),
+    "struct mapent": (
+        "Public: BSD's resource map entry (4.3BSD-Reno subr_rmap.c). q4py names the members "
+        "so that p4_sysmap's columns come out as HP printed them."),
+    "struct map": (
+        "Public: BSD's resource map header, which overlays entry 0 ({limit, name}); the name "
+        "string and the configured size show in public p4_sysmap output."),
+    "struct kmembuckets": (
+        "Reconstruction after 4.4BSD's `<sys/malloc.h>`. The bucket indices (5..12 power-of-"
+        "two sizes, 13..19 two to eight pages, 20 larger) are those of public crashinfo "
+        "reports; HP-UX 11's own structure is not public."),
+    "struct pfdat": (
+        "Reconstruction. `pfdat` (one entry per physical page) is a public name; the members "
+        "hold what q4py's page classification reads, and the size is q4py's."),
+    "struct hpde2_0": (
+        "Reconstruction. A public crashinfo pdir trace shows the type `hpde2_0_t`, the members "
+        "`pde_next`, `pde_space`, `pde_vpage` and, from `htbl` index arithmetic, 32 bytes per "
+        "entry. `pde_phys`, `pde_attr` and the attribute bits are q4py's."),
+    "struct utsname": (
+        "Public: POSIX `uname()` with HP-UX's 257-byte fields and its extra `__idnumber` "
+        "(`<sys/utsname.h>`)."),
+    "struct timeval": "Public: `<sys/time.h>`; two longs.",
+    "struct timezone": "Public: `<sys/time.h>` (BSD).",
+    "struct msgbuf": (
+        "Public after 4.3BSD's `<sys/msgbuf.h>` (magic 0x063061, write and read indices); the "
+        "text follows the header and its length is the `msgbuf` symbol's size."),
+    "struct mpinfo": (
+        "Reconstruction. `mpproc_info` is a public name; the members (HPA, cpu number, flags, "
+        "processor type) are q4py's."),
+    "struct vas": (
+        "Reconstruction. The virtual address space of a process as HP-UX 11i Internals "
+        "describes it; members and offsets are q4py's."),
+    "struct proc": (
+        "Reconstruction. At 11.00 the process table is a static array of 700-byte entries "
+        "(Cooper and Moore, HP-UX 11i Internals); member names follow the usual UNIX proc "
+        "(`p_pid`, `p_stat`, `p_flag`), their offsets are q4py's. Command names are in the "
+        "parallel array `pst_ucomms`."),
+    "struct swdevt": (
+        "Reconstruction. Member names are public (net-snmp reads HP-UX's swap table through "
+        "nlist); their order and sizes are q4py's."),
+    "struct fswdevt": (
+        "Reconstruction. Member names are public (net-snmp's HP-UX memory module); their order "
+        "and sizes are q4py's."),
+    "union buf_un": (
+        "Reconstruction: the union holding a buffer's data address; only `b_addr` is "
+        "modelled."),
+    "struct buf": (
+        "Reconstruction. The member names are HP-UX 11.00's. One public 64-bit q4 session "
+        "printed a buffer filled with counting bytes, which pins `b_flags` at 0, `av_forw` at "
+        "0x18, `av_back` at 0x20 and `b_dev` at 0x4c on a wide kernel; the other offsets and "
+        "the size are q4py's."),
+}
+
+_INLINE_OVER = 24  # members beyond which a structure's members are listed inline, not tabled
+
+_HEAD = """\
+# Kernel structure layouts
+
+Generated by `python -m q4py.layouts.doc > docs/layouts.md` from `q4py/layouts/`; do not edit
+by hand (a test compares this file with the generator's output).
+
+Every structure is defined once, as a list of members with C types, in `q4py/layouts/` and
+resolved for each kernel width: `narrow` (32-bit kernels: `long` and pointers are 4 bytes) and
+`wide` (64-bit: 8 bytes). Members are placed by C's rules: each at a multiple of its alignment
+(its size for scalars), the whole rounded up to its largest alignment, or padded to a known
+size where the structure is bigger than the members q4py knows. The decoder parses with these
+layouts and the forge builds with them.
+
+**Reconstruction** marks a structure whose member offsets are q4py's own, because HP's header is
+not public: what is public about it (a name, a size, members seen in HP's output) is said in its
+note, and it is q4py's forge that writes dumps in exactly this layout. A real HP-UX dump would
+need these layouts checked against it.
+"""
+
+
+def _both(name: str) -> tuple[Layout | None, Layout | None]:
+    """The structure in the narrow and the wide registry (None where it is not defined)."""
+    found: list[Layout | None] = []
+    for abi in (NARROW, WIDE):
+        try:
+            found.append(registry_for(abi).get(name))
+        except LayoutError:
+            found.append(None)
+    return found[0], found[1]
+
+
+def structure_names() -> list[str]:
+    """Every structure of either width: narrow's order, then any defined for wide only."""
+    names = [layout.name for layout in registry_for(NARROW).layouts()]
+    return names + [layout.name for layout in registry_for(WIDE).layouts()
+                    if layout.name not in names]
+
+
+def _size(layout: Layout | None) -> str:
+    return "—" if layout is None else f"{layout.size:#x} ({layout.size})"
+
+
+def render() -> str:
+    """The whole of docs/layouts.md."""
+    out = [_HEAD, "## Structures", "",
+           "| structure | also known as | narrow | wide | reconstruction |",
+           "|---|---|---|---|---|"]
+    for name in structure_names():
+        narrow, wide = _both(name)
+        either = narrow or wide
+        assert either is not None
+        aliases = ", ".join(f"`{a}`" for a in either.aliases) or "—"
+        out.append(f"| [`{name}`](#{_anchor(name)}) | {aliases} | {_size(narrow)} | "
+                   f"{_size(wide)} | {'yes' if either.reconstruction else 'no'} |")
+    out.append("")
+    for name in structure_names():
+        out += _structure(name)
+    out += _globals()
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _anchor(name: str) -> str:
+    return name.replace(" ", "-").lower()  # GitHub's heading anchors
+
+
+def _structure(name: str) -> list[str]:
+    narrow, wide = _both(name)
+    either = narrow or wide
+    assert either is not None
+    size = f"Size {_size(narrow).split()[0]} narrow, {_size(wide).split()[0]} wide."
+    lines = [f"### {name}", "", size, ""]
+    lines += [PROVENANCE.get(name, "(no note: add one to q4py/layouts/doc.py)"), ""]
+    if either.doc:
+        lines += [f"Note: {either.doc.rstrip('.')}.", ""]
+    names = list(dict.fromkeys([m.name for m in (narrow.fields if narrow else ())]
+                               + [m.name for m in (wide.fields if wide else ())]))
+
+    def member(layout: Layout | None, name: str) -> tuple[str, str]:
+        if layout is None or not layout.has_field(name):
+            return "—", "—"
+        field = layout.field(name)
+        return f"{field.offset:#x}", field.ctype.spelling
+
+    if len(names) > _INLINE_OVER:
+        first, last = names[0], names[-1]
+        lines.append(f"{len(names)} members, `{first}` … `{last}`; offsets narrow / wide:")
+        lines.append("")
+        lines.append(", ".join(f"`{n}` {member(narrow, n)[0]}/{member(wide, n)[0]}"
+                               for n in names) + ".")
+        types = sorted({member(narrow, n)[1] for n in names} - {"—"})
+        lines += ["", f"C types: {', '.join(f'`{t}`' for t in types)}.", ""]
+        return lines
+    lines += ["| member | C type | narrow offset | wide offset |", "|---|---|---|---|"]
+    for name in names:
+        n_off, n_type = member(narrow, name)
+        w_off, w_type = member(wide, name)
+        lines.append(f"| `{name}` | `{n_type if n_type != '—' else w_type}` | {n_off} | "
+                     f"{w_off} |")
+    lines.append("")
+    return lines
+
+
+def _globals() -> list[str]:
+    narrow, wide = registry_for(NARROW), registry_for(WIDE)
+    lines = [
+        "## Kernel globals", "",
+        "q4 learned the types of kernel variables from the debug information in vmunix; q4py's "
+        "vmunix has symbols without types, so the type of every global q4py reads is declared "
+        "in `q4py/layouts/globals.py` (the forge writes them with the same declarations). "
+        "*public type* is yes where the variable's type is documented, not only its name.", "",
+        "| global | C type | narrow size | wide size | public type | meaning |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, decl in KERNEL_GLOBALS.items():
+        lines.append(f"| `{name}` | `{decl.ctype}` | {narrow.ctype(decl.ctype).size} | "
+                     f"{wide.ctype(decl.ctype).size} | {'no' if decl.reconstruction else 'yes'} "
+                     f"| {decl.doc or '—'} |")
+    lines.append("")
+    return lines
+
+
+def main() -> int:
+    sys.stdout.write(render())
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
