@@ -24,9 +24,10 @@ from q4py.analyses.memory import RATES, THRESHOLDS, MemoryGlobals
 from q4py.analyses.processes import ProcessMemory
 from q4py.forge.build import Forge
 from q4py.forge.scenario import load_scenario
-from q4py.kernel.pfdat import page_census, projection
+from q4py.kernel.pfdat import page_census
 from q4py.kernel.procs import processes
 from q4py.kernel.swap import device_name
+from q4py.layouts import LayoutError
 from q4py.layouts.vm import KALLOC_POOLS, PAGE_CLASSES
 from q4py.program import Program
 from q4py.render import SECTIONS, load_sections
@@ -244,7 +245,7 @@ def test_page_census_projection_agrees_with_full_records(seed: Program) -> None:
     fields = ("pf_flags", "pf_kclass", "pf_ksub")
     at = [layout.field_index(f) for f in fields]
     data = seed.read(base, 5000 * layout.size)
-    assert list(projection(layout, fields).iter_unpack(data)) == [
+    assert list(layout.projection(fields).iter_unpack(data)) == [
         tuple(r[i] for i in at) for r in full]
     census = page_census(seed)
     assert sum(census.counts.values()) == seed.read_global("physmem")
@@ -252,8 +253,8 @@ def test_page_census_projection_agrees_with_full_records(seed: Program) -> None:
 
 
 def test_projection_rejects_members_out_of_order(seed: Program) -> None:
-    with pytest.raises(ValueError):
-        projection(seed.types.get("struct pfdat"), ("pf_ksub", "pf_flags"))
+    with pytest.raises(LayoutError):
+        seed.types.get("struct pfdat").projection(("pf_ksub", "pf_flags"))
 
 
 def test_processes_are_the_in_use_slots_in_table_order(seed: Program) -> None:
