@@ -8,18 +8,26 @@ from __future__ import annotations
 
 import difflib
 import shlex
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from q4py import commands as _commands
 from q4py.commands import Registry
 from q4py.errors import CommandError, Q4Error
+from q4py.piles import PileHistory
+
+
+def no_progress(done: int, total: int | None, what: str) -> None:
+    """The default `Session.progress`: batch output never shows progress (the REPL replaces it
+    with a status line on a terminal, see q4py/shell/repl.py)."""
 
 
 class Session:
     """State shared by the commands of one q4 run.
 
     `program` is the dump (a `q4py.program.Program`; opaque here). `commands` defaults to the
-    built-in registry, loading the command modules on first use.
+    built-in registry, loading the command modules on first use. `piles` is the history of
+    piles (q4py.piles); its newest pile is the one commands call `it`.
     """
 
     def __init__(self, program: Any, out: TextIO, *, commands: Registry | None = None) -> None:
@@ -27,6 +35,9 @@ class Session:
         self.out = out
         self.commands = commands if commands is not None else _commands.load_builtin_commands()
         self.stopped = False
+        self.piles = PileHistory()
+        # `session.progress(done, total, what)`: long commands report how far they are.
+        self.progress: Callable[[int, int | None, str], None] = no_progress
 
     def stop(self) -> None:
         """Ask the loop driving this session to end (what `exit` / `quit` do)."""

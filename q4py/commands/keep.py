@@ -1,0 +1,93 @@
+"""`keep EXPR` and `forget EXPR`: filter the current pile into a new one.
+
+EXPR is evaluated for each structure of the current pile, with its members (and the
+pseudo-fields addrof, indexof, spaceof, physaddrof) as names; non-zero is true. `keep` makes a
+pile of the structures for which it is true, `forget` of those for which it is false; the new
+pile (layout `kept`) becomes `it`, and one line says how many stayed:
+`kept 3 of 10 struct procs, discarded 7` / `forgot 7 of 10 struct procs, kept 3`. When nothing
+stays, no pile is made and the line ends with `; no pile made`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from q4py import expr
+from q4py.commands import command
+from q4py.errors import CommandError
+from q4py.piles import ItemEnv, Pile, PileItem, count_of
+
+if TYPE_CHECKING:
+    from q4py.shell.session import Session
+
+_EXAMPLES = """\
+Names in EXPR are members of the pile's structures first (`p_stat`, `b_un.b_addr`), then the
+pseudo-fields addrof, indexof, spaceof, physaddrof, then kernel symbols (a bare symbol is its
+value, `&sym` its address). Operators are C's, with C precedence; numbers are 64-bit unsigned.
+Quote EXPR when it holds `>` (which would otherwise redirect the output) or `#`."""
+
+
+def _select(session: Session, verb: str, args: list[str]) -> tuple[Pile, list[PileItem]]:
+    if not args:
+        raise CommandError(f"usage: {verb} EXPR")
+    pile = session.piles.current
+    text = " ".join(args)
+    try:
+        node = expr.parse(text)
+    except CommandError as err:
+        raise CommandError(f"{verb}: {err}") from None
+    program = session.program
+    chosen = []
+    for item in pile.items:
+        try:
+            true = bool(expr.evaluate(node, ItemEnv(program, pile.layout, item)))
+        except CommandError as err:
+            raise CommandError(f"{verb}: {err}") from None
+        if true == (verb == "keep"):
+            chosen.append(item)
+    return pile, chosen
+
+
+def _finish(session: Session, pile: Pile, chosen: list[PileItem], verb: str,
+            args: list[str], message: str) -> None:
+    if chosen:
+        session.piles.make(pile.layout, pile.type_name, "kept", chosen,
+                           " ".join([verb, *args]))
+    else:
+        message += "; no pile made"
+    print(message, file=session.out)
+
+
+@command(
+    "keep",
+    usage="keep EXPR",
+    summary="keep the structures of the current pile for which EXPR is true",
+    help="Makes a new pile (the current one) of the structures of `it` for which EXPR is\n"
+    "non-zero, and prints `kept K of N TYPEs, discarded D`.\n" + _EXAMPLES + "\nExamples:\n"
+    "  keep p_stat != 0\n"
+    "  keep p_pid > 100 && p_uid == 0\n"
+    "  keep av_forw != 0",
+)
+def keep_command(session: Session, args: list[str]) -> None:
+    pile, chosen = _select(session, "keep", args)
+    dropped = pile.count - len(chosen)
+    _finish(session, pile, chosen, "keep", args,
+            f"kept {len(chosen)} of {count_of(pile.count, pile.type_name)}, "
+            f"discarded {dropped}")
+
+
+@command(
+    "forget",
+    usage="forget EXPR",
+    summary="drop the structures of the current pile for which EXPR is true",
+    help="Makes a new pile (the current one) of the structures of `it` for which EXPR is\n"
+    "zero, and prints `forgot F of N TYPEs, kept K`.\n" + _EXAMPLES + "\nExamples:\n"
+    "  forget p_stat == 0\n"
+    "  forget indexof < 2",
+)
+def forget_command(session: Session, args: list[str]) -> None:
+    pile, chosen = _select(session, "forget", args)
+    forgotten = pile.count - len(chosen)
+    _finish(session, pile, chosen, "forget", args,
+            f"forgot {forgotten} of {count_of(pile.count, pile.type_name)}, "
+            f"kept {len(chosen)}")

@@ -1,0 +1,197 @@
+"""`print [-x|-d|-o|-t] [FIELD ...]`: the structures of the current pile, as a table or tall.
+
+The table layout reproduces the one verified q4 output (64-bit session, `print -x`):
+
+       addrof    av_forw    av_back b_dev b_flags
+    0x4076da18 0x4076ee00 0x4076eefd     0       0
+    0x4076ee00 0x18191a1b1c1d1e1f 0x2021222324252627 0x4c4d4e4f 0x10203
+
+The rule (`format_table`): each column is right-justified to the width max(len(name), len(value
+in the FIRST row)); cells are joined by one blank; later rows use the same widths and simply
+overflow when a value is longer (no re-layout). The header uses the same widths except that its
+first name is justified to one column less: that is what yields the verified 3 blanks before
+`addrof` (a 10-wide column would give 4), and it changes nothing else.
+
+Numbers (`format_number`): `-x` is C's `%#x` (0 prints `0`, otherwise `0x...` in lower case;
+negative members in two's complement of their size), `-o` C's `%#o`, `-d` decimal (signed members
+signed). Without a flag integers print in decimal and pointers and the address pseudo-fields
+(`addrof`, `physaddrof`, `spaceof`) in hex. Char arrays print as quoted strings, arrays as
+`{a, b, ...}`, floats with `%g`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from q4py.addr import c_hex
+from q4py.commands import command
+from q4py.errors import CommandError
+from q4py.layouts.base import CType
+from q4py.piles import PSEUDO_FIELDS, Pile, PileItem, field_value, pseudo_field, resolve_field
+
+if TYPE_CHECKING:
+    from q4py.program import Program
+    from q4py.shell.session import Session
+
+USAGE = "print [-x|-d|-o] [-t] [FIELD ...]"
+RADIX_FLAGS = {"x": "x", "d": "d", "o": "o"}
+_ADDRESS_PSEUDO = ("addrof", "physaddrof", "spaceof")
+
+HELP = """\
+Prints the structures of the current pile (`it`), one row per structure in pile order, under
+a header of field names. FIELD is a member name (`b_dev`), a nested member (`b_un.b_addr`) or
+a pseudo-field: addrof (the structure's address), indexof (its position in the array or list
+it was loaded from), spaceof (its space), physaddrof (its physical address, n/a without a
+translation). Without FIELDs, every member is printed.
+  -x   hexadecimal like C's %#x (zero prints as 0)
+  -o   octal like C's %#o
+  -d   decimal
+       (no radix flag: integers in decimal, pointers and addresses in hex)
+  -t   tall: one `field value` line per member, a blank line between structures; without
+       FIELDs each structure is headed by indexof, spaceof, addrof and physaddrof.
+Flags combine (`-tx`). Columns are right-justified, as wide as their name or their value in
+the first row, whichever is longer; values in later rows that do not fit overflow.
+Examples:
+  print -x addrof av_forw av_back b_dev b_flags
+  print p_pid p_stat
+  print -t -x"""
+
+
+@dataclass(frozen=True)
+class Column:
+    """What one printed field is: a pseudo-field (ctype None) or a member with its C type."""
+
+    name: str
+    ctype: CType | None
+
+
+def format_number(value: int, radix: str | None, *, size: int = 8,
+                  hex_default: bool = False) -> str:
+    """An integer in q4's radix: `x` %#x, `o` %#o, `d` decimal; None: decimal or hex."""
+    if radix is None:
+        radix = "x" if hex_default else "d"
+    if radix == "d":
+        return str(value)
+    unsigned = value & ((1 << (8 * size)) - 1)
+    if radix == "x":
+        return c_hex(unsigned)
+    return "0" if unsigned == 0 else f"0{unsigned:o}"
+
+
+def quote_chars(raw: bytes) -> str:
+    """A char array as a C string literal, up to its first NUL."""
+    text = bytes(raw).split(b"\0", 1)[0]
+    out = []
+    for byte in text:
+        ch = chr(byte)
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif 0x20 <= byte < 0x7F:
+            out.append(ch)
+        else:
+            out.append(f"\\x{byte:02x}")
+    return '"' + "".join(out) + '"'
+
+
+def format_value(ctype: CType, value: Any, radix: str | None) -> str:
+    """A member's value as `print` shows it."""
+    if ctype.kind == "chars":
+        return quote_chars(value)
+    if ctype.kind == "float":
+        return f"{value:g}"
+    if ctype.kind == "array":
+        assert ctype.element is not None
+        return "{" + ", ".join(format_value(ctype.element, v, radix) for v in value) + "}"
+    if ctype.kind == "struct":
+        return "{...}"
+    return format_number(int(value), radix, size=ctype.size,
+                         hex_default=ctype.kind == "pointer")
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """q4's table: widths from the header and the first row; see the module docstring."""
+    if not rows:
+        widths = [len(h) for h in headers]
+    else:
+        widths = [max(len(h), len(c)) for h, c in zip(headers, rows[0], strict=True)]
+    head = [h.rjust(w) for h, w in zip(headers, widths, strict=True)]
+    if head:
+        head[0] = headers[0].rjust(widths[0] - 1)
+    lines = [" ".join(head)]
+    for row in rows:
+        lines.append(" ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)))
+    return lines
+
+
+def _columns(pile: Pile, names: list[str], tall: bool) -> list[Column]:
+    if not names:
+        columns = [Column(n, None) for n in PSEUDO_FIELDS] if tall else []
+        for member in pile.layout.walk():
+            # Arrays of structures have no one-line form: print names their members.
+            if member.ctype.kind == "array" and member.ctype.layout is not None:
+                continue
+            columns.append(Column(member.name, member.ctype))
+        return columns
+    columns = []
+    for name in names:
+        if name in PSEUDO_FIELDS:
+            columns.append(Column(name, None))
+        else:
+            try:
+                columns.append(Column(name, resolve_field(pile.layout, name)))
+            except CommandError as err:
+                raise CommandError(f"print: {err}") from None
+    return columns
+
+
+def _cell(program: Program, item: PileItem, column: Column, radix: str | None) -> str:
+    if column.ctype is None:
+        value = pseudo_field(program, item, column.name)
+        if value is None:
+            return "n/a"
+        return format_number(value, radix, hex_default=column.name in _ADDRESS_PSEUDO)
+    return format_value(column.ctype, field_value(item.value, column.name), radix)
+
+
+def parse_flags(args: list[str]) -> tuple[str | None, bool, list[str]]:
+    """(radix, tall, field names) from the words of a print line."""
+    radix: str | None = None
+    tall = False
+    names: list[str] = []
+    for word in args:
+        if word.startswith("-") and len(word) > 1 and not names:
+            for letter in word[1:]:
+                if letter == "t":
+                    tall = True
+                elif letter in RADIX_FLAGS:
+                    if radix is not None and radix != letter:
+                        raise CommandError("print: choose one radix: -x, -d or -o")
+                    radix = RADIX_FLAGS[letter]
+                else:
+                    raise CommandError(f"print: unknown flag '-{letter}' (usage: {USAGE})")
+        elif word.startswith("-") and len(word) > 1:
+            raise CommandError(f"print: flags come before the fields (usage: {USAGE})")
+        else:
+            names.append(word)
+    return radix, tall, names
+
+
+@command("print", usage=USAGE, summary="print the structures of the current pile", help=HELP)
+def print_command(session: Session, args: list[str]) -> None:
+    radix, tall, names = parse_flags(args)
+    pile = session.piles.current
+    program = session.program
+    columns = _columns(pile, names, tall)
+    out = session.out
+    if tall:
+        for i, item in enumerate(pile.items):
+            if i:
+                print(file=out)
+            for column in columns:
+                print(f"{column.name} {_cell(program, item, column, radix)}", file=out)
+        return
+    rows = [[_cell(program, item, c, radix) for c in columns] for item in pile.items]
+    for line in format_table([c.name for c in columns], rows):
+        print(line, file=out)
