@@ -1,8 +1,10 @@
 """The `q4` command: open a crash directory (or the bundled demo) and run commands.
 
-    q4 [CRASHDIR]                     interactive on a terminal, else a batch from stdin
+    q4 [CRASHDIR]                     the REPL on a terminal, else a batch from stdin
     q4 -f FILE [CRASHDIR]             run FILE's lines as a batch, echoing `q4> LINE`
     q4 --replay TRANSCRIPT [CRASHDIR] compare a transcript; exit 0 when every block matches
+    --record OUT.q4t                  also write the run down as a transcript (not with
+                                      --replay); `q4 --replay OUT.q4t` checks it later
 
 Exit status: 0 fine; 1 a batch command failed or a transcript differs; 2 nothing could run (a
 dump or file that cannot be opened, bad arguments).
@@ -11,7 +13,9 @@ dump or file that cannot be opened, bad arguments).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 from q4py import __version__
 from q4py.cachedir import forge_cached
 from q4py.errors import Q4Error
-from q4py.shell.batch import interactive, run_lines
+from q4py.shell.batch import run_lines
+from q4py.shell.record import Recorder, transcript_header
 from q4py.shell.session import Session
 from q4py.shell.transcript import Transcript, parse_transcript, replay
 
@@ -42,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     mode.add_argument("-f", "--file", metavar="FILE", help="run the commands in FILE as a batch")
     mode.add_argument("--replay", metavar="TRANSCRIPT", help="replay a transcript and compare")
     p.add_argument(
+        "--record",
+        metavar="OUT.q4t",
+        help="also write the commands and their output to OUT.q4t as a transcript",
+    )
+    p.add_argument(
         "crashdir", nargs="?", metavar="CRASHDIR", help="crash directory (default: the demo dump)"
     )
     p.add_argument("--version", action="version", version=f"q4py {__version__}")
@@ -53,24 +63,56 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # --help, --version, usage errors: argparse already printed
         return exc.code if isinstance(exc.code, int) else 2
+    if args.record and args.replay:
+        print("q4: --record cannot be used with --replay", file=sys.stderr)
+        return 2
     try:
         if args.replay:
             return _replay(Path(args.replay), args.crashdir)
         if args.file:
             lines = _read_text(Path(args.file)).split("\n")
             session = Session(_open_dump(args.crashdir), sys.stdout)
-            return 1 if run_lines(session, lines) else 0
+            with _recording(args.record, session, args.crashdir, args.file):
+                return 1 if run_lines(session, lines) else 0
         session = Session(_open_dump(args.crashdir), sys.stdout)
-        if sys.stdin.isatty():
-            interactive(session)
+        # The REPL only when a person is at both ends; otherwise the plain batch reader, so
+        # transcripts and pipes never see prompt_toolkit's screen control.
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            from q4py.shell.repl import run_repl  # prompt_toolkit only when it is used
+
+            with _recording(args.record, session, args.crashdir, None) as recorder:
+                run_repl(session, recorder=recorder)
             return 0
-        return 1 if run_lines(session, sys.stdin) else 0
+        with _recording(args.record, session, args.crashdir, "stdin"):
+            return 1 if run_lines(session, sys.stdin) else 0
     except (_Fatal, Q4Error) as exc:
         print(f"q4: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(file=sys.stderr)
         return 130
+
+
+@contextlib.contextmanager
+def _recording(
+    out: str | None, session: Session, crashdir: str | None, source: str | None
+) -> Iterator[Recorder | None]:
+    """With `--record OUT`: a transcript of the session, teed from `session.out`."""
+    if out is None:
+        yield None
+        return
+    header = transcript_header(crashdir, Path(DEMO_SCENARIO).stem)
+    try:
+        recorder = Recorder.open(out, header, source)
+    except OSError as exc:
+        raise _Fatal(f"{out}: cannot write: {exc.strerror or exc}") from None
+    saved = session.out
+    session.out = recorder.tee(saved)
+    try:
+        yield recorder
+    finally:
+        session.out = saved
+        recorder.close()
 
 
 def _read_text(path: Path) -> str:
@@ -124,6 +166,8 @@ def _replay_crashdir(transcript: Transcript, base: Path, crashdir: str | None) -
     name = transcript.header.get("scenario")
     if name is not None:
         scenario = base.parent / "scenarios" / f"{name}.toml"
+        if not scenario.is_file() and name == Path(DEMO_SCENARIO).stem:
+            return None  # recorded on the demo dump: the bundled demo is that scenario
         if not scenario.is_file():
             raise _Fatal(f"{transcript.path}: scenario {name!r} not found ({scenario})")
         return _forge(scenario, f"scenarios/{name}", f"scenario {name}")

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+# The *.q4t transcript collector (q4py/shell/pytest_plugin.py). An installed q4py registers it
+# as the pytest11 entry point `q4py`, which pytest imports before this file; registering the
+# module again under its own name would be an error, hence the guard.
+pytest_plugins = (
+    [] if "q4py.shell.pytest_plugin" in sys.modules else ["q4py.shell.pytest_plugin"]
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS_DIR = REPO_ROOT / "fixtures" / "scenarios"

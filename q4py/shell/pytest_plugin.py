@@ -1,0 +1,167 @@
+"""A pytest plugin: every `*.q4t` transcript pytest collects is a test that replays it.
+
+The dump comes from the transcript's header (docs/transcripts.md):
+
+- `# crashdir: PATH` — PATH relative to the transcript's directory;
+- `# scenario: NAME` — forged from `<dir>/../scenarios/NAME.toml` (the bundled demo scenario
+  when that is its name and no such file exists) into a temporary directory, once per test
+  session and scenario.
+
+A transcript with neither header fails: a test must say what it runs on. A failure shows one
+unified diff per differing block, expected against actual, without a Python traceback.
+
+The plugin is registered as the pytest11 entry point `q4py` (pyproject.toml); the q4py test
+suite also loads it from tests/conftest.py, for runs from a checkout that is not installed.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import tempfile
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from q4py.cli import DEMO_SCENARIO
+from q4py.errors import Q4Error
+from q4py.shell.session import Session
+from q4py.shell.transcript import (
+    ReplayResult,
+    Transcript,
+    TranscriptError,
+    parse_transcript,
+    replay,
+)
+
+SUFFIX = ".q4t"
+
+
+class _Dumps:
+    """Crash directories forged for this test session, by scenario file."""
+
+    def __init__(self) -> None:
+        self._made: dict[Path, Path] = {}
+        self._root: Path | None = None
+
+    def forged(self, scenario: Path) -> Path:
+        key = scenario.resolve()
+        if key not in self._made:
+            from q4py.forge import forge_crashdir  # only when a transcript needs it
+
+            if self._root is None:
+                self._root = Path(tempfile.mkdtemp(prefix="q4py-transcripts-"))
+            outdir = self._root / f"{len(self._made)}-{scenario.stem}"
+            forge_crashdir(scenario, outdir)
+            self._made[key] = outdir
+        return self._made[key]
+
+    def cleanup(self) -> None:
+        if self._root is not None:
+            shutil.rmtree(self._root, ignore_errors=True)
+            self._root = None
+        self._made.clear()
+
+
+_DUMPS_KEY = pytest.StashKey[_Dumps]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_DUMPS_KEY] = _Dumps()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    dumps = config.stash.get(_DUMPS_KEY, None)
+    if dumps is not None:
+        dumps.cleanup()
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if file_path.suffix == SUFFIX:
+        return TranscriptFile.from_parent(parent, path=file_path)
+    return None
+
+
+class TranscriptFile(pytest.File):
+    """A `.q4t` file: one test item, since its commands build on each other (piles)."""
+
+    def collect(self) -> list[pytest.Item]:
+        try:
+            transcript = parse_transcript(self.path.read_text(encoding="utf-8"), str(self.path))
+        except (TranscriptError, OSError, UnicodeDecodeError) as exc:
+            raise self.CollectError(f"{self.path}: cannot read this transcript: {exc}") from None
+        return [TranscriptItem.from_parent(self, name=self.path.stem, transcript=transcript)]
+
+
+class TranscriptDiffers(Exception):
+    """Raised by a transcript item whose replay found differing blocks."""
+
+    def __init__(self, transcript: Transcript, result: ReplayResult) -> None:
+        super().__init__(f"{len(result.failures)} block(s) differ")
+        self.transcript = transcript
+        self.result = result
+
+
+class _SetupFailed(Exception):
+    """The dump of a transcript could not be found, forged or opened: one line says why."""
+
+
+class TranscriptItem(pytest.Item):
+    def __init__(self, *, transcript: Transcript, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.transcript = transcript
+
+    def runtest(self) -> None:
+        from q4py.program import Program  # the dump layer, only when a transcript runs
+
+        crashdir = self._crashdir()
+        try:
+            program = Program.open(crashdir)
+        except (Q4Error, OSError) as exc:
+            raise _SetupFailed(f"cannot open the crash directory {crashdir}: {exc}") from None
+        result = replay(self.transcript, Session(program, io.StringIO()))
+        if not result.ok:
+            raise TranscriptDiffers(self.transcript, result)
+        assert result.checked == len(self.transcript.blocks)
+
+    def _crashdir(self) -> Path:
+        header = self.transcript.header
+        base = self.path.parent
+        if "crashdir" in header:
+            return base / Path(header["crashdir"]).expanduser()
+        name = header.get("scenario")
+        if name is None:
+            raise _SetupFailed(
+                "the header names no dump: add '# scenario: NAME' or '# crashdir: PATH'"
+            )
+        scenario = base.parent / "scenarios" / f"{name}.toml"
+        if not scenario.is_file() and f"{name}.toml" == DEMO_SCENARIO:
+            return self._forged(resources.files("q4py") / "data" / "demo" / DEMO_SCENARIO, name)
+        if not scenario.is_file():
+            raise _SetupFailed(f"scenario {name!r} not found ({scenario})")
+        return self._forged(scenario, name)
+
+    def _forged(self, scenario: Any, name: str) -> Path:
+        try:
+            with resources.as_file(scenario) as path:  # package data may live in a zip
+                return self.config.stash[_DUMPS_KEY].forged(Path(path))
+        except (Q4Error, OSError) as exc:
+            raise _SetupFailed(f"cannot forge scenario {name!r}: {exc}") from None
+
+    def repr_failure(
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
+    ) -> str | Any:
+        exc = excinfo.value
+        if isinstance(exc, TranscriptDiffers):
+            n = len(exc.transcript.blocks)
+            lines = [f"{self.path}: {len(exc.result.failures)} of {n} block(s) differ", ""]
+            lines += [f.diff_text.rstrip("\n") for f in exc.result.failures]
+            return "\n".join(lines)
+        if isinstance(exc, _SetupFailed):
+            return f"{self.path}: {exc}"
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, 0, f"transcript {self.path.name}"
