@@ -402,6 +402,8 @@ class ProgramEnv:
     def symbol_value(self, name: str) -> int:
         prog = self.program
         address = self.symbol_address(name)
+        if prog.symbol(name).kind == "func":
+            return address  # C's rule: a function's name is its address (text is no pointer)
         try:
             ctype = prog.global_ctype(name)
         except Q4Error:  # a symbol without a declared type: q4 takes it as a pointer

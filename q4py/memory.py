@@ -27,10 +27,14 @@ class Physical(Protocol):
     def read(self, pa: int, size: int) -> bytes: ...
 
 
+def pdir_vtag(space: int, offset: int) -> tuple[int, int]:
+    """The virtual tag the hash is computed from (crashinfo prints it as `vtag=HI LO`)."""
+    return (space | (offset >> 32)) & 0xFFFFFFFF, (offset >> PAGE_SHIFT) & 0xFFFF
+
+
 def pdir_hash(space: int, offset: int, nhtbl: int) -> int:
     """Index in htbl of the chain that holds `space.offset` (q4py's reconstruction)."""
-    vtag_hi = space | (offset >> 32)
-    vtag_lo = (offset >> PAGE_SHIFT) & 0xFFFF
+    vtag_hi, vtag_lo = pdir_vtag(space, offset)
     return ((vtag_hi >> 10) ^ vtag_lo) % nhtbl
 
 

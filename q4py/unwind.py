@@ -4,7 +4,10 @@ The stack grows up. For a frame at `sp` running `pc`, the unwind descriptor of `
 gives its frame size; the caller's frame is at `sp - size` and, when the function saved RP, the
 return address sits in the caller's frame marker at `caller_sp - 20` (narrow) or `- 16` (wide).
 A function marked as an HP-UX interrupt handler (`thandler`, `ihandler`) holds the interrupted
-context's `save_state` at `sp - size`; the walk goes on from the registers saved there.
+context's `save_state` at `sp - size`; the walk goes on from the registers saved there. The
+trap type is recorded with those registers (`TRAP_TYPE_FIELD`): the handler's own argument slots
+are not reliable for it, since the routine it calls may store its own arguments there
+(`mp_ext_interrupt(ssp)` does).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dataclasses import dataclass, field
 from q4py.addr import format_q4_address
 from q4py.errors import Q4Error
 from q4py.kernel.events import CrashEvent, rpb_registers
-from q4py.layouts.save_state import SS_WIDEREGS
+from q4py.layouts.save_state import SS_WIDEREGS, TRAP_TYPE_FIELD
 from q4py.program import Program
 
 MAX_FRAMES = 512
@@ -104,8 +107,8 @@ def unwind_event(prog: Program, event: CrashEvent) -> EventTrace:
     return trace
 
 
-def _walk(prog: Program, trace: EventTrace, segment: Segment, sp: int, pc: int,
-          rp: int | None, seen: set[tuple[int, int, int]]) -> None:
+def _walk(prog: Program, trace: EventTrace | SavedStateTrace, segment: Segment, sp: int,
+          pc: int, rp: int | None, seen: set[tuple[int, int, int]]) -> None:
     # `seen` spans every segment of the trace: a save_state that leads back to a frame already
     # walked (or an endless chain of traps) ends the walk instead of recursing without end.
     trace.segments.append(segment)
@@ -149,7 +152,7 @@ def _walk(prog: Program, trace: EventTrace, segment: Segment, sp: int, pc: int,
         sp, pc = caller_sp, caller_pc
 
 
-def _enter_trap(prog: Program, trace: EventTrace, segment: Segment, sp: int,
+def _enter_trap(prog: Program, trace: EventTrace | SavedStateTrace, segment: Segment, sp: int,
                 frame_size: int, seen: set[tuple[int, int, int]]) -> None:
     ss_address = sp - frame_size
     space = segment.space
@@ -157,7 +160,7 @@ def _enter_trap(prog: Program, trace: EventTrace, segment: Segment, sp: int,
     regs = ss.ss_wide if ss.ss_flags & SS_WIDEREGS else ss.ss_narrow
     pcoq = regs.ss_pcoq_head
     user = pcoq & 3 == 3
-    trap_type = prog.read_ulong(arg_slot(sp, 0, prog.wide), space)
+    trap_type = ss[TRAP_TYPE_FIELD]  # recorded with the registers (the "trap marker")
     segment.trap = Trap(trap_type, user, regs.ss_pcsq_head, pcoq,
                         None if user else prog.symbolize(pcoq & ~3), ss_address, space)
     if user:
@@ -165,3 +168,30 @@ def _enter_trap(prog: Program, trace: EventTrace, segment: Segment, sp: int,
     new_sp = regs.ss_sp
     sr = space_register(prog, new_sp)
     _walk(prog, trace, Segment(sr, regs[f"ss_sr{sr}"]), new_sp, pcoq & ~3, regs.ss_rp, seen)
+
+
+@dataclass
+class SavedStateTrace:
+    """A walk that starts from a `struct save_state` (`trace pile` on a save_state pile)."""
+
+    address: int
+    space: int
+    user_mode: bool
+    pcsq: int
+    pcoq: int  # as saved, privilege bits included
+    segments: list[Segment] = field(default_factory=list)
+    problem: str | None = None
+
+
+def unwind_save_state(prog: Program, address: int, space: int = 0) -> SavedStateTrace:
+    """Frames from the context saved at `space.address`, through any traps below it."""
+    ss = prog.read_struct("save_state", address, space)
+    regs = ss.ss_wide if ss.ss_flags & SS_WIDEREGS else ss.ss_narrow
+    pcoq = regs.ss_pcoq_head
+    trace = SavedStateTrace(address, space, pcoq & 3 == 3, regs.ss_pcsq_head, pcoq)
+    if trace.user_mode:
+        return trace
+    sp = regs.ss_sp
+    sr = space_register(prog, sp)
+    _walk(prog, trace, Segment(sr, regs[f"ss_sr{sr}"]), sp, pcoq & ~3, regs.ss_rp, set())
+    return trace

@@ -184,6 +184,6 @@ def test_p_errors(seed: Program) -> None:
     assert "save_state" in line
     [line] = run(seed, "p proc_t 0x0`4076da18")
     assert line.startswith("q4: cannot read 0x0.0x4076da18")
-    assert run(seed, "p proc_t") == ["q4: usage: p TYPE ADDR | p struct TAG ADDR"]
+    assert run(seed, "p proc_t") == ["q4: usage: p TYPE ADDR | p struct TAG ADDR | p s ADDR"]
     assert run(seed, "p proc_t nosuchsym") == [
         "q4: p: no symbol 'nosuchsym' in vmunix (in address 'nosuchsym')"]

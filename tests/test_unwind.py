@@ -21,8 +21,9 @@ from q4py.errors import ReadError
 from q4py.forge.build import Forge
 from q4py.forge.scenario import load_scenario
 from q4py.kernel.events import crash_events, rpb_registers
+from q4py.layouts.save_state import TRAP_TYPE_FIELD
 from q4py.program import Program
-from q4py.unwind import MAX_FRAMES, EventTrace, arg_slot, rp_slot, unwind_event
+from q4py.unwind import MAX_FRAMES, EventTrace, rp_slot, unwind_event
 
 SEED = "hpux1100-32-kalloc-sysmap"
 SEED_PATH = SCENARIOS_DIR / f"{SEED}.toml"
@@ -151,9 +152,9 @@ def test_event_1_trap_boxes(prog: Program, scenario: dict[str, Any]) -> None:
         assert handler.name is not None and handler.name.startswith("thandler+")
         assert segment.trap.save_state == handler.sp - thandler.frame_size_bytes
     assert user_trap.save_state == scenario["events"][1]["stack_base"]
-    # The trap type is the handler's first argument, stored in its frame.
-    assert prog.read_ulong(arg_slot(trace.segments[0].frames[-1].sp, 0, False),
-                           scenario["events"][1]["space"]) == 18
+    # The trap type is recorded with the registers the handler saved.
+    ss = prog.read_struct("save_state", kernel_trap.save_state, kernel_trap.space)
+    assert ss[TRAP_TYPE_FIELD] == 18
 
 
 def test_kernel_trap_save_state_registers(prog: Program, scenario: dict[str, Any]) -> None:

@@ -29,6 +29,7 @@ class KernelMemoryUsage:
     buckets: dict[int, int]  # MALLOC bucket index (5..20) -> pages
     kalloc: dict[str, int]  # KALLOC_POOLS name -> pages
     bad: tuple[tuple[int, int], ...]  # (pfn, pfdat entry address) of P_BAD pages
+    scanned: int | None = None  # pfdat entries scanned (None: one per page)
 
     @property
     def used(self) -> int:
@@ -80,5 +81,15 @@ def kernel_memory_usage(prog: Program) -> KernelMemoryUsage:
             buckets[ksub] += pages
         elif kclass == kalloc_code and ksub < len(KALLOC_POOLS):
             kalloc[KALLOC_POOLS[ksub]] += pages
-    return KernelMemoryUsage(physmem=census.entries, free=free, classes=classes,
-                             buckets=buckets, kalloc=kalloc, bad=census.bad)
+    physmem = prog.read_global("physmem")
+    if census.entries < physmem:
+        # Pages without a pfdat entry were taken before pfdat existed: equivalently mapped
+        # memory and reserved pools (the kernel counts those), the rest static kernel memory.
+        eqmem = prog.global_or("eqmem_pages", 0)
+        reserved = prog.global_or("reserved_pool_pages", 0)
+        classes["eqmem"] += eqmem
+        classes["reserved"] += reserved
+        classes["static"] += max(physmem - census.entries - eqmem - reserved, 0)
+    return KernelMemoryUsage(physmem=max(physmem, census.entries), free=free, classes=classes,
+                             buckets=buckets, kalloc=kalloc, bad=census.bad,
+                             scanned=census.entries)

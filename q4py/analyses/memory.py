@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from q4py.analyses.threads import waits_on_memory
 from q4py.kernel.procs import processes
 from q4py.program import Program
 
@@ -24,6 +25,7 @@ class MemoryGlobals:
     deactivated: int  # processes with SDEACT
     deactload: tuple[float, ...] | None
     rates: dict[str, int | None]  # RATES by name
+    memory_sleepers: bool = False  # threads sleep on `memory_sleepers`, waiting for memory
 
     @property
     def desperately_low(self) -> bool:
@@ -40,4 +42,5 @@ def memory_globals(prog: Program) -> MemoryGlobals:
         deactivated=sum(1 for p in processes(prog) if p.deactivated),
         deactload=tuple(deactload) if deactload is not None else None,
         rates={name: prog.global_or(name, None) for name in RATES},
+        memory_sleepers=waits_on_memory(prog),
     )

@@ -2,7 +2,8 @@
 
 Per device: AVAIL = sw_nblks KB, FREE = sw_nfpgs pages, USED = AVAIL - FREE. The `reserve`
 line is swap reserved but not yet allocated on a device: swapspc_max - swapspc_cnt minus the
-pages the devices use. `total` adds the two; its PCT is the figure that matters.
+pages the devices use. `memory` is pseudo-swap when it is on: AVAIL swapmem_max pages, FREE
+swapmem_cnt pages. `total` adds them up; its PCT is the figure that matters.
 """
 
 from __future__ import annotations
@@ -26,18 +27,30 @@ class SwapDeviceUsage:
 
 
 @dataclass(frozen=True)
+class MemorySwapUsage:
+    """Pseudo-swap: memory the kernel counts as swap (`swapmem_max`), `swapmem_cnt` unreserved."""
+
+    avail_mb: int
+    used_mb: int
+    free_mb: int
+
+
+@dataclass(frozen=True)
 class SwapUsage:
     devices: tuple[SwapDeviceUsage, ...]
     reserve_mb: int  # reserved, not allocated
     fs_reserve_mb: int
+    memory: MemorySwapUsage | None = None  # when pseudo-swap is on
 
     @property
     def avail_mb(self) -> int:
-        return sum(d.avail_mb for d in self.devices)
+        memory = self.memory.avail_mb if self.memory else 0
+        return sum(d.avail_mb for d in self.devices) + memory
 
     @property
     def used_mb(self) -> int:
-        return sum(d.used_mb for d in self.devices) + self.reserve_mb
+        memory = self.memory.used_mb if self.memory else 0
+        return sum(d.used_mb for d in self.devices) + self.reserve_mb + memory
 
     @property
     def free_mb(self) -> int:
@@ -55,8 +68,12 @@ def swap_usage(prog: Program) -> SwapUsage:
         devices.append(SwapDeviceUsage(avail, avail - free, free, dev.start, dev.priority,
                                        dev.name))
     reserved = state.swapspc_max - state.swapspc_cnt - device_used_pages
+    memory = None
+    if state.swapmem_on:
+        avail, free = _mb(state.swapmem_max), _mb(state.swapmem_cnt)
+        memory = MemorySwapUsage(avail, avail - free, free)
     return SwapUsage(devices=tuple(devices), reserve_mb=_mb(reserved),
-                     fs_reserve_mb=_mb(state.fs_reserve_pages))
+                     fs_reserve_mb=_mb(state.fs_reserve_pages), memory=memory)
 
 
 def _mb(pages: int) -> int:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from q4py.commands import command
 from q4py.errors import CommandError
+from q4py.shell.session import REDIRECT_HELP
 
 if TYPE_CHECKING:
     from q4py.shell.session import Session
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     usage="help [COMMAND]",
     summary="list the commands, or show how to use one",
     help="Without an argument, lists every command with a one-line summary.\n"
-    "With a command name (or alias), shows its usage and description.",
+    "With a command name (or alias), shows its usage and description.\n\n" + REDIRECT_HELP,
 )
 def help_command(session: Session, args: list[str]) -> None:
     out = session.out
@@ -30,7 +31,8 @@ def help_command(session: Session, args: list[str]) -> None:
         for c in cmds:
             also = f" (also: {', '.join(c.aliases)})" if c.aliases else ""
             print(f"  {c.name:<{width}}  {c.summary}{also}", file=out)
-        print("type 'help COMMAND' for details", file=out)
+        print("type 'help COMMAND' for details; end a command with '> FILE' to write its "
+              "output to FILE (help help)", file=out)
         return
     cmd = session.commands.lookup(args[0])
     if cmd is None:

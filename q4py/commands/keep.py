@@ -24,7 +24,8 @@ _EXAMPLES = """\
 Names in EXPR are members of the pile's structures first (`p_stat`, `b_un.b_addr`), then the
 pseudo-fields addrof, indexof, spaceof, physaddrof, then kernel symbols (a bare symbol is its
 value, `&sym` its address). Operators are C's, with C precedence; numbers are 64-bit unsigned.
-Quote EXPR when it holds `>` (which would otherwise redirect the output) or `#`."""
+A `>` in EXPR compares (`keep p_pid > 5`); to write the output to a file, end the line with
+`> ./FILE` (a name with a `/`, see `help help`). Quote EXPR when it holds `#`."""
 
 
 def _select(session: Session, verb: str, args: list[str]) -> tuple[Pile, list[PileItem]]:

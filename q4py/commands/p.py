@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 from q4py.addr import format_space_offset
 from q4py.commands import command
-from q4py.errors import CommandError
+from q4py.commands.examine import printable
+from q4py.errors import CommandError, Q4Error
 from q4py.layouts import LayoutError
 from q4py.program import Program
 from q4py.render.structs import struct_lines
@@ -24,7 +25,7 @@ from q4py.render.structs import struct_lines
 if TYPE_CHECKING:
     from q4py.shell.session import Session
 
-USAGE = "p TYPE ADDR | p struct TAG ADDR"
+USAGE = "p TYPE ADDR | p struct TAG ADDR | p s ADDR"
 
 _TERM = re.compile(r"([+-])")
 _SYMBOL = re.compile(r"^&?[A-Za-z_$][\w$]*$")
@@ -112,9 +113,15 @@ def _close_types(prog: Program, name: str) -> list[str]:
     "struct save_state, save_state).\nADDR: 0x57849500, 4096, 0x0`4076da18, "
     "space.offset like 0x76db400.0x7fff0d48, or a kernel symbol (&sym, sym+0x10).\n"
     "Nested structures open a block indented by two; arrays print one line per element; "
-    "char arrays print as strings; a char * that points at text is annotated.",
+    "char arrays print as strings; a char * that points at text is annotated.\n"
+    "p s ADDR prints the NUL-terminated string at ADDR, as p4 did:\n"
+    "  0x05b58000\n"
+    "  0x05b58000 : /d/pm/meas/wd2bss/",
 )
 def p_command(session: Session, args: list[str]) -> None:
+    if len(args) == 2 and args[0] == "s":
+        p_string(session, args[1])
+        return
     if len(args) < 2 or (args[0] == "struct" and len(args) < 3):
         raise CommandError(f"usage: {USAGE}")
     prog = session.program
@@ -132,3 +139,20 @@ def p_command(session: Session, args: list[str]) -> None:
     print(f"{echo} :", file=session.out)
     for line in lines:
         print(line, file=session.out)
+
+
+def p_string(session: Session, text: str) -> None:
+    """`p s ADDR`: the address p4-style (`0x05b58000`, zero-padded to 8 or 16 digits), then
+    `ADDR : STRING`."""
+    prog = session.program
+    space, offset = parse_address(prog, text)
+    digits = 8 if offset <= 0xFFFFFFFF else 16
+    echo = f"0x{offset:0{digits}x}"
+    if space:
+        echo = f"{space:#x}.{echo}"
+    try:
+        string = prog.read_string(offset, space)
+    except Q4Error as err:
+        raise CommandError(f"p s: {err}") from None
+    print(echo, file=session.out)
+    print(f"{echo} : {printable(string)}", file=session.out)

@@ -28,6 +28,10 @@ from q4py.crashdir.physmem import PhysicalMemory
 from q4py.crashdir.writer import write_crashdir
 from q4py.errors import DumpError
 
+# The kernel file is read whole; real ones are tens of MB, and a bound keeps a hostile one from
+# taking all memory.
+MAX_KERNEL_SIZE = 1 << 30
+
 __all__ = [
     "CrashDir",
     "ImageEntry",
@@ -92,9 +96,16 @@ class CrashDir:
         """A plain file holding the kernel: vmunix itself, or vmunix.gz inflated into the cache."""
         try:
             compressed = is_gzip(self.vmunix_file)
+            size = os.stat(self.vmunix_file).st_size
         except OSError as e:
             raise DumpError(self.vmunix_file, f"cannot read: {e.strerror or e}") from None
-        return inflate_to_cache(self.vmunix_file) if compressed else self.vmunix_file
+        if compressed:
+            # Inflating stops at the size the INDEX declares: a gzip bomb cannot fill the disk.
+            return inflate_to_cache(self.vmunix_file, self.index.vmunix.size)
+        if size > MAX_KERNEL_SIZE:
+            raise DumpError(self.vmunix_file, f"{size:#x} bytes: larger than any kernel "
+                            f"(q4py reads at most {MAX_KERNEL_SIZE:#x})")
+        return self.vmunix_file
 
     def verify(self) -> list[str]:
         """Check every file against the INDEX (crc32s, sizes, gzip integrity); list the problems."""

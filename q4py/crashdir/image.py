@@ -49,6 +49,9 @@ ImageHeader = Struct(
 )
 HEADER_SIZE = ImageHeader.sizeof()  # 0x18
 _PFN_SLICE = 1 << 17  # pfns read per slice (1 MiB)
+# Reads at least this long copy with pread instead of through the map, so a scan of a 768 MB
+# pfdat does not leave 768 MB of mapped pages in the process's resident set.
+_PREAD_MIN = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,7 @@ class ImageFile:
         self.compressed = compressed
         self._map: mmap.mmap | None = None
         self._view: memoryview | None = None
+        self._fd: int | None = None  # the mapped file, kept open for pread
 
     @classmethod
     def open(cls, path: str, page_size: int) -> ImageFile:
@@ -224,20 +228,64 @@ class ImageFile:
         start = self.data_offset + i * self.page_size
         return view[start : start + self.page_size]
 
+    def run_length(self, index: int, want: int) -> int:
+        """How many of the pages index, index+1, ... (at most `want`) hold consecutive pfns.
+
+        Those pages are one stretch of the file, so a read across them is one copy.
+        """
+        pfns = self.pfns
+        first = pfns[index]
+        low, high = 1, min(want, len(pfns) - index)
+        if pfns[index + high - 1] - first == high - 1:  # the usual case: no hole at all
+            return high
+        while low < high:  # pfns ascend strictly: no hole before k iff pfns[i+k]-first == k
+            mid = (low + high + 1) // 2
+            if pfns[index + mid - 1] - first == mid - 1:
+                low = mid
+            else:
+                high = mid - 1
+        return low
+
+    def read_data(self, index: int, start: int, size: int) -> bytes:
+        """`size` bytes from byte `start` of page `index` on (the caller stays inside a run)."""
+        view = self._view if self._view is not None else self._map_data()
+        offset = self.data_offset + index * self.page_size + start
+        if size >= _PREAD_MIN and self._fd is not None:
+            try:
+                data = os.pread(self._fd, size, offset)
+            except OSError as e:
+                raise DumpError(self.path, f"cannot read image data: {e.strerror or e}",
+                                offset) from None
+            if len(data) == size:
+                return data
+            raise DumpError(self.path, "truncated: the file shrank while open", offset + len(data))
+        return bytes(view[offset : offset + size])
+
     def _map_data(self) -> memoryview:
         path = inflate_to_cache(self.path, self.file_size) if self.compressed else self.path
         try:
-            with open(path, "rb") as f:
-                size = os.fstat(f.fileno()).st_size
-                self._check_length(size)  # the file may have changed since open()
-                self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            fd = os.open(path, os.O_RDONLY)
         except OSError as e:
             raise DumpError(self.path, f"cannot map image data: {e.strerror or e}") from None
+        try:
+            size = os.fstat(fd).st_size
+            self._check_length(size)  # the file may have changed since open()
+            self._map = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+        except OSError as e:
+            os.close(fd)
+            raise DumpError(self.path, f"cannot map image data: {e.strerror or e}") from None
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
         self._view = memoryview(self._map)
         return self._view
 
     def close(self) -> None:
         """Unmap the data. Views handed out by page() must be released first."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
         if self._view is not None:
             self._view.release()
             self._view = None

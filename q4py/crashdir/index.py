@@ -16,6 +16,9 @@ from q4py.errors import DumpError
 
 INDEX_VERSION = 2
 DEFAULT_PAGE_SIZE = 4096
+# A 256 GiB dump in 64 MiB chunks has a 4096-line INDEX of about 500 KB; reading is bounded so
+# that a garbage file named INDEX cannot take all memory.
+MAX_INDEX_SIZE = 16 << 20
 
 # Values are unsigned and must fit the image files' uint64 fields.
 _MAX_NUMBER = (1 << 64) - 1
@@ -100,9 +103,11 @@ def read_index(path: str) -> IndexFile:
     """Read and parse the INDEX file at `path` (as bytes, so stray non-ASCII bytes are reported)."""
     try:
         with open(path, "rb") as f:
-            data = f.read()
+            data = f.read(MAX_INDEX_SIZE + 1)
     except OSError as e:
         raise DumpError(path, f"cannot read INDEX: {e.strerror or e}") from None
+    if len(data) > MAX_INDEX_SIZE:
+        raise DumpError(path, f"more than {MAX_INDEX_SIZE:#x} bytes: too large for an INDEX")
     return parse_index(data, path)
 
 

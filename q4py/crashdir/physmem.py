@@ -87,7 +87,15 @@ class PhysicalMemory:
         """
         if pa < 0 or size < 0:
             raise ValueError(f"bad physical read: {size} bytes at {pa:#x}")
-        parts: list[memoryview] = []
+        shift = self._shift
+        pfn = pa >> shift
+        start = pa - (pfn << shift)
+        if start + size <= self.page_size and pa + size <= self.memsize:
+            # Most reads (a structure, a pointer) stay inside one page.
+            page = self.page(pfn)
+            if page is not None:
+                return bytes(page[start : start + size])
+        parts: list[bytes] = []
         address, end = pa, pa + size
         while address < end:
             if address >= self.memsize:
@@ -96,15 +104,18 @@ class PhysicalMemory:
                     address,
                     f"{address:#x} is beyond physical memory (memsize {self.memsize:#x})",
                 )
-            pfn = address >> self._shift
-            page = self.page(pfn)
-            if page is None:
+            pfn = address >> shift
+            image = self._image_for(pfn)
+            index = image.index_of(pfn) if image is not None else None
+            if image is None or index is None:
                 raise ReadError(0, address, f"physical page {pfn:#x} is not in the dump")
-            start = address - (pfn << self._shift)
-            take = min(end - address, self.page_size - start)
-            parts.append(page[start : start + take])
+            # Pages with consecutive pfns lie back to back in the file: copy them at once.
+            run = image.run_length(index, ((end - 1) >> shift) - pfn + 1)
+            start = address - (pfn << shift)
+            take = min(end, (pfn + run) << shift) - address
+            parts.append(image.read_data(index, start, take))
             address += take
-        return b"".join(parts)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def close(self) -> None:
         self._last = None

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from q4py.errors import ScenarioError
+from q4py.forge.sched import LOCK, PROCESSOR_KEYS, SWAP_MEMORY, THREAD_GROUP
 from q4py.forge.schema import Any_, Bool, Float, Int, List, MapOf, Str, Table
-from q4py.layouts.crash import EVENT_CODES
+from q4py.layouts.crash import EVENT_CODES, EVENT_STATE_CODES
 from q4py.layouts.system import CPU_TYPE_CODES
 from q4py.layouts.vm import BUCKET_FIRST, BUCKET_LAST, KALLOC_POOLS
 
@@ -35,6 +36,12 @@ def _call_problem(text: str) -> str | None:
 
 def _time_problem(text: str) -> str | None:
     return None if _TIME.match(text) else f"'{text}' is not a time like '2004-06-28 11:35:46'"
+
+
+def _arg_problem(key: str) -> str | None:
+    if re.fullmatch(r"arg[0-7]", key):
+        return None
+    return f"'{key}' is not an argument name arg0..arg7"
 
 
 def _bucket_problem(key: str) -> str | None:
@@ -77,6 +84,7 @@ PROCESSOR = Table("One processor.", keys={
     "type": Str("Processor type.", required=True, choices=tuple(CPU_TYPE_CODES)),
     "mhz": Int("Clock in MHz (sets itick_per_tick with hz).", required=True, minimum=1),
     "enabled": Bool("Whether the processor is enabled.", default=True),
+    **PROCESSOR_KEYS,
 })
 
 FUNCTION = Table("A kernel function in vmunix, with its unwind descriptor.", keys={
@@ -87,9 +95,27 @@ FUNCTION = Table("A kernel function in vmunix, with its unwind descriptor.", key
     "save_rp": Bool("The function saves RP in its caller's frame marker.", default=True),
     "interrupt": Bool("HP-UX interrupt marker: a trap/interrupt handler with a save_state.",
                       default=False),
-    "args_stored": Bool("The function stores its arguments in its caller's frame.",
-                        default=False),
+    "args_stored": Bool("The unwind descriptor's Args_stored flag (set anyway when "
+                        "`stored_args` is not empty).", default=False),
+    "stored_args": List("Arguments (0..7 wide, 0..3 narrow) the function's prologue stores in "
+                        "its caller's frame; the forge writes those stores as the first "
+                        "instructions of the function.", item=Int("", minimum=0, maximum=7)),
     "millicode": Bool("A millicode routine.", default=False),
+})
+
+TRANSLATION = Table("One page of a space mapped through the hashed page directory.", keys={
+    "space": Int("Space of the virtual page.", default=0, minimum=0, maximum=_U32),
+    "address": Int("Virtual address in the page.", required=True, minimum=0, maximum=_U64),
+    "physical": Int("Physical address it maps to (the I/O range is sign-extended: "
+                    "0xfffffffff4800000).", required=True, minimum=0, maximum=_U64),
+    "access_rights": Int("PA-RISC access rights (0x10 is kernel read/write).", default=0x10,
+                         minimum=0, maximum=0x7F),
+    "protection_key": Int("Protection id (0 is public).", default=0, minimum=0,
+                          maximum=0xFFFF),
+    "page_size": Int("Page size in bytes: 4 KB times a power of 4.", default=4096,
+                     minimum=4096),
+    "pde": Int("Address of its hpde2_0_t; -1 for the chain head when free, else the heap.",
+               default=-1, minimum=-1),
 })
 
 KERNEL = Table("The kernel image: sections, functions, placement of static and dynamic data.",
@@ -104,6 +130,14 @@ KERNEL = Table("The kernel image: sections, functions, placement of static and d
                      value=Int("", minimum=0)),
     "htbl_entries": Int("Heads in the hashed page directory (a power of two).",
                         default=4096, minimum=1),
+    "mpinfo": Int("Address of the per-processor information array (mpproc_info); -1: "
+                  "kernel dynamic data.", default=-1),
+    "htbl_address": Int("Where htbl sits (space 0); -1 places it in kernel dynamic data.",
+                        default=-1, minimum=-1),
+    "htbl_empty_space": Int("pde_space of an unused htbl head (11.00 wrote 1, 11.11 -1).",
+                            default=1, minimum=0, maximum=_U32),
+    "translations": List("Page translations the kernel had besides the pages the forge maps "
+                         "for stacks (I/O pages, say).", item=TRANSLATION),
 })
 
 PAGES = Table("Physical page classes: how many pages the kernel used for what (pfdat).",
@@ -126,6 +160,8 @@ PAGES = Table("Physical page classes: how many pages the kernel used for what (p
     "scmem": Int("Critical memory pages.", default=0, minimum=0),
     "uarea": Int("Thread u-area pages.", default=0, minimum=0),
     "disowned": Int("Disowned pages.", default=0, minimum=0),
+    "unlisted": Int("Pages of a class kmeminfo does not list (counted in Used only).",
+                    default=0, minimum=0),
     "user": Int("User pages; by default every page not in another class.", default=-1),
     "bad": List("Page frame numbers marked P_BAD.", item=Int("", minimum=0)),
 })
@@ -142,8 +178,19 @@ CONTEXT = Table("One stack context of an event, innermost first.", keys={
         "sp": Int("User stack pointer.", default=0, minimum=0, maximum=_U64),
     }),
     "registers": MapOf("Other registers saved in this context's save_state "
-                       "(save_state names: `gr25`, `ret0`, `cr19` ... or `iir`, `isr`, `ior`).",
+                       "(save_state names: `gr25`, `ret0`, `cr19` ... or `iir`, `isr`, `ior`); "
+                       "the first context's go to the rpb, which also keeps `cr16` (`itmr`, "
+                       "the interval timer) and `cr23` (`eirr`).",
                        value=Int("", minimum=0, maximum=_U64)),
+    "stack_space": Int("This context ran on a stack of its own (an interrupt stack): its "
+                       "space; -1 continues on the stack of the context it interrupted.",
+                       default=-1, minimum=-1, maximum=_U32),
+    "stack_base": Int("Where that stack begins: the save_state of the interrupted context "
+                      "sits there; -1 as for `stack_space`.", default=-1, minimum=-1),
+    "args": MapOf("Argument values a call stored in its caller's frame, by call site: "
+                  "`\"f+0x1c\" = { arg0 = 0x4076da18 }`; `\"save_state\"` stands for the "
+                  "address of the save_state this context's handler built, `\"trap\"` for "
+                  "its trap type.", value=MapOf("", value=Any_(""), key_check=_arg_problem)),
 })
 
 EVENT = Table("A crash event.", keys={
@@ -155,6 +202,8 @@ EVENT = Table("A crash event.", keys={
                  minimum=0, maximum=_U32),
     "stack_base": Int("Offset where that kernel stack begins.", required=True, minimum=0),
     "spinlock_depth": Int("Spinlocks held.", default=0, minimum=0),
+    "state": Str("The processor's state letter in the event table.", default="E",
+                 choices=tuple(EVENT_STATE_CODES)),
     "contexts": List("Stack contexts, innermost first.", item=CONTEXT),
 })
 
@@ -165,6 +214,7 @@ PROCESS = Table("A process.", keys={
     "physical": Int("Resident pages.", default=0, minimum=0),
     "deactivated": Bool("Deactivated by the memory scheduler.", default=False),
     "uid": Int("User id.", default=0, minimum=0),
+    "ppid": Int("Parent process id.", default=0, minimum=0),
 })
 
 PROCESS_GROUP = Table("Many similar processes, generated.", keys={
@@ -176,6 +226,7 @@ PROCESS_GROUP = Table("Many similar processes, generated.", keys={
     "physical": List("Resident pages: from the first process's to the last's, spread evenly.",
                      item=Int("", minimum=0), default=[0, 0]),
     "deactivated": Bool("All deactivated.", default=False),
+    "ppid": Int("Parent process id of each.", default=0, minimum=0),
 })
 
 SWAP_DEVICE = Table("A swap device.", keys={
@@ -210,6 +261,29 @@ OBJECT = Table("Any registered structure placed in memory with field values.", k
     "fields": Any_("Field values; nested structures as tables, arrays as lists."),
 })
 
+BUF_LIST = Table("Buffer headers (struct buf) linked through av_forw, generated.", keys={
+    "address": Int("Address (space 0) of the first buffer, the head of the list.",
+                   required=True, minimum=0),
+    "count": Int("Buffers in the list; the last one's av_forw is NULL.", required=True,
+                 minimum=1),
+    "stride": Int("Bytes from one buffer to the next; 0 packs them (sizeof(struct buf)).",
+                  default=0, minimum=0),
+    "bcount": Int("b_bcount and b_bufsize of every buffer, in bytes.", default=8192,
+                  minimum=0),
+    "first_block": Int("b_blkno of the first buffer; each next one follows by bcount / 1024.",
+                       default=0, minimum=0),
+})
+
+RAW_BYTES = Table("Bytes placed as they are: memory that holds no structure (garbage).", keys={
+    "address": Int("Where they go.", required=True, minimum=0, maximum=_U64),
+    "space": Int("Space of `address` (0 is equivalently mapped).", default=0, minimum=0,
+                 maximum=_U32),
+    "hex": Str("The bytes in hex (blanks allowed).", default=""),
+    "counting": Int("Or: this many bytes counting up from `first` (mod 256).", default=0,
+                    minimum=0),
+    "first": Int("First byte of a `counting` run.", default=0, minimum=0, maximum=0xFF),
+})
+
 SCENARIO = Table("A crash scenario.", keys={
     "system": SYSTEM,
     "dump": DUMP,
@@ -228,6 +302,7 @@ SCENARIO = Table("A crash scenario.", keys={
         "devices": List("Swap devices.", item=SWAP_DEVICE),
         "reserved_pages": Int("Pages reserved but not allocated on a device.", default=0,
                               minimum=0),
+        "memory": SWAP_MEMORY,
     }),
     "maps": List("Resource maps.", item=RESOURCE_MAP),
     "msgbuf": Table("The kernel message buffer.", keys={
@@ -237,6 +312,14 @@ SCENARIO = Table("A crash scenario.", keys={
     "events": List("Crash events, in table order.", item=EVENT, required=True),
     "globals": MapOf("Any other declared kernel global = value.", value=Any_("")),
     "objects": List("Any registered structure at an address or symbol.", item=OBJECT),
+    "threads": List("Kernel threads, in groups of alike threads (11.00 table or 11i list by "
+                    "release).", item=THREAD_GROUP),
+    "nkthread": Int("Thread table size (11.00); 0: as many as there are threads.", default=0,
+                    minimum=0),
+    "locks": List("Spinlocks.", item=LOCK),
+    "buf_lists": List("Linked lists of buffer headers, generated (for large scenarios).",
+                      item=BUF_LIST),
+    "raw_bytes": List("Bytes placed as they are, after every structure.", item=RAW_BYTES),
 })
 
 

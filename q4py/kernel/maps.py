@@ -10,6 +10,8 @@ included: `(m_limit - map) / sizeof(struct mapent)`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
+from typing import NamedTuple
 
 from q4py.errors import Q4Error, ReadError
 from q4py.layouts.vm import PAGE_SIZE
@@ -20,9 +22,12 @@ class MapError(Q4Error):
     """A resource map that cannot be decoded (no terminator, a bad limit, an unknown name)."""
 
 
-@dataclass(frozen=True)
-class MapEntry:
-    """One free run: `size` pages from `addr`, at slot `index` of the map."""
+class MapEntry(NamedTuple):
+    """One free run: `size` pages from `addr`, at slot `index` of the map.
+
+    A named tuple rather than a dataclass: a fragmented map has thousands of runs, and tuples
+    are made three times faster.
+    """
 
     index: int
     addr: int
@@ -69,6 +74,9 @@ class ResourceMap:
         return not self.entries
 
 
+_new_entry = partial(tuple.__new__, MapEntry)
+
+
 def read_resource_map(prog: Program, address: int, symbol: str = "") -> ResourceMap:
     """Decode the resource map whose header is at `address` (space 0)."""
     entry = prog.types.get("struct mapent")
@@ -87,12 +95,15 @@ def read_resource_map(prog: Program, address: int, symbol: str = "") -> Resource
         at = address + index * entry.size
         count = max(1, min(mapsize - index, (PAGE_SIZE - at % PAGE_SIZE) // entry.size))
         records = prog.read_records(entry, at, count)
-        for m_addr, m_size in records:
-            if m_size == 0:
-                return ResourceMap(address, limit, name_ptr, name, mapsize, tuple(entries),
-                                   m_addr, symbol)
-            entries.append(MapEntry(index, m_addr, m_size))
-            index += 1
+        addrs, sizes = zip(*records, strict=True)
+        end = sizes.index(0) if 0 in sizes else len(records)
+        # zip and tuple.__new__ keep the making of thousands of runs in C.
+        entries += map(_new_entry,
+                       zip(range(index, index + end), addrs[:end], sizes[:end], strict=True))
+        if end < len(records):
+            return ResourceMap(address, limit, name_ptr, name, mapsize, tuple(entries),
+                               records[end][0], symbol)
+        index += count
     raise MapError(f"{where} ({name or 'no name'}): no terminating entry (m_size 0) within its "
                    f"{mapsize} configured entries")
 

@@ -36,6 +36,9 @@ class SwapState:
     fs_reserve_pages: int  # sum of fswdevt[].fsw_reserve
     swapspc_max: int
     swapspc_cnt: int
+    swapmem_on: bool = False  # pseudo-swap: memory counted as swap
+    swapmem_max: int = 0  # pages
+    swapmem_cnt: int = 0  # pages not reserved
 
 
 def device_name(major: int, minor: int) -> str:
@@ -66,4 +69,7 @@ def swap_state(prog: Program) -> SwapState:
         fs_reserve_pages=sum(f.fsw_reserve for f in fs),
         swapspc_max=prog.read_global("swapspc_max"),
         swapspc_cnt=prog.read_global("swapspc_cnt"),
+        swapmem_on=bool(prog.global_or("swapmem_on", 0)),
+        swapmem_max=prog.global_or("swapmem_max", 0),
+        swapmem_cnt=prog.global_or("swapmem_cnt", 0),
     )

@@ -14,6 +14,10 @@ from q4py.layouts.save_state import REGISTERS
 # cet_event values (reconstruction; the names are HP's).
 EVENT_KINDS = {1: "PANIC", 2: "TOC", 3: "HPMC"}
 EVENT_CODES = {name: code for code, name in EVENT_KINDS.items()}
+# cet_flags: the processor's state letter in crashinfo's event table (reconstruction; reports
+# show only `E`, a processor that entered the crash path and saved its state).
+EVENT_STATES = {1: "E"}
+EVENT_STATE_CODES = {name: code for code, name in EVENT_STATES.items()}
 
 RPB_SIZE = 0x370
 

@@ -69,7 +69,9 @@ PROVENANCE: dict[str, str] = {
         "text follows the header and its length is the `msgbuf` symbol's size."),
     "struct mpinfo": (
         "Reconstruction. `mpproc_info` is a public name; the members (HPA, cpu number, flags, "
-        "processor type) are q4py's."),
+        "processor type, and what crashinfo's processor, clock and thread sections read: the "
+        "SPL last set, the interval timer of the next tick, late ticks, idle and migration "
+        "times, run queue counts) and the size are q4py's."),
     "struct vas": (
         "Reconstruction. The virtual address space of a process as HP-UX 11i Internals "
         "describes it; members and offsets are q4py's."),
@@ -77,7 +79,24 @@ PROVENANCE: dict[str, str] = {
         "Reconstruction. At 11.00 the process table is a static array of 700-byte entries "
         "(Cooper and Moore, HP-UX 11i Internals); member names follow the usual UNIX proc "
         "(`p_pid`, `p_stat`, `p_flag`), their offsets are q4py's. Command names are in the "
-        "parallel array `pst_ucomms`."),
+        "parallel array `pst_ucomms` at 11.00, in `p_comm` at 11i, whose processes are "
+        "linked from `proc_list` through `p_factp` (HP-UX 11i release notes)."),
+    "struct kthread": (
+        "Reconstruction. The thread table `kthread`/`nkthread` (11.00) and the list "
+        "`kthread_list` linked through `kt_global_kthread` (11i) are public names (HP-UX 11i "
+        "release notes, q4 `load kthread_t from kthread_list ... next kt_global_kthread`); "
+        "`kt_tid`, `kt_stat`, `kt_pri`, `kt_spu`, `kt_wchan`, `kt_procp`, `kt_schedpolicy` "
+        "follow HP's names as p4 listings show them. Offsets, the sleep caller, u-area and "
+        "system call members and the state values are q4py's."),
+    "struct syswait": (
+        "Reconstruction. crashinfo's `Syswait Array` shows an `iowait` count per processor; "
+        "the other members (SysV's `struct syswait`) and the per-processor array are q4py's."),
+    "struct lock": (
+        "Reconstruction of the 11i spinlock. A public p4 dump of a `lock_t` on a 64-bit 11.11 "
+        "kernel shows every member, its C type and offset (`sl_lock`, `sl_owner`, "
+        "`sl_name_ptr`, `sl_flag`, `sl_next_cpu`, `sl_arena_alloc_flag`; 0x20 bytes); that "
+        "`sl_owner` points at the holding processor's mpinfo is q4py's reading. The 11.00 "
+        "lock_t (a bit-field name pointer) is not modelled."),
     "struct swdevt": (
         "Reconstruction. Member names are public (net-snmp reads HP-UX's swap table through "
         "nlist); their order and sizes are q4py's."),

@@ -41,6 +41,11 @@ _DECLS = [
     GlobalDecl("lowmemdeact", "int"),
     GlobalDecl("thrashdeact", "int"),
     GlobalDecl("pfdat", "struct pfdat *", "the page frame data array, one entry per page"),
+    GlobalDecl("pfdat_chunks", "struct pfdat_chunk *", "pfdat in pieces: where each piece "
+               "is and which pages it describes (kernels that allocated pfdat in pieces)"),
+    GlobalDecl("npfdat_chunks", "int", "entries in pfdat_chunks"),
+    GlobalDecl("eqmem_pages", "int", "equivalently mapped pages taken before pfdat existed"),
+    GlobalDecl("reserved_pool_pages", "int", "reserved pool pages taken before pfdat existed"),
     GlobalDecl("bucket", "struct kmembuckets[21]", "MALLOC buckets"),
     GlobalDecl("sysmap", "struct map *", "the kernel virtual space resource map"),
     GlobalDecl("sysmap_32bit", "struct map *", "the 32-bit kernel virtual space map"),
@@ -72,6 +77,28 @@ _DECLS = [
     GlobalDecl("nswapfs", "int"),
     GlobalDecl("swapspc_max", "int", "pages of swap that can be reserved"),
     GlobalDecl("swapspc_cnt", "int", "pages of swap not reserved"),
+    GlobalDecl("swapmem_on", "int", "pseudo-swap (memory) is enabled"),
+    GlobalDecl("swapmem_max", "int", "pages of memory usable as pseudo-swap"),
+    GlobalDecl("swapmem_cnt", "int", "pages of pseudo-swap not reserved"),
+    # clock and scheduler
+    GlobalDecl("lbolt", "int", "clock ticks since boot"),
+    GlobalDecl("hardclock_late", "int", "clock ticks handled late"),
+    GlobalDecl("real_run", "double[3]", "load averages of running threads only"),
+    GlobalDecl("pwrun", "double[3]", "load averages of threads in short (\"fast\") io waits"),
+    GlobalDecl("mp_avenrun", "double[3]", "per-processor load averages: one double[3] per "
+               "processor, as many as the symbol's size holds"),
+    GlobalDecl("syswait", "struct syswait", "per-processor wait counts: one struct per "
+               "processor, as many as the symbol's size holds"),
+    GlobalDecl("candidate_idle_spu", "int", "processor the scheduler would idle next"),
+    GlobalDecl("migration_cycles", "int", "interval timer cycles between thread migrations"),
+    GlobalDecl("kthread", "struct kthread *", "the thread table (11.00)"),
+    GlobalDecl("nkthread", "int", "entries in the thread table"),
+    GlobalDecl("kthread_list", "struct kthread *", "first thread, linked by kt_global_kthread "
+               "(11i)"),
+    GlobalDecl("proc_list", "struct proc *", "first process, linked by p_factp (11i)"),
+    GlobalDecl("memory_sleepers", "int", "threads waiting for memory sleep on its address"),
+    GlobalDecl("spinlock_timeout_lock", "lock_t *", "the spinlock whose wait timed out, set "
+               "before the \"Spinlock deadlock\" panic"),
 ]
 
 KERNEL_GLOBALS: dict[str, GlobalDecl] = {d.name: d for d in _DECLS}

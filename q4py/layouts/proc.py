@@ -1,8 +1,9 @@
 """Processes (11.00 table layout): `struct proc`, its `struct vas` and the command names.
 
 11.00 keeps a static table `proc[nproc]` of 700-byte entries (HP-UX 11i Internals) and
-parallel arrays of command names (`pst_ucomms`, 15 bytes each, PST_UCOMMLEN). Member offsets
-inside proc and vas are q4py's reconstruction.
+parallel arrays of command names (`pst_ucomms`, 15 bytes each, PST_UCOMMLEN). 11i links its
+processes in `proc_list` through `p_factp` and keeps the name in the proc (`p_comm`). Member
+offsets inside proc and vas are q4py's reconstruction.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ def define(reg: TypeRegistry) -> None:
             ("p_ppid", "pid_t"),
             ("p_uid", "uid_t"),
             ("p_vas", "struct vas *"),
+            ("p_factp", "struct proc *"),  # next active process in proc_list (11i)
+            ("p_comm", f"char[{PST_UCOMMLEN}]"),  # command name (11i; 11.00 uses pst_ucomms)
         ],
         reconstruction=True,
         aliases=("proc_t",),

@@ -22,6 +22,10 @@ assert len(REGISTERS) == 60
 # General register number -> save_state name, for "gr25 = ..." style lookups.
 GR_NAMES: dict[int, str] = {n: REGISTERS[n - 1] for n in range(1, 32)}
 
+# Where the handler records the trap type with the registers it saved (crashinfo's "trap
+# marker"): HP's field is not public; q4py keeps it in the pad word after the narrow registers.
+TRAP_TYPE_FIELD = "ss_pad"
+
 SS_INTRAP = 0x01
 SS_INSYSCALL = 0x02
 SS_ININT = 0x04

@@ -25,6 +25,11 @@ CPU_TYPES: dict[int, tuple[str, str]] = {
 CPU_TYPE_CODES = {name: code for code, (name, _) in CPU_TYPES.items()}
 
 MPI_ENABLED = 0x1
+# mpi_cpustate values (reconstruction) and the names crashinfo prints for them.
+MPI_CPUSTATES: dict[int, str] = {0: "USER", 1: "NICE", 2: "SYS", 3: "IDLE", 4: "WAIT"}
+MPI_CPUSTATE_CODES = {name: code for code, name in MPI_CPUSTATES.items()}
+MPINFO_SIZE_NARROW = 0x80
+MPINFO_SIZE_WIDE = 0x100
 
 
 def define(reg: TypeRegistry) -> None:
@@ -53,7 +58,19 @@ def define(reg: TypeRegistry) -> None:
             ("mpi_cputype", "int"),
             ("mpi_spare", "int"),
             ("mpi_curthread", "void *"),
+            # What crashinfo's processor, clock and thread sections read per processor.
+            ("mpi_spl", "uint64_t"),  # the SPL (EIEM) the processor last set
+            ("mpi_timeinval", "uint64_t"),  # interval timer value of its next clock tick
+            ("mpi_hardclock_late", "int"),  # clock ticks it handled late
+            ("mpi_cpustate", "int"),  # MPI_CPUSTATES: what it was running
+            ("mpi_ics", "int"),  # non-zero while on the interrupt control stack
+            ("mpi_last_idle", "int"),  # lbolt when it last went idle
+            ("mpi_last_migrate", "int"),  # lbolt when a thread last migrated to it
+            ("mpi_nready_free", "int"),  # ready threads free to run on any processor
+            ("mpi_nready_locked", "int"),  # ready threads locked to it
+            ("mpi_nready_alpha", "int"),  # ready threads after alpha semaphore misses
         ],
         reconstruction=True,
         aliases=("mpinfo_t",),
+        size=MPINFO_SIZE_WIDE if reg.abi.wide else MPINFO_SIZE_NARROW,
     )

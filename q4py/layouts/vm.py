@@ -28,6 +28,8 @@ PAGE_CLASSES: tuple[str, ...] = (
     "bufcache", "eqmem", "scmem", "user", "uarea", "disowned",
 )
 PAGE_CLASS_CODES = {name: code for code, name in enumerate(PAGE_CLASSES)}
+# A class code past PAGE_CLASSES: pages kmeminfo counts in Used but lists on no line.
+UNLISTED_CLASS = len(PAGE_CLASSES)
 # pf_ksub for class "kalloc": the kalloc() pool the page belongs to.
 KALLOC_POOLS: tuple[str, ...] = ("other", "superpage", "bufcache_bufs", "bufcache_hash")
 KALLOC_POOL_CODES = {name: code for code, name in enumerate(KALLOC_POOLS)}
@@ -36,10 +38,16 @@ KALLOC_POOL_CODES = {name: code for code, name in enumerate(KALLOC_POOLS)}
 BUCKET_FIRST = 5
 BUCKET_LAST = 20
 
-# hpde2_0_t pde_attr bits (reconstruction).
+# hpde2_0_t pde_attr bits (reconstruction): valid, page size (4 KB << 2 * code), access rights,
+# protection key. pde_phys is the page number of a 44-bit physical address: the I/O range at
+# its top prints sign-extended (0xffff4800 -> PA 0xfffffffff4800000).
 PDE_VALID = 0x80000000
+PDE_PS_SHIFT = 24
+PDE_PS_MASK = 0xF
 PDE_AR_SHIFT = 16
 PDE_AR_MASK = 0x7F
+PDE_KEY_MASK = 0xFFFF
+PHYS_ADDRESS_BITS = 44
 
 
 def bucket_element_size(index: int) -> int | None:
@@ -80,6 +88,16 @@ def define(reg: TypeRegistry) -> None:
         reconstruction=True,
         aliases=("pfd_t",),
         size=0x20 if not reg.abi.wide else 0x30,
+    )
+    reg.define(
+        "struct pfdat_chunk",
+        [
+            ("pc_pfn", "unsigned long"),  # page frame number of its first entry
+            ("pc_count", "unsigned long"),  # entries
+            ("pc_pfdat", "struct pfdat *"),  # the entries
+        ],
+        reconstruction=True,
+        doc="a piece of pfdat: the kernel allocated its page frame data in pieces",
     )
     reg.define(
         "struct hpde2_0",

@@ -41,7 +41,8 @@ def bucket_description(index: int) -> str:
 def _bad_pages(kmem: KernelMemoryUsage) -> list[str]:
     """The pfdat scan's warnings; only printed when the scan found P_BAD pages."""
     lines = ["", "", RULE, "Pfdat processing:", "",
-             f"Scanning {kmem.physmem} pfdat entries (be patient) ...", ""]
+             f"Scanning {kmem.physmem if kmem.scanned is None else kmem.scanned} pfdat entries "
+             "(be patient) ...", ""]
     for i, (pfn, address) in enumerate(kmem.bad):
         lines.append(f"Warning: Found a P_BAD page (pfn {pfn:#x}, pfd_t {address:#x})")
         if i == 0:

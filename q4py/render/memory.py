@@ -25,6 +25,8 @@ def render_memory(mem: MemoryGlobals) -> list[str]:
     notes = []
     if mem.desperately_low:
         notes.append("Note:  Free memory is desperately low (freemem less than minfree) !")
+    if mem.memory_sleepers:
+        notes.append("Note:  We have memory sleepers !")
     if mem.deactivated:
         notes.append(f"Note:  There are {mem.deactivated} deactivated processes !")
     if notes:

@@ -34,6 +34,10 @@ def render_swap(swap: SwapUsage) -> list[str]:
                               f"{percent(d.used_mb, d.avail_mb)}%", d.start, "-", d.priority,
                               d.name))
     lines.append(swap_row("reserve", "-", swap.reserve_mb, -swap.reserve_mb))
+    if swap.memory is not None:
+        m = swap.memory
+        lines.append(swap_row("memory", m.avail_mb, m.used_mb, m.free_mb,
+                              f"{percent(m.used_mb, m.avail_mb)}%"))
     lines.append(swap_row("total", swap.avail_mb, swap.used_mb, swap.free_mb,
                           f"{percent(swap.used_mb, swap.avail_mb)}%", "-", swap.fs_reserve_mb,
                           "-"))

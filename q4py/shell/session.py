@@ -2,19 +2,38 @@
 
 `execute` never lets a user's mistake escape: a `Q4Error` becomes one line `q4: MESSAGE` on
 `session.out`, and so does any other exception (a q4py bug), so a batch run goes on past it.
+
+Output redirection (REDIRECT_HELP says it for users): a line ending in `> FILE` or `>> FILE`,
+`>`/`>>` being an unquoted word of its own, sends that command's output to FILE (`>>` appends).
+Commands whose arguments are expressions (EXPRESSION_COMMANDS) read such an ending as the
+comparison or shift it also is (`keep p_pid > 5`) unless FILE holds a `/` (`> ./kept.txt`). An
+error still prints its one line on the session's own output, never in the file.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 import shlex
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TextIO
 
 from q4py import commands as _commands
 from q4py.commands import Registry
 from q4py.errors import CommandError, Q4Error
 from q4py.piles import PileHistory
+
+# Commands whose words are expressions, where `> WORD` may be a comparison (see the docstring).
+EXPRESSION_COMMANDS = frozenset({"keep", "forget", "load", "examine", "x", "Let", "symbol"})
+REDIRECT_HELP = """\
+Output to a file: end a command with `> FILE` (or `>> FILE` to append), the `>` a word of its
+own, not quoted; the command's output goes to FILE, an error still prints here. For keep, forget,
+load, examine, x, Let and symbol, whose arguments are expressions, `> WORD` is the comparison
+(`keep p_pid > 5`) unless WORD holds a `/`: write `keep p_pid > 5 > ./kept.txt`. Quoting an
+expression (`keep "p_pid > 5"`) always keeps its `>`. Files inside the crash directory are
+refused: a dump is never written to."""
+_REDIRECT = re.compile(r"(?:^|(?<=\s))(>>?)\s+(\"[^\"]*\"|'[^']*'|[^\s\"']+)\s*$")
 
 
 def no_progress(done: int, total: int | None, what: str) -> None:
@@ -38,6 +57,7 @@ class Session:
         self.piles = PileHistory()
         # `session.progress(done, total, what)`: long commands report how far they are.
         self.progress: Callable[[int, int | None, str], None] = no_progress
+        self.include_depth = 0  # files `include` is running, one inside the other
 
     def stop(self) -> None:
         """Ask the loop driving this session to end (what `exit` / `quit` do)."""
@@ -59,17 +79,57 @@ class Session:
         line = line.strip()
         if not line or line.startswith("#"):
             return
-        try:
-            words = shlex.split(line, posix=True)
-        except ValueError as exc:
-            raise CommandError("unbalanced quotes") from exc
+        words, target = self._split(line)
         if not words:  # cannot happen for a non-blank line, but keep `words[0]` safe
             return
         name, args = words[0], words[1:]
         cmd = self.commands.lookup(name)
         if cmd is None:
             raise CommandError(self._unknown_message(name))
-        cmd.fn(self, args)
+        if target is None:
+            cmd.fn(self, args)
+            return
+        path, mode = target
+        stream = self._open_redirect(path, mode)
+        saved = self.out
+        self.out = stream
+        try:
+            cmd.fn(self, args)
+        finally:
+            self.out = saved
+            stream.close()
+
+    def _split(self, line: str) -> tuple[list[str], tuple[Path, str] | None]:
+        """The words of `line` and, when it ends in a redirection, (file, open mode)."""
+        words = _words(line)
+        match = _REDIRECT.search(line)
+        if match is None or match.start(1) == 0:
+            if match is not None:
+                raise CommandError(f"'{match.group(1)}' needs a command before it "
+                                   "(e.g. 'history > piles.txt')")
+            return words, None
+        head = line[:match.start(1)]
+        try:
+            head_words = shlex.split(head, posix=True)
+        except ValueError:  # the `>` sits inside an open quote: part of an argument
+            return words, None
+        file_word = shlex.split(match.group(2), posix=True)[0] if match.group(2) else ""
+        cmd = self.commands.lookup(head_words[0]) if head_words else None
+        if cmd is not None and cmd.name in EXPRESSION_COMMANDS and "/" not in file_word:
+            return words, None  # `keep p_pid > 5`: a comparison, not a file
+        if not file_word:
+            raise CommandError(f"'{match.group(1)}' needs a file name")
+        return head_words, (Path(file_word).expanduser(), "a" if match.group(1) == ">>" else "w")
+
+    def _open_redirect(self, path: Path, mode: str) -> TextIO:
+        dump = getattr(self.program, "path", None)
+        if dump is not None and path.resolve().is_relative_to(Path(dump).resolve()):
+            raise CommandError(f"refusing to write {path}: it is inside the crash directory "
+                               f"{dump} (a dump is never written to)")
+        try:
+            return open(path, mode, encoding="utf-8")  # closed by _dispatch
+        except OSError as exc:
+            raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from None
 
     def _unknown_message(self, name: str) -> str:
         close = difflib.get_close_matches(name, self.commands.names(), n=1)
@@ -81,3 +141,10 @@ class Session:
         # One line whatever the message holds, so transcripts stay line-aligned.
         flat = " ".join(message.split("\n")).rstrip()
         print(f"q4: {flat}", file=self.out)
+
+
+def _words(line: str) -> list[str]:
+    try:
+        return shlex.split(line, posix=True)
+    except ValueError as exc:
+        raise CommandError("unbalanced quotes") from exc

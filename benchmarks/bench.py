@@ -1,0 +1,460 @@
+"""q4py's benchmark: `python benchmarks/bench.py [--sizes seed,16g,64g] [--json FILE] [--keep]`.
+
+For each size it forges the scenario (the seed fixture, or benchmarks/scenarios/bench-*.toml,
+written by benchmarks/scenarios.py), then measures, each part in a fresh Python process:
+
+1. opening the dump (`Program.open`: INDEX, image headers and pfn arrays, vmunix symbols);
+2. a full `crashinfo`, with the process's peak resident set;
+3. bulk decoding in records per second, each beside a plain `struct` pass over the same bytes
+   (read beforehand, so the baseline is pure decoding): the pfdat scan, the process table, the
+   sysmap walk, `load struct buf ... next av_forw max 100000` and `print -x addrof av_forw`;
+4. random page reads from gzip-compressed images against the same reads from plain ones.
+
+It prints a table and, with `--json FILE`, writes the figures as a list of
+`{"size", "metric", "value", "unit", "baseline", "ratio"}` records. `ratio` is how many times
+slower q4py is than its baseline (lower is better; None where there is no baseline).
+
+Dumps are forged into a temporary directory that is deleted at the end; with `--keep` they are
+forged into (and reused from) the q4py cache directory, `<cache>/bench/`. Timings are the best
+of a few runs: other work on the machine only ever makes a run slower.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+SCENARIOS = {
+    "seed": REPO / "fixtures" / "scenarios" / "hpux1100-32-kalloc-sysmap.toml",
+    "16g": HERE / "scenarios" / "bench-16g.toml",
+    "64g": HERE / "scenarios" / "bench-64g.toml",
+}
+LOAD_MAX = 100_000
+MIN_BULK = 1000  # fewer records measure fixed costs, not decoding: no bulk row
+RANDOM_READS = 3000
+MiB = 1 << 20
+
+# Targets from issue 5, shown beside the figures: (metric, size or None for all) -> (limit, kind)
+TARGETS: dict[tuple[str, str | None], tuple[float, str]] = {
+    ("open", None): (0.2, "max"),
+    ("crashinfo", "seed"): (0.5, "max"),
+    ("crashinfo", "64g"): (10.0, "max"),
+    ("crashinfo peak RSS", "64g"): (1024.0, "max"),
+    ("forge", "64g"): (60.0, "max"),
+    ("pfdat scan", None): (2.0, "ratio"),
+    ("proc table", None): (2.0, "ratio"),
+    ("sysmap walk", None): (2.0, "ratio"),
+    ("load bufs, next av_forw", None): (2.0, "ratio"),
+    ("print addrof av_forw", None): (2.0, "ratio"),
+}
+
+
+def best(fn: Callable[[], Any], *, runs: int = 3, least: float = 0.3) -> float:
+    """The shortest wall time of `fn()` over at least `runs` runs and `least` seconds."""
+    times: list[float] = []
+    started = time.perf_counter()
+    while len(times) < runs or (time.perf_counter() - started < least and len(times) < 50):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def record(size: str, metric: str, value: float | None, unit: str,
+           baseline: float | None = None, ratio: float | None = None) -> dict[str, Any]:
+    return {"size": size, "metric": metric, "value": value, "unit": unit,
+            "baseline": baseline, "ratio": ratio}
+
+
+def rate_record(size: str, metric: str, records: int, seconds: float,
+                baseline_seconds: float) -> dict[str, Any]:
+    """Records per second beside the baseline's; ratio = baseline rate / q4py rate."""
+    value, base = records / seconds, records / baseline_seconds
+    return record(size, metric, round(value), "records/s", round(base), round(base / value, 2))
+
+
+# -- the workers (each runs in a fresh process) ---------------------------------------------------
+def worker_open(dump: str, _: dict[str, Any]) -> list[dict[str, Any]]:
+    from q4py.program import Program
+
+    def open_once() -> None:
+        Program.open(dump).crashdir.close()
+
+    return [record("", "open", round(best(open_once, runs=5), 4), "s")]
+
+
+def worker_crashinfo(dump: str, _: dict[str, Any]) -> list[dict[str, Any]]:
+    from q4py.program import Program
+    from q4py.shell.session import Session
+
+    out = io.StringIO()
+    session = Session(Program.open(dump), out)
+    t = time.perf_counter()
+    ok = session.execute("crashinfo")
+    seconds = time.perf_counter() - t
+    if not ok:
+        raise SystemExit(f"crashinfo failed: {out.getvalue().splitlines()[-1]}")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return [record("", "crashinfo", round(seconds, 4), "s"),
+            record("", "crashinfo peak RSS", round(rss, 1), "MiB")]
+
+
+def _drain(iterable: Any) -> None:
+    deque(iterable, maxlen=0)  # consume in C: the fastest plain pass there is
+
+
+def flat_format(layout: Any) -> struct.Struct:
+    """A struct over every scalar member of `layout` (nested ones flattened): the baseline's."""
+    from q4py.layouts.base import _fast_code
+
+    fmt, position = ">", 0
+    for field in layout.walk():
+        code = _fast_code(field.ctype)
+        if code is None:
+            raise ValueError(f"{layout.name}.{field.name} has no struct code")
+        if field.offset > position:
+            fmt += f"{field.offset - position}x"
+        fmt += code
+        position = field.offset + field.size
+    return struct.Struct(fmt + (f"{layout.size - position}x" if layout.size > position else ""))
+
+
+def worker_bulk(dump: str, options: dict[str, Any]) -> list[dict[str, Any]]:
+    from q4py.kernel.maps import map_global_names, read_resource_map, resource_map
+    from q4py.kernel.pfdat import _SLICE, page_census
+    from q4py.kernel.procs import processes
+    from q4py.layouts.proc import PST_UCOMMLEN, SUNUSED
+    from q4py.program import Program
+    from q4py.shell.session import Session
+
+    prog = Program.open(dump)
+    rows = []
+    # pfdat: the census against iter_unpack of whole entries, slice by slice, bytes read before.
+    layout = prog.types.get("struct pfdat")
+    base, entries = prog.read_global("pfdat"), prog.read_global("physmem")
+    q4 = best(lambda: page_census(prog), runs=2, least=0)
+    plain = 0.0
+    for first in range(0, entries, _SLICE):
+        data = prog.read(base + first * layout.size, min(_SLICE, entries - first) * layout.size)
+        plain += best(lambda data=data: _drain(layout.fast.iter_unpack(data)), runs=2, least=0)
+    rows.append(rate_record("", "pfdat scan", entries, q4, plain))
+    # The process table: every slot, the vas of each process in use, the command names.
+    proc, vas = prog.types.get("struct proc"), prog.types.get("struct vas")
+    nproc = prog.read_global("nproc")
+    table = prog.read(prog.read_global("proc"), proc.size * nproc)
+    at_stat, at_vas = proc.field_index("p_stat"), proc.field_index("p_vas")
+    spaces = b"".join(prog.read(rec[at_vas], vas.size) for rec in proc.fast.iter_unpack(table)
+                      if rec[at_stat] != SUNUSED and rec[at_vas])
+    names = prog.read(prog.read_global("pst_ucomms"), PST_UCOMMLEN * nproc)
+    q4 = best(lambda: processes(prog))
+    plain = best(lambda: (_drain(proc.fast.iter_unpack(table)),
+                          _drain(vas.fast.iter_unpack(spaces)),
+                          _drain(struct.iter_unpack(f"{PST_UCOMMLEN}s", names))))
+    rows.append(rate_record("", "proc table", nproc, q4, plain))
+    # The sysmap: header, free runs and terminator.
+    name = map_global_names(prog)[0]
+    rmap = resource_map(prog, name)
+    mapent = prog.types.get("struct mapent")
+    slots = len(rmap.entries) + 2
+    if slots >= MIN_BULK:  # the seed's sysmap is depleted: nothing to walk
+        raw = prog.read(rmap.address, mapent.size * slots)
+        q4 = best(lambda: read_resource_map(prog, rmap.address, name))
+        plain = best(lambda: _drain(mapent.fast.iter_unpack(raw)))
+        rows.append(rate_record("", "sysmap walk", slots, q4, plain))
+    # load + print over a buffer list, against following av_forw with unpack_from.
+    if options.get("buf_address") is not None:
+        start, count = options["buf_address"], min(options["buf_count"], LOAD_MAX)
+        buf = prog.types.get("struct buf")
+        flat = flat_format(buf)
+        names = [f.name for f in buf.walk()]
+        forw = names.index("av_forw")
+        blob = prog.read(start, buf.size * count)  # the list is packed (scenario stride 0)
+
+        def chain() -> list[tuple[int, int]]:
+            pairs, address, unpack_from = [], start, flat.unpack_from
+            while address and len(pairs) < LOAD_MAX:
+                following = unpack_from(blob, address - start)[forw]
+                pairs.append((address, following))
+                address = following
+            return pairs
+
+        pairs = chain()
+        assert len(pairs) == count, (len(pairs), count)
+        plain_load = best(chain)
+        plain_print = best(lambda: "\n".join(f"{a:#x} {f:#x}" for a, f in pairs))
+        load_times, print_times = [], []
+        for _ in range(3):  # a fresh Program each time: nothing cached from the last run
+            session = Session(Program.open(dump), io.StringIO())
+            t = time.perf_counter()
+            ok = session.execute(f"load struct buf from {start:#x} next av_forw max {LOAD_MAX}")
+            load_times.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            ok = session.execute("print -x addrof av_forw") and ok
+            print_times.append(time.perf_counter() - t)
+            if not ok:
+                raise SystemExit("load/print failed: " + session.out.getvalue()[-300:])
+            del session
+        rows.append(rate_record("", "load bufs, next av_forw", count, min(load_times),
+                                plain_load))
+        rows.append(rate_record("", "print addrof av_forw", count, min(print_times),
+                                plain_print))
+    return rows
+
+
+def worker_random(dump: str, options: dict[str, Any]) -> list[dict[str, Any]]:
+    """Random page reads, plain images against gzip ones: a new session's first pass, then warm.
+
+    Each gzip figure is set beside the plain one measured the same way. The gzip dump is read
+    first with an empty cache (every image touched is inflated into it once), then by a new
+    session that finds the inflated copies, then again by that session.
+    """
+    from q4py.program import Program
+
+    def sample_of(prog: Program) -> list[int]:
+        page = prog.crashdir.index.pagesize
+        pfns = list(prog.crashdir.memory.pfns())
+        rng = random.Random(5)
+        return [rng.choice(pfns) * page for _ in range(RANDOM_READS)]
+
+    def reads(prog: Program, sample: list[int]) -> Callable[[], None]:
+        page = prog.crashdir.index.pagesize
+
+        def run() -> None:
+            for address in sample:
+                prog.read(address, page)
+        return run
+
+    def first_pass(path: str) -> tuple[float, Program, list[int]]:
+        prog = Program.open(path)
+        sample = sample_of(prog)
+        t = time.perf_counter()
+        reads(prog, sample)()
+        return time.perf_counter() - t, prog, sample
+
+    first_pass(dump)  # warm-up: the OS page cache and q4py's code paths, for both dumps alike
+    plain_first, plain, sample = first_pass(dump)
+    plain_warm = best(reads(plain, sample))
+    inflating, _, _ = first_pass(options["gzip_dump"])  # the cache is empty: inflates
+    packed_first, packed, packed_sample = first_pass(options["gzip_dump"])  # finds the copies
+    assert packed_sample == sample
+    packed_warm = best(reads(packed, sample))
+    rows = []
+    for metric, seconds, base in (
+        ("random page reads, plain, new session", plain_first, None),
+        ("random page reads, plain, warm", plain_warm, None),
+        ("random page reads, gzip, empty cache (inflates)", inflating, plain_first),
+        ("random page reads, gzip, new session", packed_first, plain_first),
+        ("random page reads, gzip, warm", packed_warm, plain_warm),
+    ):
+        value = RANDOM_READS / seconds
+        if base is None:
+            rows.append(record("", metric, round(value), "reads/s"))
+        else:
+            rows.append(record("", metric, round(value), "reads/s", round(RANDOM_READS / base),
+                               round(seconds / base, 2)))
+    return rows
+
+
+WORKERS = {"open": worker_open, "crashinfo": worker_crashinfo, "bulk": worker_bulk,
+           "random": worker_random}
+
+
+def run_worker(mode: str, dump: Path, options: dict[str, Any], env: dict[str, str] | None = None,
+               ) -> list[dict[str, Any]]:
+    """Run one worker in a fresh interpreter and return its records."""
+    environment = dict(os.environ, **(env or {}))
+    environment["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(REPO), environment.get("PYTHONPATH", "")) if p)
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--worker", mode, str(dump),
+         json.dumps(options)],
+        env=environment, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"bench: the {mode} worker failed on {dump}:\n{done.stderr}")
+    return json.loads(done.stdout)
+
+
+# -- forging --------------------------------------------------------------------------------------
+def gzip_variant(scenario: Path, workdir: Path) -> Path:
+    """The same scenario with `dump.compress = true` (a file, so --keep can key the cache)."""
+    text = scenario.read_text(encoding="utf-8")
+    if text.count("compress = false") != 1:
+        raise SystemExit(f"bench: {scenario} has no single 'compress = false' line to flip")
+    path = workdir / f"{scenario.stem}-gzip.toml"
+    path.write_text(text.replace("compress = false", "compress = true"), encoding="utf-8")
+    return path
+
+
+def forge(scenario: Path, name: str, workdir: Path, keep: bool) -> tuple[Path, float | None]:
+    """Forge `scenario`; returns the crash directory and the seconds it took (None: cached)."""
+    if keep:
+        from q4py.cachedir import forge_cached, scenario_key, user_cache_dir
+
+        key = scenario_key(scenario.read_bytes())
+        cached = (user_cache_dir() / "bench" / name / key).is_dir()
+        t = time.perf_counter()
+        path = forge_cached(scenario, f"bench/{name}", what=f"benchmark scenario {name}")
+        return path, None if cached else time.perf_counter() - t
+    from q4py.forge import forge_crashdir
+
+    out = workdir / name
+    t = time.perf_counter()
+    forge_crashdir(scenario, out)
+    return out, time.perf_counter() - t
+
+
+def dump_records(size: str, dump: Path, seconds: float | None) -> list[dict[str, Any]]:
+    from q4py.crashdir import CrashDir
+
+    with CrashDir.open(dump) as crash:
+        pages = crash.memory.page_count
+        physmem = crash.index.memsize // crash.index.pagesize
+    on_disk = sum(p.stat().st_size for p in dump.iterdir())
+    rows = [record(size, "image pages", pages, "pages", physmem, round(pages / physmem, 4)),
+            record(size, "dump on disk", round(on_disk / MiB, 1), "MiB")]
+    if seconds is not None:
+        rows.insert(0, record(size, "forge", round(seconds, 2), "s"))
+    return rows
+
+
+def bench_size(size: str, workdir: Path, keep: bool) -> list[dict[str, Any]]:
+    scenario = SCENARIOS[size]
+    sc = tomllib.loads(scenario.read_text(encoding="utf-8"))
+    print(f"bench: {size}: forging {scenario.relative_to(REPO)} ...", file=sys.stderr)
+    dump, seconds = forge(scenario, size, workdir, keep)
+    rows = dump_records(size, dump, seconds)
+    options: dict[str, Any] = {}
+    if sc.get("buf_lists"):
+        options.update(buf_address=sc["buf_lists"][0]["address"],
+                       buf_count=sc["buf_lists"][0]["count"])
+    print(f"bench: {size}: open, crashinfo, bulk decoding ...", file=sys.stderr)
+    opens = [run_worker("open", dump, options)[0] for _ in range(3)]
+    rows.append(min(opens, key=lambda r: r["value"]) | {"size": size})
+    runs = [run_worker("crashinfo", dump, options) for _ in range(3)]
+    rows.append(min((r[0] for r in runs), key=lambda r: r["value"]) | {"size": size})
+    rows.append(max((r[1] for r in runs), key=lambda r: r["value"]) | {"size": size})
+    rows += [r | {"size": size} for r in run_worker("bulk", dump, options)]
+    print(f"bench: {size}: gzip images, random page reads ...", file=sys.stderr)
+    gz_scenario = gzip_variant(scenario, workdir)
+    gz_dump, gz_seconds = forge(gz_scenario, f"{size}-gzip", workdir, keep)
+    if gz_seconds is not None:
+        rows.append(record(size, "forge (gzip)", round(gz_seconds, 2), "s"))
+    cache = Path(tempfile.mkdtemp(prefix="cache-", dir=workdir))  # cold: nothing inflated yet
+    try:
+        rows += [r | {"size": size} for r in run_worker(
+            "random", dump, {"gzip_dump": str(gz_dump)}, {"Q4PY_CACHE_DIR": str(cache)})]
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    if not keep:
+        shutil.rmtree(dump, ignore_errors=True)
+        shutil.rmtree(gz_dump, ignore_errors=True)
+    return rows
+
+
+# -- the report -----------------------------------------------------------------------------------
+def verdict(row: dict[str, Any]) -> str:
+    target = TARGETS.get((row["metric"], row["size"])) or TARGETS.get((row["metric"], None))
+    if target is None or row["value"] is None:
+        return ""
+    limit, kind = target
+    if kind == "ratio":
+        return f"{'met' if row['ratio'] <= limit else 'MISSED'} (<= {limit:g}x)"
+    return f"{'met' if row['value'] <= limit else 'MISSED'} (<= {limit:g} {row['unit']})"
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.4g}" if value < 1000 else f"{value:,.0f}"
+    return f"{int(value):,}"
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    head = ("size", "metric", "value", "unit", "baseline", "ratio", "target")
+    body = [(r["size"], r["metric"], _number(r["value"]), r["unit"], _number(r["baseline"]),
+             "-" if r["ratio"] is None else f"{r['ratio']:g}", verdict(r)) for r in rows]
+    widths = [max(len(str(x)) for x in column) for column in zip(head, *body, strict=True)]
+    lines = [" | ".join(str(c).ljust(w) for c, w in zip(head, widths, strict=True)).rstrip()]
+    lines.append("-+-".join("-" * w for w in widths))
+    for row in body:
+        cells = [str(c).rjust(w) if i in (2, 4, 5) else str(c).ljust(w)
+                 for i, (c, w) in enumerate(zip(row, widths, strict=True))]
+        lines.append(" | ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / (1 << 30)
+    return (f"{os.cpu_count()} CPUs ({model or platform.processor() or 'unknown CPU'}), "
+            f"{memory:.1f} GiB memory, Python {platform.python_version()}, {platform.system()}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench.py", description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="seed,16g,64g",
+                        help="comma-separated sizes among seed, 16g, 64g (default: all)")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON records")
+    parser.add_argument("--keep", action="store_true",
+                        help="forge into the q4py cache (bench/) and keep the dumps for next time")
+    parser.add_argument("--worker", nargs=3, metavar=("MODE", "DUMP", "OPTIONS"),
+                        help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        mode, dump, options = args.worker
+        json.dump(WORKERS[mode](dump, json.loads(options)), sys.stdout)
+        return 0
+    sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    unknown = [s for s in sizes if s not in SCENARIOS]
+    if unknown or not sizes:
+        parser.error(f"unknown size {', '.join(unknown) or '(none)'}: pick from "
+                     f"{', '.join(SCENARIOS)}")
+    workdir = Path(tempfile.mkdtemp(prefix="q4py-bench-"))
+    rows: list[dict[str, Any]] = []
+    try:
+        for size in sizes:
+            rows += bench_size(size, workdir, args.keep)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(f"q4py benchmark on {machine()}")
+    print(table(rows))
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""Thread Information as data: how recently threads ran, what the sleeping ones wait on and
+where they called sleep, the scheduler's idle globals, the running threads per processor and
+the threads waiting for a processor.
+
+"Ticks since run" is `lbolt - kt_lastrun`. A thread ran in the last N seconds when that is less
+than N * hz. Wait channels and sleep callers count sleeping threads (TSSLEEP); crashinfo lists
+those with at least two threads, most first (ties: the longest-sleeping first), 20 at most.
+statdaemon's thread is the thread of the process named `statdaemon`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from q4py.kernel.mpinfo import processors
+from q4py.kernel.threads import Thread, WaitChannelNamer, function_name, threads
+from q4py.layouts.sched import SYSCALL_NAMES, TSRUN, TSRUNPROC, TSSLEEP, TSZOMB
+from q4py.program import Program
+
+RAN_WITHIN = (("second", 1), ("5 seconds", 5), ("10 seconds", 10), ("minute", 60),
+              ("hour", 3600))
+TOP_MIN_COUNT = 2
+TOP_MAX_ROWS = 20
+IDLE_GLOBALS = ("candidate_idle_spu", "migration_cycles")
+
+
+@dataclass(frozen=True)
+class TopRow:
+    """A wait channel or sleep caller: how many threads, and their ticks since run."""
+
+    name: str
+    count: int
+    longest: int
+    shortest: int
+
+
+@dataclass(frozen=True)
+class ThreadRow:
+    tid: int
+    pid: int
+    ppid: int
+    ticks: int  # since run
+    pri: int
+    noage: bool
+    spu: int
+    bound: bool
+    group: int
+    syscall: str  # `select`, `n/a`
+    command: str
+
+
+@dataclass(frozen=True)
+class ProcessorRow:
+    """A processor and the thread it runs (None: idle)."""
+
+    spu: int
+    thread: ThreadRow | None
+    ticks_since_idle: int
+    state: str
+    on_ics: bool
+    ticks_since_migrate: int
+    ready: tuple[int, int, int]
+
+
+@dataclass
+class ThreadReport:
+    hz: int
+    ran_within: list[tuple[str, int]]
+    statdaemon_ticks: int | None
+    wait_channels: list[TopRow]
+    sleep_callers: list[TopRow]
+    idle_globals: list[tuple[str, int]]
+    noage: int
+    running: list[ProcessorRow]
+    waiting: list[ThreadRow]
+    zombies: int
+
+    @property
+    def statdaemon_late(self) -> bool:
+        return self.statdaemon_ticks is not None and self.statdaemon_ticks > self.hz
+
+
+def top_rows(named: list[tuple[str, int]]) -> list[TopRow]:
+    """(name, ticks since run) pairs grouped by name, in crashinfo's order and cut."""
+    groups: dict[str, list[int]] = {}
+    for name, ticks in named:
+        groups.setdefault(name, []).append(ticks)
+    rows = [TopRow(name, len(t), max(t), min(t)) for name, t in groups.items()]
+    rows = [row for row in rows if row.count >= TOP_MIN_COUNT]
+    rows.sort(key=lambda row: (-row.count, -row.longest))
+    return rows[:TOP_MAX_ROWS]
+
+
+def syscall_name(number: int) -> str:
+    if number == 0:
+        return "n/a"
+    return SYSCALL_NAMES.get(number, f"syscall {number}")
+
+
+def _row(thread: Thread, lbolt: int) -> ThreadRow:
+    return ThreadRow(thread.tid, thread.pid, thread.ppid, lbolt - thread.lastrun, thread.pri,
+                     thread.noage, thread.spu, thread.bound, thread.group,
+                     syscall_name(thread.syscall), thread.command)
+
+
+def waits_on_memory(prog: Program) -> bool:
+    """Threads sleep on `memory_sleepers` (they wait for free memory)."""
+    if not prog.has_symbol("memory_sleepers"):
+        return False
+    address = prog.symbol("memory_sleepers").address
+    return any(t.stat == TSSLEEP and t.wchan == address for t in threads(prog))
+
+
+def thread_report(prog: Program) -> ThreadReport:
+    hz = prog.read_global("hz")
+    lbolt = prog.read_global("lbolt")
+    every = threads(prog)
+    since = {t.address: lbolt - t.lastrun for t in every}
+    ran = [(label, sum(1 for t in every if since[t.address] < seconds * hz))
+           for label, seconds in RAN_WITHIN]
+    statdaemon = [since[t.address] for t in every if t.command == "statdaemon"]
+    namer = WaitChannelNamer(prog)
+    sleeping = [t for t in every if t.stat == TSSLEEP]
+    channels = top_rows([(namer.name(t), since[t.address]) for t in sleeping if t.wchan])
+    callers = top_rows([(f"{name}()", since[t.address]) for t in sleeping
+                        if (name := function_name(prog, t.sleep_caller)) is not None])
+    idle_globals = [(name, prog.read_global(name)) for name in IDLE_GLOBALS
+                    if prog.has_symbol(name)]
+    running = []
+    for cpu in processors(prog):
+        runner = next((t for t in every if t.stat == TSRUNPROC and t.spu == cpu.index), None)
+        running.append(ProcessorRow(cpu.index, _row(runner, lbolt) if runner else None,
+                                    lbolt - cpu.last_idle, cpu.state, cpu.on_ics,
+                                    lbolt - cpu.last_migrate, cpu.ready))
+    waiting = sorted((_row(t, lbolt) for t in every if t.stat == TSRUN),
+                     key=lambda r: (r.spu, r.pri, -r.ticks))
+    return ThreadReport(
+        hz=hz, ran_within=ran, statdaemon_ticks=min(statdaemon) if statdaemon else None,
+        wait_channels=channels, sleep_callers=callers, idle_globals=idle_globals,
+        noage=sum(1 for t in every if t.noage), running=running, waiting=waiting,
+        zombies=sum(1 for t in every if t.stat == TSZOMB))

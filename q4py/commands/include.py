@@ -1,0 +1,98 @@
+"""`include FILE`: run the commands of a file, each echoed as `q4> LINE` as a batch does.
+
+q4 had an `include` command; how it behaved is not documented. q4py's: FILE is read as UTF-8
+text, one command a line; blank lines and `#` comments are skipped; a line may carry a prompt
+(`q4> `, `p4> `) as in a transcript. A failing command prints its one error line and the file
+goes on; at the end `include` itself fails (one line) when any command failed, so a batch counts
+it. `exit` in the file ends the session. Included files may include others, at most
+MAX_DEPTH deep (a file that includes itself is stopped there). A relative FILE is taken from the
+current directory. A file inside the crash directory is refused, as `run` refuses scripts there:
+nothing a dump carries is ever executed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from q4py.commands import command
+from q4py.errors import CommandError
+
+if TYPE_CHECKING:
+    from q4py.shell.session import Session
+
+USAGE = "include FILE"
+MAX_DEPTH = 8
+_PROMPTS = ("q4>", "p4>")  # as a transcript writes them; the blank after is optional
+
+HELP = f"""\
+Runs the commands in FILE, one a line, each echoed as `q4> LINE` before its output (like
+`q4 -f FILE`). Blank lines and lines starting with `#` are skipped; a line may start with a
+`q4> ` prompt, as in a transcript. A command that fails prints its error and the file goes on;
+`include` then reports how many failed. `exit` in the file ends the session. Files may include
+files, at most {MAX_DEPTH} levels deep. A relative FILE is relative to the current directory.
+Files inside the crash directory are refused: nothing a dump carries is executed.
+Examples:
+  include triage.q4
+  include ~/q4/buffers.q4 > buffers.out"""
+
+
+def read_commands(path: Path) -> list[str]:
+    """The command lines of `path`: prompts removed, blanks and comments dropped."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CommandError(f"include: no file {path}") from None
+    except IsADirectoryError:
+        raise CommandError(f"include: {path} is a directory, not a command file") from None
+    except UnicodeDecodeError:
+        raise CommandError(f"include: {path} is not a text file (UTF-8 expected)") from None
+    except OSError as exc:
+        raise CommandError(f"include: cannot read {path}: {exc.strerror or exc}") from None
+    lines = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        for prompt in _PROMPTS:
+            if line.startswith(prompt):
+                line = line[len(prompt):].strip()
+                break
+        if line and not line.startswith("#"):
+            lines.append(line)
+    return lines
+
+
+def refuse_inside_dump(session: Session, path: Path, verb: str) -> None:
+    """CommandError when `path` lies inside the session's crash directory."""
+    dump = getattr(session.program, "path", None)
+    if dump is None:
+        return
+    resolved = path.resolve()
+    if resolved.is_relative_to(Path(dump).resolve()):
+        raise CommandError(f"{verb}: refusing {resolved}: it is inside the crash directory "
+                           f"{dump} (nothing in a dump is executed)")
+
+
+@command("include", usage=USAGE, summary="run the commands in a file", help=HELP)
+def include_command(session: Session, args: list[str]) -> None:
+    if len(args) != 1:
+        raise CommandError(f"usage: {USAGE}")
+    path = Path(args[0]).expanduser()
+    refuse_inside_dump(session, path, "include")
+    depth = session.include_depth
+    if depth >= MAX_DEPTH:
+        raise CommandError(f"include: {path}: files include each other more than {MAX_DEPTH} "
+                           "levels deep (does a file include itself?)")
+    lines = read_commands(path)
+    failed = 0
+    session.include_depth = depth + 1
+    try:
+        for line in lines:
+            print(f"q4> {line}", file=session.out)
+            if not session.execute(line):
+                failed += 1
+            if session.stopped:
+                break
+    finally:
+        session.include_depth = depth
+    if failed:
+        raise CommandError(f"include: {failed} of {len(lines)} commands in {path} failed")

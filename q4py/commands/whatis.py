@@ -1,0 +1,121 @@
+"""`whatis NAME`: what a name is: a field of the current pile, a kernel symbol, or a type.
+
+    q4> whatis panicstr
+    panicstr: char *  (kernel global at 0x694640, 4 bytes)
+    q4> whatis b_un.b_addr
+    b_un.b_addr: caddr_t  (4 bytes at offset 0x24 of struct buf, the current pile's type)
+    q4> whatis buf_t
+    buf_t: typedef of struct buf, 128 bytes (0x80)
+
+The name is looked up in the order expressions use: a member of the current pile's type first
+(so `whatis p_pid` answers for the pile `keep p_pid > 5` filters), then a kernel symbol (its C
+type when q4py knows it, from the same declarations `print`/`p` use), then a type name
+(structures, typedefs, scalars like `pid_t`).
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import TYPE_CHECKING
+
+from q4py.commands import command
+from q4py.errors import CommandError
+from q4py.layouts import KERNEL_GLOBALS, LayoutError
+
+if TYPE_CHECKING:
+    from q4py.shell.session import Session
+
+USAGE = "whatis NAME"
+
+
+def _size(size: int) -> str:
+    return f"{size} byte{'' if size == 1 else 's'}"
+
+
+def _pile_field(session: Session, name: str) -> str | None:
+    if session.piles.empty:
+        return None
+    layout = session.piles.current.layout
+    try:
+        member = layout.field(name)
+    except LayoutError:
+        return None
+    return (f"{name}: {member.ctype.spelling}  ({_size(member.ctype.size)} at offset "
+            f"{member.offset:#x} of {layout.name}, the current pile's type)")
+
+
+def _symbol(session: Session, name: str) -> str | None:
+    prog = session.program
+    if not prog.has_symbol(name):
+        return None
+    symbol = prog.symbol(name)
+    if symbol.kind == "func":
+        return f"{name}: function  (at {symbol.address:#x}, {_size(symbol.size)} of text)"
+    decl = KERNEL_GLOBALS.get(name)
+    where = f"kernel global at {symbol.address:#x}, {_size(symbol.size)}"
+    if decl is None:
+        return f"{name}: object of unknown type  ({where}; q4py does not know its C type)"
+    return f"{name}: {decl.ctype}  ({where})"
+
+
+def _type(session: Session, words: list[str]) -> str | None:
+    prog = session.program
+    name = " ".join(words)
+    try:
+        layout = prog.types.get(name)
+    except LayoutError:
+        try:
+            ctype = prog.types.ctype(name)
+        except LayoutError:
+            return None
+        kind = {"int": "signed integer" if ctype.signed else "unsigned integer",
+                "pointer": "pointer", "float": "floating point", "chars": "char array",
+                "array": "array", "struct": "structure"}.get(ctype.kind, ctype.kind)
+        return f"{name}: {kind}, {_size(ctype.size)}"
+    size = f"{_size(layout.size)} ({layout.size:#x})"
+    if name == layout.name:
+        return f"{name}: {size}"
+    if name in layout.aliases:
+        return f"{name}: typedef of {layout.name}, {size}"
+    return f"{name}: {layout.name}, {size}"
+
+
+def _not_found(session: Session) -> str:
+    if session.piles.empty:
+        return "neither a kernel symbol nor a type"
+    return f"not a field of {session.piles.current.layout.name}, a kernel symbol or a type"
+
+
+def _suggest(session: Session, name: str) -> str:
+    prog = session.program
+    candidates = [s.name for s in prog.kernel.symbols()] + prog.types.names()
+    if not session.piles.empty:
+        candidates += [m.name for m in session.piles.current.layout.walk()]
+    close = difflib.get_close_matches(name, candidates, n=3)
+    return f" (did you mean {', '.join(close)}?)" if close else ""
+
+
+@command(
+    "whatis",
+    usage=USAGE,
+    summary="say what a name is: a field of the pile, a kernel symbol, or a type",
+    help="Looks NAME up the way expressions do: a member of the current pile's type (dotted\n"
+    "for nested members) first, then a kernel symbol (with its C type when q4py knows it),\n"
+    "then a type (struct TAG, a typedef, a scalar such as pid_t), and prints one line.\n"
+    "Examples:\n"
+    "  whatis panicstr\n"
+    "  whatis p_pid\n"
+    "  whatis struct buf\n"
+    "  whatis pid_t",
+)
+def whatis_command(session: Session, args: list[str]) -> None:
+    if not args:
+        raise CommandError(f"usage: {USAGE}")
+    name = " ".join(args)
+    answer = None
+    if len(args) == 1:
+        answer = _pile_field(session, name) or _symbol(session, name)
+    answer = answer or _type(session, args)
+    if answer is None:
+        raise CommandError(f"whatis: '{name}' is {_not_found(session)}{_suggest(session, name)}")
+    print(answer, file=session.out)

@@ -1,0 +1,63 @@
+"""11i processes: `proc_list` linked through `p_factp`, names in `p_comm`; and any process's
+identity (pid, parent, command) whichever way its kernel keeps them.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from q4py.kernel.procs import Proc
+from q4py.layouts.proc import PST_UCOMMLEN
+from q4py.program import Program
+
+
+class ProcIdentity(NamedTuple):
+    pid: int
+    ppid: int
+    command: str
+
+
+def _name(raw: bytes) -> str:
+    return raw.split(b"\0", 1)[0].decode("latin-1")
+
+
+def proc_identity(prog: Program, address: int) -> ProcIdentity:
+    """Pid, parent pid and command name of the proc at `address` (11.00 table or 11i list)."""
+    proc = prog.read_struct("struct proc", address)
+    if prog.has_symbol("pst_ucomms") and prog.has_symbol("proc"):
+        size = prog.types.get("struct proc").size
+        slot = (address - prog.read_global("proc")) // size
+        raw = prog.read(prog.read_global("pst_ucomms") + slot * PST_UCOMMLEN, PST_UCOMMLEN)
+    else:
+        raw = proc.p_comm
+    return ProcIdentity(proc.p_pid, proc.p_ppid, _name(raw))
+
+
+def proc_list_addresses(prog: Program) -> list[int]:
+    """The 11i process list: `proc_list` linked through `p_factp`, at most `nproc` long."""
+    limit = prog.global_or("nproc", 0)
+    next_at = prog.types.get("struct proc").field("p_factp").offset
+    out: list[int] = []
+    seen: set[int] = set()
+    address = prog.read_global("proc_list")
+    # A corrupt link ends the walk where it loops or passes nproc entries.
+    while address and address not in seen and (not limit or len(out) < limit):
+        seen.add(address)
+        out.append(address)
+        address = prog.read_ulong(address + next_at)
+    return out
+
+
+def listed_processes(prog: Program) -> list[Proc]:
+    """The processes of an 11i kernel, in list order; `slot` is the position in the list."""
+    vas_layout = prog.types.get("struct vas")
+    out = []
+    for slot, address in enumerate(proc_list_addresses(prog)):
+        proc = prog.read_struct("struct proc", address)
+        vsize = rss = 0
+        if proc.p_vas:
+            vas = prog.read_struct(vas_layout, proc.p_vas)
+            vsize, rss = vas.va_vsize, vas.va_rss
+        out.append(Proc(slot, address, proc.p_pid, proc.p_stat, proc.p_flag,
+                        _name(proc.p_comm), vsize, rss))
+    return out

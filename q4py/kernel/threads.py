@@ -1,0 +1,152 @@
+"""Kernel threads: the 11.00 thread table or the 11i thread list, each thread with its process.
+
+Which one a kernel has is read from its symbols: `kthread_list` (11i: a list linked through
+`kt_global_kthread`, at most `nkthread` long) or `kthread` (11.00: a table of `nkthread` entries,
+unused ones with kt_stat 0). A kernel with neither has no threads q4py can show.
+
+A sleeping thread's wait channel is named as crashinfo named it (`wait_channel_name`):
+- an address inside the thread's own u-area: `*uptr+OFFSET`;
+- an entry of the 11.00 process table: `proc[N]`;
+- biowait() and ogetblk() sleep on a `struct buf`: when the buf can be read, the name of its
+  device (`LVM vg01/lv1`);
+- an address inside a kernel symbol: `selwait`, `per_processor_selects+0x40`;
+- anything else (kernel dynamic memory): the sleep caller with the address,
+  `vx_rwsleep_lock(0x100c99fa1)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from q4py.addr import c_hex
+from q4py.errors import Q4Error
+from q4py.kernel.proclist import proc_identity
+from q4py.kernel.swap import device_name
+from q4py.layouts.sched import SCHED_NOAGE, TSBOUND, TSUNUSED
+from q4py.program import Program
+
+UAREA_SIZE = 0x2000  # bytes of a thread's u-area (reconstruction)
+# Sleep callers whose channel is a struct buf: biowait() waits for its I/O, ogetblk() for a
+# busy buffer.
+BUF_SLEEPERS = frozenset({"biowait", "ogetblk"})
+
+
+@dataclass(frozen=True)
+class Thread:
+    address: int
+    tid: int
+    stat: int
+    flag: int
+    pri: int
+    spu: int
+    group: int
+    policy: int
+    syscall: int
+    lastrun: int  # lbolt when it last ran
+    wchan: int
+    sleep_caller: int  # return address into the function that called sleep
+    uarea: int
+    proc: int  # address of its struct proc
+    pid: int
+    ppid: int
+    command: str
+
+    @property
+    def noage(self) -> bool:
+        return self.policy == SCHED_NOAGE
+
+    @property
+    def bound(self) -> bool:
+        return bool(self.flag & TSBOUND)
+
+
+def has_threads(prog: Program) -> bool:
+    return prog.has_symbol("kthread_list") or prog.has_symbol("kthread")
+
+
+def thread_addresses(prog: Program) -> list[int]:
+    """Addresses of the threads, in list or table order."""
+    layout = prog.types.get("struct kthread")
+    count = prog.global_or("nkthread", 0)
+    if prog.has_symbol("kthread_list"):
+        out: list[int] = []
+        seen: set[int] = set()
+        address = prog.read_global("kthread_list")
+        next_at = layout.field("kt_global_kthread").offset
+        # A corrupt link ends the walk where it loops or passes nkthread entries.
+        while address and address not in seen and (not count or len(out) < count):
+            seen.add(address)
+            out.append(address)
+            address = prog.read_ulong(address + next_at)
+        return out
+    if prog.has_symbol("kthread"):
+        table = prog.read_global("kthread")
+        stat_at = layout.field_index("kt_stat")
+        return [table + i * layout.size
+                for i, rec in enumerate(prog.read_records(layout, table, count))
+                if rec[stat_at] != TSUNUSED]
+    return []
+
+
+def threads(prog: Program) -> list[Thread]:
+    """Every thread, with the pid, ppid and command of its process."""
+    layout = prog.types.get("struct kthread")
+    at = {f.name: i for i, f in enumerate(layout.fields)}
+    out = []
+    for address in thread_addresses(prog):
+        rec = prog.read_records(layout, address, 1)[0]
+        procp = rec[at["kt_procp"]]
+        ident = proc_identity(prog, procp) if procp else None
+        out.append(Thread(
+            address=address, tid=rec[at["kt_tid"]], stat=rec[at["kt_stat"]],
+            flag=rec[at["kt_flag"]], pri=rec[at["kt_pri"]], spu=rec[at["kt_spu"]],
+            group=rec[at["kt_spu_group"]], policy=rec[at["kt_schedpolicy"]],
+            syscall=rec[at["kt_syscall"]], lastrun=rec[at["kt_lastrun"]],
+            wchan=rec[at["kt_wchan"]], sleep_caller=rec[at["kt_sleep_caller"]],
+            uarea=rec[at["kt_uarea"]], proc=procp,
+            pid=ident.pid if ident else -1, ppid=ident.ppid if ident else -1,
+            command=ident.command if ident else ""))
+    return out
+
+
+def function_name(prog: Program, pc: int) -> str | None:
+    """The kernel function holding `pc` (`ksleep` for ksleep+0x1c4)."""
+    text = prog.symbolize(pc) if pc else None
+    return text.split("+", 1)[0] if text else None
+
+
+class WaitChannelNamer:
+    """Names wait channels; built once per dump (it reads the process table bounds)."""
+
+    def __init__(self, prog: Program) -> None:
+        self.prog = prog
+        self.proc_table: tuple[int, int, int] | None = None  # (base, size, count)
+        if prog.has_symbol("proc") and prog.has_symbol("nproc"):
+            size = prog.types.get("struct proc").size
+            self.proc_table = (prog.read_global("proc"), size, prog.read_global("nproc"))
+
+    def name(self, thread: Thread) -> str:
+        wchan = thread.wchan
+        caller = function_name(self.prog, thread.sleep_caller)
+        if thread.uarea and thread.uarea <= wchan < thread.uarea + UAREA_SIZE:
+            return f"*uptr+{c_hex(wchan - thread.uarea)}"
+        if self.proc_table is not None:
+            base, size, count = self.proc_table
+            if base <= wchan < base + size * count:
+                return f"proc[{(wchan - base) // size}]"
+        if caller in BUF_SLEEPERS:
+            device = self._buf_device(wchan)
+            if device is not None:
+                return device
+        symbol = self.prog.symbolize(wchan)
+        if symbol is not None:
+            return symbol
+        return f"{caller}({wchan:#x})" if caller else f"{wchan:#x}"
+
+    def _buf_device(self, address: int) -> str | None:
+        try:
+            dev = self.prog.read_struct("struct buf", address).b_dev
+        except Q4Error:
+            return None
+        number = dev & 0xFFFFFFFF
+        return device_name(number >> 24, number & 0xFFFFFF)

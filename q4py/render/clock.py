@@ -1,0 +1,62 @@
+"""Processor Clock Info: the clock globals, a row per processor with a crash event, and the
+warning for a processor whose clock interrupts were held off.
+
+    cpu type  timeinval          interval timer     secs:ticks od  0,4  0,4  I
+    0   PANIC 0x12e51f5b8ea6c    0x12e51eed9f478         0:15  11  1 0  0 1  1
+
+delta prints as `%6d:%-3d` seconds and ticks; eiem and eirr show their bits 0 and 4 (the
+clock's and the first external interrupt's), PSW the I bit.
+"""
+
+from __future__ import annotations
+
+from q4py.analyses.clock import ClockInfo, ClockRow, clock_info
+from q4py.kernel.spl import spl_name
+from q4py.program import Program
+from q4py.render import section
+from q4py.render.text import banner
+
+_HEADER = [
+    "    event mpi                rpb                delta      clk eiem eirr PSW",
+    "cpu type  timeinval          interval timer     secs:ticks od  0,4  0,4  I",
+    "--- ----- ------------------ ------------------ ---------- --- ---- ---- ---",
+]
+_PANIC_NOTE = [
+    "Note: For the PANIC crash event type it is normal to see a positive delta ticks.",
+    "This is due to the processor executing dumpsys() code after creating it's",
+    "crash event and rpb.",
+]
+
+
+def clock_row(info: ClockInfo, row: ClockRow) -> str:
+    seconds, ticks = info.split(row.delta_ticks)
+    return (f"{row.cpu:<3d} {row.kind:<5s} {row.timeinval:<#18x} {row.interval_timer:<#18x} "
+            f"{seconds:>6d}:{ticks:<3d} {row.clock_overdue:<3d} "
+            f"{row.bit(row.eiem, 0)} {row.bit(row.eiem, 4)}  "
+            f"{row.bit(row.eirr, 0)} {row.bit(row.eirr, 4)}  {int(row.interrupts_on)} ")
+
+
+def render_clock(info: ClockInfo) -> list[str]:
+    lines = []
+    if info.hardclock_late is not None:
+        lines.append(f"hardclock_late = {info.hardclock_late}")
+    lines += [f"itick_per_tick = {info.itick_per_tick}",
+              f"lbolt          = {info.lbolt} ({info.lbolt:#x})", "", *_HEADER]
+    lines += [clock_row(info, row) for row in info.rows]
+    lines.append("")
+    held = info.held_off
+    if held:
+        if any(row.kind == "PANIC" for row in info.rows):
+            lines += [*_PANIC_NOTE, "", ""]
+        for row in held:
+            name = spl_name(row.eiem)
+            lines += [f"WARNING: Processor {row.cpu} appears to have had clock interrupts held "
+                      "off for ",
+                      f"approx {-info.split(row.delta_ticks)[0]} seconds. Current SPL = "
+                      f"0x{row.eiem:016x}{f' ({name})' if name else ''}.", ""]
+    return [*lines, ""]
+
+
+@section("clock", "Processor Clock Info", 84)
+def clock_section(prog: Program) -> list[str]:
+    return [*banner("Processor Clock Info"), "", *render_clock(clock_info(prog))]

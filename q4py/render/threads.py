@@ -1,0 +1,108 @@
+"""Thread Information: recent activity, statdaemon, the most common wait channels and sleep
+callers, the idle globals, running threads per processor and the run queue.
+
+Tables are left-justified columns separated by one blank; a priority is followed by `*` for a
+SCHED_NOAGE thread. The section is left out for a kernel without threads q4py can read.
+"""
+
+from __future__ import annotations
+
+from q4py.analyses.threads import ProcessorRow, ThreadReport, ThreadRow, TopRow, thread_report
+from q4py.kernel.threads import has_threads
+from q4py.program import Program
+from q4py.render import section
+from q4py.render.text import banner, underline
+
+_STATDAEMON_NOTE = [
+    "Note:  statdaemon didn't run in the last second !",
+    "The statdaemon should normally run every second.",
+    "If it has not run in the past second it may be an indication that",
+    "it is being starved by higher priority or looping process(es).",
+]
+_TOP_RULE = "------------                                       -----  ---------- ----------"
+_RUNNING_HEADER = [
+    "                    TICKS      TICKS                     I TICKS",
+    "                    SINCE      SINCE                     C SINCE      NREADY",
+    "TID     PID   PPID  RUN        IDLE       PRI  SPU STATE S MIGR       FR LO AL COMMAND",
+    "------- ----- ----- ---------- ---------- ---- --- ----- - ---------  -- -- -- -------",
+]
+_RUNNING_NOTE = [
+    "Note: ",
+    "FR: free to run on any processor (candidate for thread migration).",
+    "LO: locked (via processor affinity/mpctl) to this processor).",
+    "AL: Alpha semaphores misses (special scheduling when miss a sema).",
+]
+_WAITING_TITLE = "Threads waiting on cpu (TSRUN) - sorted by cpu/pri/ticks-since-run"
+_WAITING_HEADER = [
+    "TID     PID   PPID  TICKS      PRI  SPU BND GRP SYSCALL        COMMAND",
+    "------- ----- ----- ---------- ---- --- --- --- -------------- -------",
+]
+
+
+def top_table(title: str, label: str, rows: list[TopRow]) -> list[str]:
+    lines = [*underline(title), " " * 58 + "ticks since run:",
+             f"{label:<50} count  longest    shortest", _TOP_RULE]
+    lines += [f"{r.name:<50} {r.count:<5d}  {r.longest:<10d} {r.shortest:<10d}" for r in rows]
+    return lines
+
+
+def priority(row: ThreadRow) -> str:
+    return f"{row.pri}{'*' if row.noage else ''}"
+
+
+def running_row(row: ProcessorRow) -> str:
+    t = row.thread
+    ready = " ".join(f"{n:<2d}" for n in row.ready)
+    ics = "Y" if row.on_ics else "N"
+    if t is None:
+        return (f"{'-':<7} {'-':<5} {'-':<5} {'-':<10} {row.ticks_since_idle:<10d} {'-':<4} "
+                f"{row.spu:<3d} {row.state:<5s} {ics} {row.ticks_since_migrate:<10d} {ready} "
+                "(idle)")
+    return (f"{t.tid:<7d} {t.pid:<5d} {t.ppid:<5d} {t.ticks:<10d} {row.ticks_since_idle:<10d} "
+            f"{priority(t):<4s} {row.spu:<3d} {row.state:<5s} {ics} "
+            f"{row.ticks_since_migrate:<10d} {ready} {t.command} ")
+
+
+def waiting_row(t: ThreadRow) -> str:
+    return (f"{t.tid:<7d} {t.pid:<5d} {t.ppid:<5d} {t.ticks:<10d} {priority(t):<4s} "
+            f"{t.spu:<3d} {'Y' if t.bound else 'N':<3s} {t.group:<3d} {t.syscall:<14s} "
+            f"{t.command:<15s}")
+
+
+def render_threads(report: ThreadReport) -> list[str]:
+    lines = [f"{count} Threads ran in the last {label}" for label, count in report.ran_within]
+    lines.append("")
+    if report.statdaemon_ticks is not None:
+        lines += [f"statdaemon ran {report.statdaemon_ticks} ticks ago", ""]
+        if report.statdaemon_late:
+            lines += [*_STATDAEMON_NOTE, ""]
+    lines.append("")
+    lines += top_table("Most Common Wait Channels", "Wait Channel", report.wait_channels)
+    lines += ["", ""]
+    lines += top_table("Most Common Sleep Callers", "Sleep Caller", report.sleep_callers)
+    lines += ["", ""]
+    if report.idle_globals:
+        lines += [*underline("Idle Globals"), ""]
+        lines += [f"{name} = {value}" for name, value in report.idle_globals]
+        lines.append("")
+    if report.noage:
+        lines += [f"Note:  There are {report.noage} threads with schedpolicy = SCHED_NOAGE!",
+                  'Look for "*" after the PRI in the thread listings.', ""]
+    lines += ["", "", *underline("Running Threads (TSRUNPROC) and idle Processors"), "", "",
+              *_RUNNING_HEADER]
+    lines += [running_row(row) for row in report.running]
+    lines += ["", *_RUNNING_NOTE, "", "", *underline(_WAITING_TITLE), "", *_WAITING_HEADER]
+    lines += [waiting_row(row) for row in report.waiting]
+    lines.append("")
+    if report.zombies == 1:
+        lines.append("Note:  There is 1 thread in TSZOMB stat !")
+    elif report.zombies:
+        lines.append(f"Note:  There are {report.zombies} threads in TSZOMB stat !")
+    return [*lines, ""]
+
+
+@section("threads", "Thread Information", 88)
+def threads_section(prog: Program) -> list[str]:
+    if not has_threads(prog):
+        return []
+    return [*banner("Thread Information"), "", *render_threads(thread_report(prog))]

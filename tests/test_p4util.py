@@ -1,0 +1,234 @@
+"""The p4 utilities and the trace forms on the seed dump: `p s`, `x`, `Let`, `symbol`, `fields`,
+`whatis`, `trace pile`, `trace processor N` and `trace -v processor N`.
+
+The verified p4 forms (`x "0xe0000006384ef200+32"`, `Let -b 0xa`, `p s ADDR`) are matched
+exactly; everything else is checked against what the Program reads from the dump.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import SCENARIOS_DIR
+
+from q4py.analyses.events import event_trace
+from q4py.commands.let import in_radix
+from q4py.forge.build import Forge
+from q4py.forge.scenario import load_scenario
+from q4py.kernel.args import frame_arguments
+from q4py.kernel.events import crash_events
+from q4py.program import Program
+from q4py.render.events import render_event
+from q4py.shell import Session
+
+SEED = "hpux1100-32-kalloc-sysmap"
+
+
+@pytest.fixture(scope="module")
+def prog(forged_dump: Callable[[str], Path]) -> Program:
+    return Program.open(forged_dump(SEED))
+
+
+class Shell:
+    """One session; `run` returns the lines one command printed."""
+
+    def __init__(self, prog: Program) -> None:
+        self.out = io.StringIO()
+        self.session = Session(prog, self.out)
+
+    def run(self, line: str) -> list[str]:
+        self.out.seek(0)
+        self.out.truncate()
+        self.session.execute(line)
+        return self.out.getvalue().split("\n")[:-1]
+
+
+@pytest.fixture
+def shell(prog: Program) -> Shell:
+    return Shell(prog)
+
+
+def one_error(lines: list[str], text: str) -> None:
+    assert len(lines) == 1 and lines[0].startswith("q4: ") and text in lines[0], lines
+
+
+# -- p s, x, Let ----------------------------------------------------------------------------
+def test_p_s_prints_the_string_p4_style(shell: Shell, prog: Program) -> None:
+    pointer = prog.read_global("panicstr")
+    text = prog.read_string(pointer)
+    assert shell.run(f"p s {pointer:#x}") == [f"0x{pointer:08x}", f"0x{pointer:08x} : {text}"]
+    # A symbol is its address, as for `p TYPE ADDR`.
+    node = prog.symbol("utsname").address + 257
+    assert shell.run("p s utsname+257") == [f"0x{node:08x}", f"0x{node:08x} : localhost"]
+
+
+def test_p_s_errors(shell: Shell) -> None:
+    one_error(shell.run("p s 0"), "p s: cannot read 0x0.0x0")
+    one_error(shell.run("p s nosuch"), "no symbol 'nosuch'")
+
+
+def test_x_verified_form(shell: Shell) -> None:
+    assert shell.run('x "0xe0000006384ef200+32"') == ["0xe0000006384ef220"]
+
+
+def test_x_symbols_spaces_and_errors(shell: Shell, prog: Program) -> None:
+    table = prog.read_global("proc")
+    assert shell.run("x proc + 3 * 700") == [f"{table + 2100:#x}"]
+    assert shell.run("x &nproc") == [f"{prog.symbol('nproc').address:#x}"]
+    assert shell.run("x 0x76db400.0x7fff0d48 + 8") == ["0x76db400.0x7fff0d50"]
+    assert shell.run("x 1 > 0") == ["0x1"]  # an expression command: `>` compares
+    one_error(shell.run("x"), 'usage: x "EXPR"')
+    one_error(shell.run("x 1 +"), "x: expression: unexpected end of expression")
+    one_error(shell.run("x nosuch"), "x: no symbol 'nosuch'")
+
+
+def test_let(shell: Shell, prog: Program) -> None:
+    assert shell.run("Let -b 0xa") == ["1010"]
+    assert shell.run("Let -x 1024") == ["0x400"]
+    assert shell.run("Let -o 8") == ["010"]
+    assert shell.run("Let -d 0x10") == ["16"]
+    nproc = prog.read_global("nproc")
+    assert shell.run("let nproc") == [f"dec {nproc}  hex {nproc:#x}  oct 0{nproc:o}  "
+                                      f"bin {nproc:b}"]
+    assert in_radix(0, "o") == "0" and in_radix(0, "b") == "0"
+    one_error(shell.run("Let -q 1"), "Let: unknown flag '-q'")
+    one_error(shell.run("Let -b"), "Let: which value?")
+
+
+# -- symbol --------------------------------------------------------------------------------------
+def test_symbol_by_name(shell: Shell, prog: Program) -> None:
+    sym = prog.symbol("panicstr")
+    assert shell.run("symbol panicstr") == [
+        f"panicstr  {sym.address:#x}  {sym.size:>5} bytes  object    char *"]
+    panic = prog.symbol("panic")
+    assert shell.run("symbol panic") == [
+        f"panic  {panic.address:#x}  {panic.size:>5} bytes  function"]
+
+
+def test_symbol_pattern_and_address(shell: Shell, prog: Program) -> None:
+    lines = shell.run("symbol sysmap*")
+    assert [line.split()[0] for line in lines] == ["sysmap_32bit", "sysmap"]  # by address
+    panic = prog.symbol("panic").address
+    assert shell.run(f"symbol {panic + 0x14:#x}") == [f"{panic + 0x14:#x} = panic+0x14"]
+    assert shell.run("symbol 0x12") == ["0x12: no kernel symbol holds this address"]
+    one_error(shell.run("symbol panicst"), "did you mean panicstr")
+    one_error(shell.run("symbol zz*"), "no symbol matches 'zz*'")
+    one_error(shell.run("symbol"), "usage: symbol")
+
+
+# -- fields / whatis ---------------------------------------------------------------------------
+def test_fields_of_a_type(shell: Shell, prog: Program) -> None:
+    layout = prog.types.get("struct buf")
+    lines = shell.run("fields buf_t")
+    assert lines[0] == f"struct buf (also buf_t): {layout.size} bytes ({layout.size:#x}), " \
+        "reconstruction"
+    rows = [line.split() for line in lines[2:]]
+    members = list(layout.walk())
+    named = [r for r in rows if r[-1] != "modelled)"]
+    assert [r[-1] for r in named] == [m.name for m in members]
+    assert [int(r[0], 16) for r in named] == [m.offset for m in members]
+    # Offsets and sizes, gaps included, tile the whole structure.
+    assert sum(int(r[1]) for r in rows) == layout.size
+    assert "b_un.b_addr" in [r[-1] for r in named]
+
+
+def test_fields_lists_types_and_suggests(shell: Shell, prog: Program) -> None:
+    lines = shell.run("fields")
+    names = [line.split()[0] + (" " + line.split()[1] if line.startswith(("struct", "union"))
+                                else "") for line in lines[1:]]
+    assert sorted(names) == sorted(lay.name for lay in prog.types.layouts())
+    one_error(shell.run("fields strct buf"), "did you mean struct buf")
+
+
+def test_whatis(shell: Shell, prog: Program) -> None:
+    sym = prog.symbol("panicstr")
+    assert shell.run("whatis panicstr") == [
+        f"panicstr: char *  (kernel global at {sym.address:#x}, 4 bytes)"]
+    assert shell.run("whatis buf_t") == ["buf_t: typedef of struct buf, 128 bytes (0x80)"]
+    assert shell.run("whatis pid_t") == ["pid_t: signed integer, 4 bytes"]
+    assert shell.run("whatis panic")[0].startswith("panic: function")
+    shell.run("load struct buf from 0xa4da18")
+    offset = prog.types.get("struct buf").field("b_un.b_addr").offset
+    assert shell.run("whatis b_un.b_addr") == [
+        f"b_un.b_addr: caddr_t  (4 bytes at offset {offset:#x} of struct buf, the current "
+        "pile's type)"]
+    one_error(shell.run("whatis p_pd"), "not a field of struct buf, a kernel symbol or a type")
+    one_error(shell.run("whatis"), "usage: whatis NAME")
+
+
+# -- trace ---------------------------------------------------------------------------------------
+def test_trace_processor_is_the_last_event_of_that_cpu(shell: Shell, prog: Program) -> None:
+    events = crash_events(prog)
+    last = [e for e in events if e.cpu == 0][-1]
+    assert shell.run("trace processor 0") == ["Processor #0"] + render_event(
+        event_trace(prog, last.index), prog.wide)
+    one_error(shell.run("trace processor 3"), "processor 3 recorded no crash event")
+
+
+def test_trace_verbose_processor(shell: Shell, prog: Program) -> None:
+    lines = shell.run("trace -v processor 0")
+    assert lines[0] == "Processor #0"
+    assert lines[1:7] == render_event(event_trace(prog, 1), prog.wide)[:6]
+    rows = [line for line in lines if line[:2].strip().isdigit() and line[2:3] == ")"]
+    trace = event_trace(prog, 1)
+    frames = [(f, s.space) for s in trace.segments for f in s.frames]
+    assert [r.split()[1] for r in rows] == [f.name for f, _ in frames]
+    assert [int(r.split(")")[0]) for r in rows] == list(range(len(frames)))
+    for row, (frame, space) in zip(rows, frames, strict=True):
+        stored = frame_arguments(prog, frame.sp, frame.pc, space).values
+        assert row.split()[2:] == [f"{stored[i]:#x}" if stored.get(i) is not None else "n/a"
+                                   for i in range(4)]
+    header = [line for line in lines if line.startswith("LVL")]
+    assert len(header) == len(trace.segments)
+    assert header[0].split() == ["LVL", "FUNC", "ARG0", "ARG1", "ARG2", "ARG3"]
+
+
+def test_trace_verbose_shows_stored_arguments(tmp_path: Path) -> None:
+    # The seed, with trap() storing arg0 and arg1 (the trap type and the save_state, as
+    # thandler passes them) on event 1's first stack.
+    sc = load_scenario(SCENARIOS_DIR / f"{SEED}.toml")
+    for fn in sc["kernel"]["functions"]:
+        if fn["name"] == "trap":
+            fn["stored_args"] = [0, 1]
+    sc["events"][1]["contexts"][0]["args"] = {"trap+0x514": {"arg0": "trap",
+                                                             "arg1": "save_state"}}
+    Forge(sc).build(tmp_path)
+    lines = Shell(Program.open(tmp_path)).run("trace -v processor 0")
+    row = next(line for line in lines if line.startswith(" 2)"))
+    assert row.split() == ["2)", "trap+0x514", "0x12", "0x7fff0d48", "n/a", "n/a"]
+    # A function that stored nothing shows n/a throughout.
+    assert next(line for line in lines if line.startswith(" 0)")).split()[2:] == ["n/a"] * 4
+
+
+def test_trace_pile_of_crash_events(shell: Shell, prog: Program) -> None:
+    shell.run("load crash_event_t from &crash_event_table max 2")
+    lines = shell.run("trace pile")
+    expected = render_event(event_trace(prog, 0), False) + [""] + render_event(
+        event_trace(prog, 1), False)
+    assert lines == expected
+
+
+def test_trace_pile_of_save_states(shell: Shell) -> None:
+    shell.run("load struct save_state from 0x76db400.0x7fff0d48")
+    lines = shell.run("trace pile")
+    assert lines[:2] == ["= p struct save_state 0x76db400.0x7fff0d48",
+                         "= KERNEL mode at 0x378e0 (pgcopy+0x1e0)"]
+    # The same frames as event 1's second stack, which trapped into this save_state.
+    event = shell.run("trace event 1")
+    start = event.index("0x7fff0d48 0x000378e0 pgcopy+0x1e0") - 2
+    assert lines[2:] == event[start:]
+    shell.run("load struct save_state from 0x76db400.0x7fff04f0")
+    assert shell.run("trace pile") == ["= p struct save_state 0x76db400.0x7fff04f0",
+                                       "= USER mode at 0x5bd6400.0x7f7dcba3", "Can't unwind"]
+
+
+def test_trace_errors(shell: Shell) -> None:
+    one_error(shell.run("trace pile"), "no current pile")
+    shell.run("load struct proc from proc")
+    one_error(shell.run("trace pile"), "the current pile holds struct proc")
+    for line in ("trace", "trace bogus", "trace -v event 0", "trace -v pile",
+                 "trace event", "trace processor x"):
+        assert len(shell.run(line)) == 1 and shell.run(line)[0].startswith("q4: "), line
