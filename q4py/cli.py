@@ -3,6 +3,7 @@
     q4 [CRASHDIR]                     the REPL on a terminal, else a batch from stdin
     q4 -f FILE [CRASHDIR]             run FILE's lines as a batch, echoing `q4> LINE`
     q4 --replay TRANSCRIPT [CRASHDIR] compare a transcript; exit 0 when every block matches
+                                      (its commands run in the transcript's directory)
     --record OUT.q4t                  also write the run down as a transcript (not with
                                       --replay); `q4 --replay OUT.q4t` checks it later
 
@@ -176,8 +177,11 @@ def _replay_crashdir(transcript: Transcript, base: Path, crashdir: str | None) -
 
 def _replay(path: Path, crashdir: str | None) -> int:
     transcript = parse_transcript(_read_text(path), str(path))
-    dump = _open_dump(_replay_crashdir(transcript, path.parent, crashdir))
-    result = replay(transcript, Session(dump, sys.stdout))
+    target = _replay_crashdir(transcript, path.parent, crashdir)
+    # Absolute before the replay moves to the transcript's directory (its relative paths are
+    # the transcript's); a CRASHDIR typed on the command line is still taken from here.
+    dump = _open_dump(None if target is None else Path(target).absolute())
+    result = replay(transcript, Session(dump, sys.stdout), directory=path.absolute().parent)
     for failure in result.failures:
         sys.stdout.write(failure.diff_text)
     n = len(transcript.blocks)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -39,3 +40,16 @@ def forged_dump(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Pat
         return made[name]
 
     return forge
+
+
+@pytest.fixture(scope="module")
+def scratch_cwd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Run in an empty temporary directory: fuzzed command lines may redirect output (`> x`),
+    and those files must not land in the repository."""
+    previous = Path.cwd()
+    scratch = tmp_path_factory.mktemp("cwd")
+    os.chdir(scratch)
+    try:
+        yield scratch
+    finally:
+        os.chdir(previous)

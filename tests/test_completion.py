@@ -16,6 +16,7 @@ from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 
 from q4py.commands import Registry
+from q4py.commands.examine import FORMATS, USAGE
 from q4py.shell.completion import FLAGS, Q4Completer, script_names
 
 
@@ -101,11 +102,16 @@ SYMBOLS = ["proc_list", "proc", "panicstr", "nproc", "nkthread", "sysmap_32bit",
 
 def make_registry() -> Registry:
     reg = Registry()
-    for name in ("load", "print", "keep", "forget", "p", "fields", "whatis", "examine",
+    for name in ("load", "print", "keep", "forget", "p", "fields", "whatis",
                  "trace", "crashinfo", "p4_sysmap", "run", "include", "help", "recall",
                  "symbol", "name"):
         reg.command(name, usage=name, summary=f"the {name} command")(lambda s, a: None)
     reg.command("exit", usage="exit", summary="leave q4", aliases=("quit",))(lambda s, a: None)
+    # The real commands' aliases: `ex` and `let` complete as `examine` and `Let`.
+    reg.command("examine", usage="examine", summary="the examine command",
+                aliases=("ex",))(lambda s, a: None)
+    reg.command("Let", usage="Let", summary="the Let command", aliases=("let",))(
+        lambda s, a: None)
     return reg
 
 
@@ -255,14 +261,44 @@ def test_symbols_after_examine_symbol_and_p_type(completer: Q4Completer) -> None
     assert words(completer, "examine &np") == ["nproc"]
     assert words(completer, "examine panicstr ") == ["for", "using"]
     assert words(completer, "examine panicstr for 4 ") == ["using"]
-    assert words(completer, "examine panicstr using ") == [
-        "X", "x", "D", "d", "o", "u", "b", "c", "s", "a", "i"
-    ]
+    assert words(completer, "examine panicstr using ") == list(FORMATS)
     assert words(completer, "symbol sys") == ["sysmap", "sysmap_32bit"]
     assert words(completer, "p proc_t proc") == ["proc", "proc_list"]
     assert words(completer, "p struct buf pan") == ["panicstr"]
     assert words(completer, "p struct buf 0x1f") == []  # a number is not a name
     assert words(completer, "p4_sysmap sys") == ["sysmap", "sysmap_32bit"]
+
+
+def test_examine_offers_every_format_the_command_takes(completer: Q4Completer) -> None:
+    offered = words(completer, "examine &nproc using ")
+    # Every letter examine accepts (the 8-byte, unsigned and pointer-size ones too), no other.
+    assert set(offered) == set(FORMATS) and len(offered) == len(FORMATS)
+    assert {"J", "K", "e", "E", "U", "O"} <= set(offered)
+    assert words(completer, "examine &nproc for 4 using J") == ["J"]
+    event = CompleteEvent(completion_requested=True)
+    metas = {c.text: c.display_meta_text
+             for c in completer.get_completions(Document("examine x using "), event)}
+    assert metas["J"] == "hex, 8 bytes" and metas["K"] == "hex, pointer size"
+    assert metas["s"] == "string"
+    assert "using FMT" in USAGE  # the clause the completion follows
+
+
+@pytest.mark.parametrize(
+    ("alias", "command"), [("ex", "examine"), ("let", "Let"), ("quit", "exit")])
+def test_an_alias_completes_as_its_command(completer: Q4Completer, alias: str,
+                                           command: str) -> None:
+    for rest in ("", "pan", "&np", "panicstr ", "panicstr for 4 ", "panicstr using ",
+                 "panicstr using X", "-"):
+        assert words(completer, f"{alias} {rest}") == words(completer, f"{command} {rest}")
+    assert words(completer, "ex panicstr using ") == list(FORMATS)
+    assert words(completer, "ex pan") == ["panicstr"]
+    assert words(completer, "ex panicstr ") == ["for", "using"]
+    assert words(completer, "let -") == ["-b"]
+
+
+def test_an_unknown_first_word_completes_as_itself(completer: Q4Completer) -> None:
+    # Not a command nor an alias: no command's completions, and no error either.
+    assert words(completer, "exa panicstr using ") == []
 
 
 def test_no_symbol_flood_on_an_empty_word(completer: Q4Completer) -> None:
@@ -339,6 +375,8 @@ def test_a_real_session_on_the_seed_dump(forged_dump: Any) -> None:
     assert "proc_t" in words(c, "load pro")
     assert "map" in words(c, "load struct ma")
     assert words(c, "examine panics") == ["panicstr"]
+    assert words(c, "ex panics") == ["panicstr"]  # the real registry's alias
+    assert words(c, "ex &nproc using ") == list(FORMATS)
     assert "sysmap_32bit" in words(c, "p4_sysmap sysmap_")
     assert "PrintMap" in words(c, "run ")
     # No pile yet: the history's `current` raises, and the flags still complete.

@@ -13,6 +13,7 @@ import io
 import math
 import struct
 import tempfile
+from collections import Counter
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -26,6 +27,7 @@ from q4py.crashdir import CrashDir, ImageFile, write_crashdir, write_image
 from q4py.errors import DumpError, Q4Error, ReadError
 from q4py.forge import forge_crashdir
 from q4py.forge.build import _pfdat_fill
+from q4py.kernel.pfdat import key_counter
 from q4py.kernel.procs import _records_at
 from q4py.layouts import NARROW, WIDE, Layout, registry_for
 from q4py.layouts.vm import P_BAD, P_FREE, P_SYS, PAGE_CLASS_CODES
@@ -84,6 +86,26 @@ def test_models_parse_any_bytes_and_the_fast_paths_agree(abi: str, layout: Layou
         picked.sort(key=lambda f: f.offset)
         projected = layout.projection([f.name for f in picked]).unpack(raw)
         assert same(list(projected), [value[f.name] for f in picked])
+
+
+FLAT = [(abi, layout) for abi, layout in LAYOUTS if layout.fast is not None
+        and any(f.ctype.kind in ("int", "pointer") for f in layout.fields)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_key_counter_counts_like_the_projection(data: st.DataObject) -> None:
+    _, layout = data.draw(st.sampled_from(FLAT))
+    scalars = [f for f in layout.fields if f.ctype.kind in ("int", "pointer")]
+    picked = sorted(data.draw(st.lists(st.sampled_from(scalars), min_size=1, max_size=3,
+                                       unique_by=lambda f: f.name)), key=lambda f: f.offset)
+    names = tuple(f.name for f in picked)
+    entries = data.draw(st.integers(0, 40))
+    # Few distinct entries, so that counts above 1 happen.
+    pool = data.draw(st.lists(st.binary(min_size=layout.size, max_size=layout.size),
+                              min_size=1, max_size=4))
+    raw = b"".join(data.draw(st.sampled_from(pool)) for _ in range(entries))
+    assert key_counter(layout, names)(raw) == Counter(layout.projection(names).iter_unpack(raw))
 
 
 @pytest.mark.parametrize(("abi", "layout"), LAYOUTS[:3], ids=[lay.name for _, lay in LAYOUTS[:3]])
@@ -253,6 +275,7 @@ def _line(names: list[str]) -> st.SearchStrategy[str]:
                      st.lists(token, max_size=6)).map(lambda t: " ".join([t[0], *t[1]]))
 
 
+@pytest.mark.usefixtures("scratch_cwd")
 @FUZZ
 @given(data=st.data())
 def test_any_command_line_fails_with_one_of_q4pys_errors(tiny_session: Session,

@@ -514,6 +514,7 @@ def test_parse_transcript_never_crashes(text: str) -> None:
     assert t.blocks
 
 
+@pytest.mark.usefixtures("scratch_cwd")
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(

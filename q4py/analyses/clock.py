@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from q4py.errors import Q4Error
 from q4py.kernel.events import crash_events
 from q4py.kernel.mpinfo import processors, rpb_state
 from q4py.kernel.psw import PSW_I
@@ -65,8 +66,11 @@ def clock_info(prog: Program) -> ClockInfo:
     for event in crash_events(prog):
         if event.cpu in seen or event.cpu >= len(cpus):
             continue
+        try:
+            regs = rpb_state(prog, event)
+        except Q4Error:
+            continue  # a garbled rpb pointer: the Crash Events section says so
         seen.add(event.cpu)
-        regs = rpb_state(prog, event)
         cpu = cpus[event.cpu]
         # The interval timer is an unsigned 64-bit counter: its difference is signed.
         diff = (cpu.timeinval - regs.interval_timer) & ((1 << 64) - 1)

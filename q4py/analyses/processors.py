@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from q4py.errors import Q4Error
 from q4py.kernel.events import crash_events
 from q4py.kernel.mpinfo import RpbState, processors, rpb_state
 from q4py.kernel.psw import PSW_I, PSW_Q
@@ -82,7 +83,10 @@ def processor_report(prog: Program) -> ProcessorReport:
     first_state: dict[int, RpbState] = {}  # cpu -> rpb state of its first event
     last_row: dict[int, EventRow] = {}
     for event in events:
-        regs = rpb_state(prog, event)
+        try:
+            regs = rpb_state(prog, event)
+        except Q4Error:
+            continue  # a garbled rpb pointer: the Crash Events section says so
         flags = prog.read_struct("crash_event_t", event.address).cet_flags
         row = EventRow(event.index, event.cpu, EVENT_STATES.get(flags, "?"), event.kind,
                        event.spinlock_depth, regs.eiem, regs.eirr, regs.ipsw)

@@ -17,8 +17,9 @@ if TYPE_CHECKING:
     usage="crashinfo [SECTION ...]",
     summary="print HP's crash dump report (all sections, or the ones named)",
     help="Sections, in report order: general events msgbuf memory kmem user bufcache swap "
-    "sysmap.\nWithout an argument every section is printed with its banner, as crashinfo "
-    "did; name sections to print only those, in the order given.",
+    "processors clock syswait loadavg threads sysmap.\nWithout an argument every section is "
+    "printed with its banner, as crashinfo did; name sections to print only those, in the "
+    "order given.",
 )
 def crashinfo_command(session: Session, args: list[str]) -> None:
     sections = {s.name: s for s in load_sections()}

@@ -97,7 +97,7 @@ def run_script(session: Session, script: ScriptFile, args: list[str]) -> None:
         entry = getattr(module, "run", None)
         if not callable(entry):
             raise CommandError(f"run: {script.path} defines no run(q4, args) function")
-        entry(Q4Script(session.program, session.out, script.name), list(args))
+        entry(Q4Script(session, script.name, args), list(args))
     except Q4Error:
         raise
     except Exception as exc:  # a bug in the script: say where, in one line

@@ -21,6 +21,7 @@ from q4py.crashdir import write_crashdir
 from q4py.crashdir.index import Timestamp
 from q4py.disasm import SP, encode_ldo, encode_std, encode_stw
 from q4py.errors import ScenarioError
+from q4py.forge import pfdat as forge_pfdat
 from q4py.forge import sched as forge_sched
 from q4py.forge.memory import ForgeMemory, PdirEntry
 from q4py.layouts import (
@@ -259,9 +260,12 @@ class Forge:
                                 f"not system.memory_pages = {total}")
         runs.append(("user", 0, user))
         layout = self.types.get("struct pfdat")
-        fill = _pfdat_fill(layout, runs, set(pages["bad"]), total)
-        # A 64 GiB machine's pfdat is 768 MB: generated page by page as the dump is written.
-        pfdat = self.mem.alloc_region(layout.size * total, fill)
+        if pages["pfdat_chunks"]:
+            pfdat = forge_pfdat.build_chunks(self, layout, runs, set(pages["bad"]))
+        else:
+            fill = _pfdat_fill(layout, runs, set(pages["bad"]), total)
+            # A 64 GiB machine's pfdat is 768 MB: generated page by page as the dump is written.
+            pfdat = self.mem.alloc_region(layout.size * total, fill)
         self.set_global("pfdat", pfdat)
         self.set_global("freemem", pages["free"])
         self.bufpages = pages["bufcache"]

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from q4py.errors import ScenarioError
+from q4py.forge.pfdat import PFDAT_CHUNK
 from q4py.forge.sched import LOCK, PROCESSOR_KEYS, SWAP_MEMORY, THREAD_GROUP
 from q4py.forge.schema import Any_, Bool, Float, Int, List, MapOf, Str, Table
 from q4py.layouts.crash import EVENT_CODES, EVENT_STATE_CODES
@@ -164,6 +165,8 @@ PAGES = Table("Physical page classes: how many pages the kernel used for what (p
                     default=0, minimum=0),
     "user": Int("User pages; by default every page not in another class.", default=-1),
     "bad": List("Page frame numbers marked P_BAD.", item=Int("", minimum=0)),
+    "pfdat_chunks": List("pfdat in pieces, by the page each begins with (static, eqmem and "
+                         "reserved pages then have no entry).", item=PFDAT_CHUNK),
 })
 
 CONTEXT = Table("One stack context of an event, innermost first.", keys={

@@ -9,6 +9,7 @@ included: `(m_limit - map) / sizeof(struct mapent)`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import NamedTuple
@@ -16,6 +17,11 @@ from typing import NamedTuple
 from q4py.errors import Q4Error, ReadError
 from q4py.layouts.vm import PAGE_SIZE
 from q4py.program import Program
+
+# `progress(done, total, what)`, as `Session.progress` takes it.
+Progress = Callable[[int, int | None, str], None]
+# A map read reports progress once it has read this many slots: small maps never do.
+PROGRESS_FROM = 4096
 
 
 class MapError(Q4Error):
@@ -77,8 +83,10 @@ class ResourceMap:
 _new_entry = partial(tuple.__new__, MapEntry)
 
 
-def read_resource_map(prog: Program, address: int, symbol: str = "") -> ResourceMap:
-    """Decode the resource map whose header is at `address` (space 0)."""
+def read_resource_map(prog: Program, address: int, symbol: str = "",
+                      progress: Progress | None = None) -> ResourceMap:
+    """Decode the resource map whose header is at `address` (space 0). `progress` hears of
+    the slots read (of the configured size) page by page once a map is large."""
     entry = prog.types.get("struct mapent")
     header = prog.read_struct("struct map", address)
     limit, name_ptr = header.m_limit, header.m_name
@@ -104,6 +112,8 @@ def read_resource_map(prog: Program, address: int, symbol: str = "") -> Resource
             return ResourceMap(address, limit, name_ptr, name, mapsize, tuple(entries),
                                records[end][0], symbol)
         index += count
+        if progress is not None and index > PROGRESS_FROM:
+            progress(index - 1, mapsize - 1, f"loading {name or symbol or 'map'} entries")
     raise MapError(f"{where} ({name or 'no name'}): no terminating entry (m_size 0) within its "
                    f"{mapsize} configured entries")
 
@@ -116,7 +126,8 @@ def map_global_names(prog: Program) -> list[str]:
                   if decl.ctype == "struct map *" and prog.has_symbol(name))
 
 
-def resource_map(prog: Program, global_name: str) -> ResourceMap:
+def resource_map(prog: Program, global_name: str,
+                 progress: Progress | None = None) -> ResourceMap:
     """The map a kernel global `struct map *` (like `sysmap_32bit`) points at."""
     from q4py.layouts import KERNEL_GLOBALS
 
@@ -128,7 +139,7 @@ def resource_map(prog: Program, global_name: str) -> ResourceMap:
     address = prog.read_global(global_name)
     if address == 0:
         raise MapError(f"{global_name} is a NULL pointer")
-    return read_resource_map(prog, address, global_name)
+    return read_resource_map(prog, address, global_name, progress)
 
 
 def _map_name(prog: Program, pointer: int) -> str:

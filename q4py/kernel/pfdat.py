@@ -11,9 +11,13 @@ pfn, entry count, address); the pages it took before pfdat existed have no entry
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from q4py.layouts.base import Layout
 from q4py.layouts.vm import P_BAD, P_FREE
 from q4py.program import Program
 
@@ -33,6 +37,38 @@ class PageCensus:
     bad: tuple[tuple[int, int], ...]  # (pfn, address of its pfdat entry) of P_BAD pages
 
 
+def key_counter(layout: Layout, names: tuple[str, ...]) -> Callable[[bytes], Counter[Any]]:
+    """A function counting whole entries of `layout` in some bytes by the members `names`:
+    {(member values...): entries}, as `Counter(layout.projection(names).iter_unpack(data))`.
+
+    When the members lie within 8 bytes of each entry, those bytes are counted as one native
+    integer through a strided memoryview (no tuple per entry, as fast as a plain unpack), and
+    only the few distinct keys are decoded, with the same projection.
+    """
+    projection = layout.projection(names)
+    fields = [layout.field(name) for name in names]
+    low = min(f.offset for f in fields)
+    span = max(f.offset + f.size for f in fields) - low
+    size = layout.size
+    width = next((w for w in (1, 2, 4, 8)
+                  if span <= w and size % w == 0 and low + w <= size), None)
+    if width is None:
+        return lambda data: Counter(projection.iter_unpack(data))
+    code, step, tail = {1: "B", 2: "H", 4: "I", 8: "Q"}[width], size // width, size - low - width
+
+    def count(data: bytes) -> Counter[Any]:
+        entries = len(data) // size
+        if not entries:
+            return Counter()
+        window = memoryview(data)[low:low + (entries - 1) * size + width].cast(code)[::step]
+        counts: Counter[Any] = Counter()
+        for key, n in Counter(window).items():
+            raw = bytes(low) + key.to_bytes(width, sys.byteorder) + bytes(tail)
+            counts[projection.unpack(raw)] += n
+        return counts
+    return count
+
+
 def pfdat_segments(prog: Program) -> list[tuple[int, int]]:
     """(address, entries) of each piece of pfdat, in order."""
     if prog.has_symbol("pfdat_chunks") and prog.read_global("pfdat_chunks"):
@@ -48,7 +84,7 @@ def page_census(prog: Program) -> PageCensus:
     layout = prog.types.get("struct pfdat")
     segments = pfdat_segments(prog)
     base = segments[0][0] if segments else 0
-    unpack = layout.projection(("pf_flags", "pf_kclass", "pf_ksub")).iter_unpack
+    count_keys = key_counter(layout, ("pf_flags", "pf_kclass", "pf_ksub"))
     pfn_unpack = layout.projection(("pf_pfn", "pf_flags")).iter_unpack
     mask = P_FREE | P_BAD
     raw: Counter[tuple[int, int, int]] = Counter()
@@ -57,8 +93,8 @@ def page_census(prog: Program) -> PageCensus:
         for first in range(0, entries, _SLICE):
             count = min(_SLICE, entries - first)
             data = prog.read(start + first * layout.size, count * layout.size)
-            # Counting whole tuples keeps the loop in C; flags are masked once per distinct key.
-            counted = Counter(unpack(data))
+            # The loop over entries stays in C; flags are masked once per distinct key.
+            counted = count_keys(data)
             raw.update(counted)
             if any(flags & P_BAD for flags, _, _ in counted):
                 # Rare: name the bad pages, rescanning only the slices that hold some.

@@ -76,8 +76,12 @@ def thread_addresses(prog: Program) -> list[int]:
         # A corrupt link ends the walk where it loops or passes nkthread entries.
         while address and address not in seen and (not count or len(out) < count):
             seen.add(address)
+            try:
+                following = prog.read_ulong(address + next_at)
+            except Q4Error:
+                break  # an unreadable thread ends the list: the ones before it still show
             out.append(address)
-            address = prog.read_ulong(address + next_at)
+            address = following
         return out
     if prog.has_symbol("kthread"):
         table = prog.read_global("kthread")
@@ -96,7 +100,10 @@ def threads(prog: Program) -> list[Thread]:
     for address in thread_addresses(prog):
         rec = prog.read_records(layout, address, 1)[0]
         procp = rec[at["kt_procp"]]
-        ident = proc_identity(prog, procp) if procp else None
+        try:
+            ident = proc_identity(prog, procp) if procp else None
+        except Q4Error:
+            ident = None  # a garbled kt_procp: the thread still counts
         out.append(Thread(
             address=address, tid=rec[at["kt_tid"]], stat=rec[at["kt_stat"]],
             flag=rec[at["kt_flag"]], pri=rec[at["kt_pri"]], spu=rec[at["kt_spu"]],

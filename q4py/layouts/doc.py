@@ -55,6 +55,11 @@ PROVENANCE: dict[str, str] = {
     "struct pfdat": (
         "Reconstruction. `pfdat` (one entry per physical page) is a public name; the members "
         "hold what q4py's page classification reads, and the size is q4py's."),
+    "struct pfdat_chunk": (
+        "Reconstruction. A public 11.00 report's pfdat scan names P_BAD pages whose pfd_t "
+        "addresses are not one array's (their spacing is no multiple of any entry size that "
+        "fits) and scans fewer entries than physmem: q4py models pfdat in pieces, each with "
+        "its first page, entry count and address."),
     "struct hpde2_0": (
         "Reconstruction. A public crashinfo pdir trace shows the type `hpde2_0_t`, the members "
         "`pde_next`, `pde_space`, `pde_vpage` and, from `htbl` index arithmetic, 32 bytes per "

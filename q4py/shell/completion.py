@@ -2,12 +2,14 @@
 
 `Q4Completer(session)` completes, from what is left of the cursor:
 
-- the first word: command names and aliases (with their summary as the menu's meta text);
+- the first word: command names and aliases (with their summary as the menu's meta text); an
+  alias's arguments complete as its command's (`ex` as `examine`, `let` as `Let`);
 - a flag or keyword word of a command (the `FLAGS` and `KEYWORDS` tables below);
 - type names after `load`, `p`, `fields`, `whatis` (and tags after `struct`);
 - field names of the current pile's type after `print`, `keep`, `forget` (and of the type being
   loaded after `load ... next`);
-- kernel symbols after `from`, `max`, `examine`, `symbol`, `p TYPE`;
+- kernel symbols after `from`, `max`, `examine`, `symbol`, `p TYPE`; after `examine ... using`,
+  the format letters of the examine command's own table (q4py.commands.examine.FORMATS);
 - script names after `run`, file paths after `include`, `>` and `>>`.
 
 It reads everything through the session defensively (`getattr` with defaults): a session with
@@ -45,7 +47,6 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
     "examine": ("for", "using"),
 }
 
-EXAMINE_FORMATS = ("X", "x", "D", "d", "o", "u", "b", "c", "s", "a", "i")
 PSEUDO_FIELDS = ("addrof", "indexof", "spaceof", "physaddrof")
 
 TYPE_COMMANDS = frozenset({"load", "p", "fields", "whatis"})
@@ -116,7 +117,7 @@ class Q4Completer(Completer):
         if not words:
             yield from self._commands(partial)
             return
-        cmd, args = words[0], words[1:]
+        cmd, args = self._canonical(words[0]), words[1:]
         yield from self._argument(cmd, args, partial, text, event)
 
     def _argument(
@@ -184,7 +185,7 @@ class Q4Completer(Completer):
         """`examine ADDR [for N] using FMT`."""
         last = args[-1] if args else None
         if last == "using":
-            yield from _matching(partial, EXAMINE_FORMATS, "format")
+            yield from self._formats(partial)
         elif not args or ident != partial:
             yield from self._symbol_names(ident)
         elif last != "for":
@@ -193,6 +194,15 @@ class Q4Completer(Completer):
             yield from _matching(partial, left, "keyword")
 
     # -- candidate sources -------------------------------------------------------------------
+    def _formats(self, partial: str) -> Iterator[Completion]:
+        """`examine ... using`: every letter of the examine command's own table."""
+        from q4py.commands.examine import FORMATS
+
+        for letter, fmt in FORMATS.items():
+            if letter.startswith(partial):
+                size = {0: ", pointer size", None: ""}.get(fmt.size, f", {fmt.size} bytes")
+                yield Completion(letter, -len(partial), display_meta=f"{fmt.kind}{size}")
+
     def _commands(self, partial: str) -> Iterator[Completion]:
         registry = getattr(self.session, "commands", None)
         names = _call_list(getattr(registry, "names", None))
@@ -242,6 +252,13 @@ class Q4Completer(Completer):
         yield from self._paths.get_completions(Document(partial, len(partial)), event)
 
     # -- the session, read defensively ---------------------------------------------------------
+    def _canonical(self, word: str) -> str:
+        """The command `word` names: an alias (`ex`, `let`) completes like its command."""
+        lookup = getattr(getattr(self.session, "commands", None), "lookup", None)
+        cmd = lookup(word) if callable(lookup) else None
+        name = getattr(cmd, "name", None)
+        return name if isinstance(name, str) else word
+
     def _program(self) -> Any:
         return getattr(self.session, "program", None)
 

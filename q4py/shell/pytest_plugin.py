@@ -7,8 +7,11 @@ The dump comes from the transcript's header (docs/transcripts.md):
   when that is its name and no such file exists) into a temporary directory, once per test
   session and scenario.
 
-A transcript with neither header fails: a test must say what it runs on. A failure shows one
-unified diff per differing block, expected against actual, without a Python traceback.
+A transcript with neither header fails: a test must say what it runs on. The commands run in
+the transcript's directory (q4py.shell.transcript.replay), so a relative `include` works
+whatever directory pytest was started from; pytest's own working directory is restored. A
+failure shows one unified diff per differing block, expected against actual, without a Python
+traceback.
 
 The plugin is registered as the pytest11 entry point `q4py` (pyproject.toml); the q4py test
 suite also loads it from tests/conftest.py, for runs from a checkout that is not installed.
@@ -116,12 +119,15 @@ class TranscriptItem(pytest.Item):
     def runtest(self) -> None:
         from q4py.program import Program  # the dump layer, only when a transcript runs
 
-        crashdir = self._crashdir()
+        # Absolute: the replay runs in the transcript's directory (relative `include`s there).
+        crashdir = self._crashdir().absolute()
         try:
             program = Program.open(crashdir)
         except (Q4Error, OSError) as exc:
             raise _SetupFailed(f"cannot open the crash directory {crashdir}: {exc}") from None
-        result = replay(self.transcript, Session(program, io.StringIO()))
+        # In-process: replay() restores pytest's working directory however the replay ends.
+        result = replay(self.transcript, Session(program, io.StringIO()),
+                        directory=self.path.parent)
         if not result.ok:
             raise TranscriptDiffers(self.transcript, result)
         assert result.checked == len(self.transcript.blocks)

@@ -4,15 +4,23 @@ The syntax is described in docs/transcripts.md. In short: a line starting with `
 `p4>` is a command; the lines up to the next command are its expected output; a line that is
 exactly `...` matches any run of lines; trailing blanks never matter. `#` lines before the first
 command are a header (`# scenario: NAME`, `# crashdir: PATH`).
+
+A transcript replays in its own directory: relative paths in its commands (`include
+../commands/tour.q4`, `> out.txt`, `run scripts/mine.py`) mean the same wherever q4 or pytest
+was started. `replay` changes the working directory for the replay only (`working_directory`)
+and always changes it back.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import io
+import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from q4py.errors import Q4Error
 from q4py.shell.session import Session
@@ -229,13 +237,52 @@ def _run_captured(session: Session, command: str) -> list[str]:
     return output_lines(buf.getvalue())
 
 
-def replay(transcript: Transcript, session: Session) -> ReplayResult:
+@contextlib.contextmanager
+def working_directory(directory: str | os.PathLike[str] | None) -> Iterator[None]:
+    """Run the body with `directory` as the working directory (None: stay), then return to the
+    one before, however the body ends (an exception, Ctrl-C). The working directory belongs to
+    the whole process: the pytest plugin replays in-process, so nothing may be left changed."""
+    if directory is None:
+        yield
+        return
+    saved = os.getcwd()
+    os.chdir(directory)
+    try:
+        yield
+    finally:
+        os.chdir(saved)
+
+
+def transcript_directory(transcript: Transcript) -> Path | None:
+    """The directory of the transcript's file, or None when it was not read from a file."""
+    path = Path(transcript.path)
+    return path.resolve().parent if path.is_file() else None
+
+
+def replay(transcript: Transcript, session: Session, *,
+           directory: str | os.PathLike[str] | None = None) -> ReplayResult:
     """Run every block of `transcript` in `session` and compare the output.
+
+    The commands run in `directory`, by default the transcript's own directory when it was read
+    from a file (`transcript.path`), so its relative paths do not depend on where the replay
+    was started; the working directory is restored afterwards. The session's dump must then
+    have been opened by an absolute path (its files are read lazily).
 
     A command whose output echoes command lines (see split_echoed) has those sub-outputs matched
     against the following blocks with the same command text, in order, instead of running them
     again; echoed commands with no such block stay part of the echoing command's output.
     """
+    if directory is None:
+        directory = transcript_directory(transcript)
+    dump = getattr(session.program, "path", None)
+    if directory is not None and dump is not None and not Path(dump).is_absolute():
+        raise TranscriptError(f"{transcript.path}: the dump {dump} was opened by a relative "
+                              "path, which the replay's working directory would change")
+    with working_directory(directory):
+        return _replay(transcript, session)
+
+
+def _replay(transcript: Transcript, session: Session) -> ReplayResult:
     blocks = transcript.blocks
     failures: list[BlockFailure] = []
     checked = 0
