@@ -8,6 +8,7 @@ exactly; everything else is checked against what the Program reads from the dump
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -201,6 +202,58 @@ def test_trace_verbose_shows_stored_arguments(tmp_path: Path) -> None:
     assert row.split() == ["2)", "trap+0x514", "0x12", "0x7fff0d48", "n/a", "n/a"]
     # A function that stored nothing shows n/a throughout.
     assert next(line for line in lines if line.startswith(" 0)")).split()[2:] == ["n/a"] * 4
+
+
+WIDE = "hpux1100-64-dpf-scsi-dequeue"
+_FRAME = re.compile(r"^0x[0-9a-f]+ 0x[0-9a-f]{8} (\S+)$")
+_ARG = re.compile(r"^ +arg(\d+): (0x[0-9a-f]+|-+n/a-+)$")
+_ROW = re.compile(r"^ *(\d+)\)  (\S+) +(.*)$")
+
+
+def all_args_stack(lines: list[str]) -> list[tuple[str, dict[int, int]]]:
+    """crashinfo's `with all args` stack: (frame, {argument: value}) for the readable ones."""
+    start = lines.index(next(line for line in lines if line.endswith(" with all args")))
+    frames: list[tuple[str, dict[int, int]]] = []
+    for line in lines[start + 2:]:
+        if (frame := _FRAME.match(line)) is not None:
+            frames.append((frame.group(1), {}))
+        elif (arg := _ARG.match(line)) is not None and arg.group(2).startswith("0x"):
+            frames[-1][1][int(arg.group(1))] = int(arg.group(2), 16)
+        elif not line and frames:
+            break
+    return frames
+
+
+def verbose_stack(lines: list[str]) -> list[tuple[str, dict[int, int]]]:
+    """`trace -v`'s rows: (frame, {argument: value}) for the cells that are not n/a."""
+    frames = []
+    for line in lines:
+        if (row := _ROW.match(line)) is not None:
+            cells = row.group(3).split()
+            frames.append((row.group(2), {i: int(c, 16) for i, c in enumerate(cells)
+                                          if c != "n/a"}))
+    return frames
+
+
+def test_trace_verbose_agrees_with_crashinfo_all_args(
+        forged_dump: Callable[[str], Path]) -> None:
+    # A wide dump with arguments stored all along its three stacks: p4's `trace -v` and
+    # crashinfo's all-args stack read them the same way (q4py.kernel.args.frame_arguments).
+    shell = Shell(Program.open(forged_dump(WIDE)))
+    report = shell.run("crashinfo events")
+    verbose = shell.run("trace -v processor 0")
+    event = "= Event #0 is PANIC on CPU #0"
+    assert event in verbose and event in report  # the same event: crashinfo's main one
+    expected, actual = all_args_stack(report), verbose_stack(verbose)
+    assert [name for name, _ in actual] == [name for name, _ in expected]
+    assert actual == expected
+    # Not vacuous: many frames have arguments, some several, 64-bit values among them.
+    values = [v for _, args in expected for v in args.values()]
+    assert len(values) >= 20 and max(len(args) for _, args in expected) >= 6
+    assert any(v > 0xFFFFFFFF for v in values)
+    # Eight argument columns on a wide kernel.
+    header = next(line for line in verbose if line.startswith("LVL"))
+    assert header.split()[2:] == [f"ARG{i}" for i in range(8)]
 
 
 def test_trace_pile_of_crash_events(shell: Shell, prog: Program) -> None:

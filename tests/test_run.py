@@ -1,17 +1,25 @@
-"""`run SCRIPT`: the search path, the script API, refusal of scripts inside a crash directory,
-and errors (unknown names, script bugs)."""
+"""`run SCRIPT`: the search path, the script API (the session's piles, `execute`, the
+formatters, progress, the documented example), refusal of scripts inside a crash directory, and
+errors (unknown names, script bugs)."""
 
 from __future__ import annotations
 
 import io
+import re
 import shutil
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import SCENARIOS_DIR
 
 from q4py.commands.run import available_scripts, script_dirs
+from q4py.forge.build import Forge
+from q4py.forge.scenario import load_scenario
+from q4py.kernel.maps import PROGRESS_FROM, resource_map
 from q4py.program import Program
+from q4py.render.text import pages_in_mb
 from q4py.shell import Session
 
 SEED = "hpux1100-32-kalloc-sysmap"
@@ -143,3 +151,241 @@ def test_script_errors(prog: Program, isolated_library: Path) -> None:
         "def run(q4, args):\n    q4.read_global('no_such_global')\n")
     [line] = run(prog, "run ReadsBad")
     assert "no_such_global" in line and "internal error" not in line
+
+
+# -- the script API: session, piles, execute, formatters, progress ---------------------------
+def script(library: Path, name: str, body: str) -> None:
+    (library / f"{name}.py").write_text(textwrap.dedent(body))
+
+
+def session_on(prog: Program) -> tuple[Session, io.StringIO]:
+    out = io.StringIO()
+    return Session(prog, out), out
+
+
+def lines_of(out: io.StringIO) -> list[str]:
+    text = out.getvalue()
+    out.seek(0)
+    out.truncate()
+    return text.split("\n")[:-1]
+
+
+def test_run_gives_the_script_the_session(prog: Program, isolated_library: Path) -> None:
+    script(isolated_library, "Who", """
+        def run(q4, args):
+            q4.print(q4.name, "|", q4.command, "|", q4.piles is q4.session.piles)
+            q4.print(q4.prog is q4.session.program, q4.stream is q4.session.out)
+    """)
+    session, out = session_on(prog)
+    session.execute("run Who a b")
+    assert lines_of(out) == ["Who | run Who a b | True", "True True"]
+
+
+def test_piles_current_list_and_make_pile(prog: Program, isolated_library: Path) -> None:
+    script(isolated_library, "Piles", """
+        def run(q4, args):
+            it = q4.piles.current
+            q4.print(it.number, it.type_name, len(it), [p.number for p in q4.piles.list()])
+            # every other buffer of the list, by address: a new pile, `it` from now on
+            addresses = [item.address for item in it][::2]
+            pile = q4.make_pile("struct buf", addresses, name="odd")
+            q4.print(pile.label, pile.layout_kind, [i.index for i in pile], pile.command)
+            # items of another pile are kept as they are (their index too)
+            kept = q4.make_pile("buf_t", list(it)[1:], layout="list")
+            q4.print(kept.type_name, kept.layout_kind, [i.index for i in kept])
+            q4.print(q4.make_pile("struct buf", []))
+    """)
+    session, out = session_on(prog)
+    session.execute("load struct buf from 0xa4da18 next av_forw max 10")
+    listed = session.piles.current
+    lines_of(out)
+    assert session.execute("run Piles")
+    assert lines_of(out) == [
+        "1 struct buf 3 [1]",
+        "pile 2 (odd) kept [0, 1] run Piles",
+        "buf_t list [1, 2]",
+        "None",  # an empty pile is never pushed
+    ]
+    assert len(session.piles) == 3 and session.piles.get("odd").number == 2
+    odd = session.piles.get("odd")
+    assert [i.address for i in odd] == [listed.items[0].address, listed.items[2].address]
+    assert odd.items[1].value == listed.items[2].value  # read afresh, the same structure
+    assert session.piles.current.items == listed.items[1:]
+    # the commands work on a script's pile like on any other
+    session.execute("recall odd")
+    session.execute("print -x addrof")
+    assert lines_of(out)[-2:] == [f"{item.address:#x}" for item in odd]
+    assert session.piles.list()[-1].command == "recall odd"
+
+
+def test_make_pile_refuses_bad_input(prog: Program, isolated_library: Path) -> None:
+    script(isolated_library, "BadPile", """
+        def run(q4, args):
+            if args[0] == "layout":
+                q4.make_pile("struct buf", [0xa4da18], layout="heap")
+            elif args[0] == "name":
+                q4.make_pile("struct buf", [0xa4da18], name="it")
+            elif args[0] == "type":
+                q4.make_pile("struct nosuch", [0xa4da18])
+            else:
+                q4.make_pile("struct buf", [0xa4da18, 0xfffff000])
+    """)
+    session, out = session_on(prog)
+    for what, text in [("layout", "layout must be one of array, list, kept"),
+                        ("name", "cannot name a pile"), ("type", "nosuch"),
+                        ("read", "0xfffff000")]:
+        assert not session.execute(f"run BadPile {what}")
+        [line] = lines_of(out)
+        assert line.startswith("q4: ") and text in line and "internal error" not in line, line
+    assert session.piles.empty  # nothing pushed, not even the readable first structure
+
+
+def test_execute_runs_commands_into_the_script_output(
+        prog: Program, isolated_library: Path, tmp_path: Path) -> None:
+    script(isolated_library, "Exec", """
+        def run(q4, args):
+            q4.print("ok" if q4.execute("load struct buf from 0xa4da18 next av_forw") else "no")
+            q4.print("ok" if q4.execute("print -x nosuchfield") else "failed")
+            q4.execute("history")
+    """)
+    session, out = session_on(prog)
+    assert session.execute("run Exec")
+    assert lines_of(out) == [
+        "loaded 3 struct bufs as a linked list ", "", "ok",
+        "q4: print: struct buf has no field 'nosuchfield'", "failed",
+        "HIST NAME       LAYOUT  COUNT TYPE            COMMENTS",
+        "   1 -          list        3 struct buf      load struct buf from 0xa4da18 next "
+        "av_forw",
+    ]
+    # `run ... > FILE`: what the commands print goes to the file with the script's own lines
+    target = tmp_path / "exec.txt"
+    assert session.execute(f"run Exec > {target}")
+    assert lines_of(out) == []
+    assert target.read_text().split("\n")[:3] == ["loaded 3 struct bufs as a linked list ", "",
+                                                   "ok"]
+
+
+def test_execute_bounds_a_script_that_runs_itself(prog: Program, isolated_library: Path) -> None:
+    script(isolated_library, "Again", """
+        def run(q4, args):
+            q4.print("depth", q4.session.include_depth)
+            q4.execute("run Again")
+    """)
+    session, out = session_on(prog)
+    # The innermost execute fails with one line; each script above sees False and goes on.
+    assert session.execute("run Again")
+    lines = lines_of(out)
+    assert lines[:-1] == [f"depth {n}" for n in range(9)]
+    assert lines[-1].startswith("q4: Again: commands run from scripts and files nest more "
+                                "than 8 deep")
+    assert session.include_depth == 0
+
+
+def test_formatters_are_the_commands_own(prog: Program, isolated_library: Path) -> None:
+    import q4py.addr
+    import q4py.render.text
+    from q4py.scripting import Q4Script
+
+    fmt = Q4Script.fmt
+    assert fmt.q4_address is q4py.addr.format_q4_address
+    assert fmt.space_offset is q4py.addr.format_space_offset
+    assert fmt.c_hex is q4py.addr.c_hex
+    assert fmt.p4_value is q4py.addr.format_p4_value
+    assert fmt.pages_in_mb is q4py.render.text.pages_in_mb
+    assert fmt.kmem_size is q4py.render.text.kmem_size
+    assert fmt.percent is q4py.render.text.percent
+    script(isolated_library, "Fmt", """
+        def run(q4, args):
+            f = q4.fmt
+            q4.print(f.q4_address(0, 0x18191a1b1c1d1e1f, True), f.space_offset(0, 0x804920))
+            q4.print(f.c_hex(0), f.c_hex(42), f.p4_value(1, 2), f.p4_value(0x1a98f7c0, 8))
+            q4.print(f.pages_in_mb(4438), "|", f.kmem_size(136), f.percent(65, 100))
+    """)
+    assert run(prog, "run Fmt") == [
+        "0x0.0x18191a1b'1c1d1e1f 0.0x804920",
+        "0 0x2a 0x0001 0x00000000_1a98f7c0",
+        "4438 pages (17.34 MB) | 544.0k 65",
+    ]
+
+
+def test_progress_passes_through_the_session(prog: Program, isolated_library: Path) -> None:
+    script(isolated_library, "Slow", """
+        def run(q4, args):
+            for n in range(3):
+                q4.progress(n + 1, 3, "counting")
+            q4.progress(7, None, "open-ended")
+            q4.print("done")
+    """)
+    session, out = session_on(prog)
+    heard: list[tuple[int, int | None, str]] = []
+    session.progress = lambda done, total, what: heard.append((done, total, what))
+    assert session.execute("run Slow")
+    assert heard == [(1, 3, "counting"), (2, 3, "counting"), (3, 3, "counting"),
+                     (7, None, "open-ended")]
+    assert lines_of(out) == ["done"]  # progress never reaches the output
+    assert run(prog, "run Slow") == ["done"]  # a plain session: the silent default
+
+
+def test_printmap_reports_progress_over_a_large_map(tmp_path: Path) -> None:
+    # The seed with a fragmented sysmap_32bit: 6000 free runs, twelve pages of slots.
+    sc = load_scenario(SCENARIOS_DIR / f"{SEED}.toml")
+    sizes = [1 + i % 5 for i in range(6000)]
+    sc["maps"][0]["free"] = [{"addr": 0x2000000 + 0x10000 * i, "size": size}
+                             for i, size in enumerate(sizes)]
+    Forge(sc).build(tmp_path / "crash")
+    prog = Program.open(tmp_path / "crash")
+    session, out = session_on(prog)
+    heard: list[tuple[int, int | None, str]] = []
+    session.progress = lambda done, total, what: heard.append((done, total, what))
+    assert session.execute("run PrintMap sysmap")
+    printed = lines_of(out)
+    assert printed[1] == (f"The sysmap_32bit has {len(sizes)} free runs, "
+                          f"{pages_in_mb(sum(sizes))} in total.")
+    assert heard, "no progress over a map of 6000 runs"
+    done = [d for d, _, _ in heard]
+    assert done == sorted(done) and done[0] > PROGRESS_FROM and done[-1] <= len(sizes) + 1
+    # the configured slots after the header, and the map's own name
+    assert {(total, what) for _, total, what in heard} == {
+        (23327, "loading sysmap_32bit entries")}
+    # The same run in a batch session (the silent default) prints the very same lines.
+    assert run(prog, "run PrintMap sysmap") == printed
+
+
+def test_a_small_map_reports_no_progress(prog: Program) -> None:
+    heard: list[object] = []
+    rmap = resource_map(prog, "sysmap_32bit", progress=lambda *a: heard.append(a))
+    assert rmap.depleted and heard == []
+
+
+# -- the documented example ------------------------------------------------------------------
+DOC = Path(__file__).resolve().parent.parent / "docs" / "scripting.md"
+
+
+def test_the_documented_pile_example_runs(prog: Program, isolated_library: Path) -> None:
+    text = DOC.read_text(encoding="utf-8")
+    code = re.search(r'```python\n("""BigProcs.*?)```', text, re.S)
+    assert code is not None, "docs/scripting.md lost its BigProcs example"
+    (isolated_library / "BigProcs.py").write_text(code.group(1))
+    session, out = session_on(prog)
+    assert session.execute("run BigProcs 3")
+    lines = lines_of(out)
+    # the first lines as the docs show them
+    shown = text.split("q4> run BigProcs 3\n", 1)[1].split("\n...\n", 1)[0].split("\n")
+    assert [line.rstrip() for line in lines[:len(shown)]] == shown
+    pile = session.piles.get("bigprocs")
+    assert (pile.number, pile.layout_kind, pile.command, len(pile)) == (2, "kept",
+                                                                        "run BigProcs 3", 3)
+    rss = [prog.read_struct("struct vas", item.value.p_vas).va_rss for item in pile]
+    assert rss == sorted(rss, reverse=True)
+    every = [prog.read_struct("struct vas", item.value.p_vas).va_rss
+             for item in session.piles.get(1) if item.value.p_vas]
+    assert rss == sorted(every, reverse=True)[:3]
+    # the pile keeps the process table slots, and print shows them
+    table = prog.read_global("proc")
+    assert [item.index for item in pile] == [(item.address - table) // pile.layout.size
+                                             for item in pile]
+    assert lines[len(shown)].split() == ["indexof", "p_pid", "p_vas"]
+    session.execute("history")
+    history = lines_of(out)
+    shown = text.split("q4> history\n", 1)[1].split("```", 1)[0].rstrip("\n").split("\n")
+    assert history == shown

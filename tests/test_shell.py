@@ -1,15 +1,20 @@
 """Tests of the command registry, Session, batch runner, transcripts and the q4 CLI.
 
 Everything runs on fake commands in a private registry and a fake program, so no dump, forge or
-real command module is needed.
+real command module is needed, except at the end: the shell tour replayed on the forged seed
+dump from a directory that is not the repository's.
 """
 
 from __future__ import annotations
 
 import functools
 import io
+import os
+import subprocess
 import sys
 import types
+from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -30,6 +35,7 @@ from q4py.shell import (
     replay,
     run_lines,
 )
+from q4py.shell.transcript import working_directory
 
 
 class FakeProgram:
@@ -496,6 +502,96 @@ def test_echoed_prefix_matches_then_the_rest_runs(session: Session, calls: dict[
     assert "+p4>inner" not in result.failures[0].diff_text
 
 
+# --- the directory a replay runs in ------------------------------------------------------------
+
+
+@pytest.fixture
+def dir_registry(registry: Registry) -> Registry:
+    """The fake commands, the real `include`, and `pwd` printing the working directory."""
+    import q4py.commands.include  # noqa: F401  (registers include in the global registry)
+
+    include = lookup("include")
+    assert include is not None
+    registry.add(include)
+
+    @registry.command("pwd", usage="pwd", summary="print the working directory")
+    def pwd(session: Session, args: list[str]) -> None:
+        print(Path.cwd(), file=session.out)
+
+    return registry
+
+
+@pytest.fixture
+def elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working directory that is not the transcript's."""
+    d = tmp_path / "elsewhere"
+    d.mkdir()
+    monkeypatch.chdir(d)
+    return d
+
+
+def write_transcript(directory: Path, body: str) -> Path:
+    """A transcript file with an included command file `cmds/inc.q4` next to it."""
+    (directory / "cmds").mkdir(parents=True, exist_ok=True)
+    (directory / "cmds" / "inc.q4").write_text("echo included\n")
+    t = directory / "t.q4t"
+    t.write_text(body)
+    return t
+
+
+def test_working_directory_restores_the_cwd(tmp_path: Path, elsewhere: Path) -> None:
+    with working_directory(tmp_path):
+        assert Path.cwd() == tmp_path
+    assert Path.cwd() == elsewhere
+    with pytest.raises(KeyboardInterrupt), working_directory(tmp_path):
+        raise KeyboardInterrupt
+    assert Path.cwd() == elsewhere
+    with working_directory(None):
+        assert Path.cwd() == elsewhere
+
+
+def test_replay_runs_in_the_transcripts_directory(
+    dir_registry: Registry, tmp_path: Path, elsewhere: Path
+) -> None:
+    tdir = tmp_path / "transcripts"
+    tdir.mkdir()
+    t = write_transcript(
+        tdir, f"q4> pwd\n{tdir}\nq4> include cmds/inc.q4\nq4> echo included\nincluded\n")
+    session = Session(FakeProgram(), io.StringIO(), commands=dir_registry)
+    result = replay(parse_transcript(t.read_text(), str(t)), session)
+    assert result.ok, [f.diff_text for f in result.failures]
+    assert result.checked == 3 and Path.cwd() == elsewhere  # and back afterwards
+    # An explicit directory wins; text not read from a file runs where it is.
+    result = replay(parse_transcript(f"q4> pwd\n{tmp_path}\n", str(t)), session,
+                    directory=tmp_path)
+    assert result.ok
+    assert replay(parse_transcript(f"q4> pwd\n{elsewhere}\n"), session).ok
+    # From the transcript's directory the include is found; from elsewhere it would not be.
+    assert not session.execute("include cmds/inc.q4")
+
+
+def test_replay_restores_the_cwd_when_interrupted(
+    dir_registry: Registry, tmp_path: Path, elsewhere: Path
+) -> None:
+    t = write_transcript(tmp_path, "q4> pwd\n...\nq4> interrupt\n")
+    session = Session(FakeProgram(), io.StringIO(), commands=dir_registry)
+    with pytest.raises(KeyboardInterrupt):
+        replay(parse_transcript(t.read_text(), str(t)), session)
+    assert Path.cwd() == elsewhere
+
+
+def test_replay_refuses_a_dump_opened_by_a_relative_path(
+    dir_registry: Registry, tmp_path: Path, elsewhere: Path
+) -> None:
+    t = write_transcript(tmp_path, "q4> echo a\na\n")
+    session = Session(FakeProgram(Path("crash.0")), io.StringIO(), commands=dir_registry)
+    with pytest.raises(TranscriptError, match="relative path"):
+        replay(parse_transcript(t.read_text(), str(t)), session)
+    assert Path.cwd() == elsewhere
+    # Text not from a file does not move, so a relative dump path is fine there.
+    assert replay(parse_transcript("q4> echo a\na\n"), session).ok
+
+
 # --- hypothesis: nothing but Q4Error escapes --------------------------------------------------
 
 TEXT = st.lists(
@@ -765,6 +861,24 @@ def test_cli_replay_crashdir_header(
     assert cli_env == [tdir / ".." / "dumps" / "one"]
 
 
+def test_cli_replay_runs_in_the_transcripts_directory(
+    cli_env: list[Path], registry: Registry, dir_registry: Registry, tmp_path: Path,
+    elsewhere: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "crash.0").mkdir()
+    tdir = tmp_path / "transcripts"
+    tdir.mkdir()
+    t = write_transcript(tdir, "q4> include cmds/inc.q4\nq4> echo included\nincluded\n"
+                         f"q4> pwd\n{tdir}\n")
+    # The transcript named relative to where q4 starts; CRASHDIR taken from there too.
+    relative = Path("..") / "transcripts" / "t.q4t"
+    assert relative.resolve() == t.resolve()
+    assert cli.main(["--replay", str(relative), "../crash.0"]) == 0, capsys.readouterr().out
+    assert capsys.readouterr().out == f"{relative}: 3 block(s), all match\n"
+    assert cli_env == [elsewhere / ".." / "crash.0"] and cli_env[0].is_absolute()
+    assert Path.cwd() == elsewhere
+
+
 def test_cli_replay_scenario_header(
     cli_env: list[Path],
     fake_forge: list[Path],
@@ -833,3 +947,44 @@ def test_cli_garbled_crashdir_with_the_real_program(
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.startswith("q4: ")
     assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
+
+
+# --- the shell tour, from another directory ---------------------------------------------------
+
+TOUR = Path(__file__).resolve().parent.parent / "fixtures" / "transcripts" / "shell-tour.q4t"
+
+
+def test_the_tour_includes_relative_to_itself() -> None:
+    commands = [b.command for b in parse_transcript(TOUR.read_text(), str(TOUR)).blocks]
+    assert "include ../commands/shell-tour.q4" in commands
+    assert (TOUR.parent / "../commands/shell-tour.q4").is_file()
+
+
+def test_the_tour_replays_from_another_directory(
+    forged_dump: Callable[[str], Path], elsewhere: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from q4py.program import Program
+
+    seed = forged_dump("hpux1100-32-kalloc-sysmap")
+    # In-process, as the pytest plugin replays.
+    transcript = parse_transcript(TOUR.read_text(), str(TOUR))
+    result = replay(transcript, Session(Program.open(seed), io.StringIO()))
+    assert result.ok, "".join(f.diff_text for f in result.failures)
+    assert result.checked == len(transcript.blocks) and Path.cwd() == elsewhere
+    # `q4 --replay`, the dump given on the command line.
+    assert cli.main(["--replay", str(TOUR), str(seed)]) == 0, capsys.readouterr().out
+    assert capsys.readouterr().out.endswith("all match\n") and Path.cwd() == elsewhere
+
+
+def test_the_plugin_replays_the_tour_from_another_directory(elsewhere: Path) -> None:
+    """pytest started elsewhere, collecting the tour by its path, through the plugin."""
+    root = TOUR.parent.parent.parent
+    installed = any(ep.name == "q4py" for ep in metadata.entry_points(group="pytest11"))
+    plugin = [] if installed else ["-p", "q4py.shell.pytest_plugin"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(root), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *plugin, str(TOUR)],
+        cwd=elsewhere, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "1 passed" in run.stdout
