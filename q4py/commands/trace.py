@@ -5,7 +5,8 @@ traces each structure of the current pile: a crash event (`crash_event_t`, as `t
 or a `struct save_state` (unwound from the registers it saved). `trace processor N` is p4's:
 `Processor #N` over the crash event of processor N. `trace -v processor N` is p4's verbose form,
 one row per frame with the arguments the function stored in its caller's frame (see HELP for
-what q4py can and cannot recover).
+what q4py can and cannot recover). The arguments come from q4py.kernel.args.frame_arguments, the
+recovery crashinfo's `with all args` stack uses, so both always show the same values.
 """
 
 from __future__ import annotations
