@@ -30,9 +30,10 @@ from q4py.forge.build import _pfdat_fill
 from q4py.kernel.pfdat import key_counter
 from q4py.kernel.procs import _records_at
 from q4py.layouts import NARROW, WIDE, Layout, registry_for
+from q4py.layouts.flat import flat_parser
 from q4py.layouts.vm import P_BAD, P_FREE, P_SYS, PAGE_CLASS_CODES
 from q4py.memory import KernelMemory
-from q4py.program import Program, struct_parser
+from q4py.program import Program
 from q4py.shell.session import Session
 
 PAGE = 4096
@@ -68,7 +69,7 @@ def test_models_parse_any_bytes_and_the_fast_paths_agree(abi: str, layout: Layou
     raw = data.draw(st.binary(min_size=layout.size, max_size=layout.size))
     value = layout.parse(raw)
     # Program.read_struct's parser is derived from the model: it must give the same value.
-    fast = struct_parser(layout)
+    fast = flat_parser(layout)
     assert fast is not layout.parse, f"{layout.name} has no derived parser"
     derived = fast(raw)
     assert same(derived, value)
@@ -305,5 +306,5 @@ def test_expression_parser_raises_only_command_errors(text: str) -> None:
 def test_struct_format_of_every_layout_matches_its_size() -> None:
     # The derived parser falls back to construct only when it cannot cover a member: none does.
     for _, layout in LAYOUTS:
-        assert struct_parser(layout) is not layout.parse, layout.name
+        assert flat_parser(layout) is not layout.parse, layout.name
     assert struct.calcsize(">" + "Q") == 8

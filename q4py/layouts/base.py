@@ -145,7 +145,7 @@ class Layout:
                 offset += gap
             members.append(Field(fname, ctype, offset))
             subcons.append(fname / ctype.subcon)
-            self._add_fast(_fast_code(ctype))
+            self._add_fast(fast_code(ctype))
             offset += ctype.size
         self.align = max((c.align for _, c in fields), default=1)
         if size is not None:
@@ -243,7 +243,7 @@ class Layout:
             raise LayoutError(f"members {tuple(names)} are not in {self.name}'s order")
         fmt, position = ">", 0
         for member in members:
-            code = _fast_code(member.ctype)
+            code = fast_code(member.ctype)
             if code is None:
                 raise LayoutError(f"{self.name}.{member.name} is not a scalar")
             if member.offset > position:
@@ -262,7 +262,7 @@ class Layout:
         raise LayoutError(f"{self.name} has no field '{name}'")
 
 
-def _fast_code(ctype: CType) -> str | None:
+def fast_code(ctype: CType) -> str | None:
     if ctype.kind in ("int", "pointer"):
         return _INT_CODES[(ctype.size, ctype.signed)]
     if ctype.kind == "float":
