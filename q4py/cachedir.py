@@ -1,6 +1,7 @@
-"""The per-user cache directory, and crash directories forged into it once and reused.
+"""Per-user directories (cache and state), and crash directories forged into the cache once.
 
-`$Q4PY_CACHE_DIR`, else `$XDG_CACHE_HOME/q4py`, else `~/.cache/q4py`.
+Cache: `$Q4PY_CACHE_DIR`, else `$XDG_CACHE_HOME/q4py`, else `~/.cache/q4py`.
+State: `$Q4PY_STATE_DIR`, else `$XDG_STATE_HOME/q4py`, else `~/.local/state/q4py`.
 """
 
 from __future__ import annotations
@@ -14,15 +15,24 @@ from pathlib import Path
 from typing import TextIO
 
 
-def user_cache_dir() -> Path:
-    """Where q4py keeps what it can rebuild (forged dumps, inflated images). Not created here."""
-    explicit = os.environ.get("Q4PY_CACHE_DIR")
+def _user_dir(override: str, xdg_variable: str, default: tuple[str, ...]) -> Path:
+    explicit = os.environ.get(override)
     if explicit:
         return Path(explicit).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
+    xdg = os.environ.get(xdg_variable)
     if xdg and os.path.isabs(xdg):  # the XDG spec says to ignore a relative value
         return Path(xdg) / "q4py"
-    return Path.home() / ".cache" / "q4py"
+    return Path.home().joinpath(*default, "q4py")
+
+
+def user_cache_dir() -> Path:
+    """Where q4py keeps what it can rebuild (forged dumps, inflated images). Not created here."""
+    return _user_dir("Q4PY_CACHE_DIR", "XDG_CACHE_HOME", (".cache",))
+
+
+def user_state_dir() -> Path:
+    """Where q4py keeps per-user state (the REPL history). Not created here."""
+    return _user_dir("Q4PY_STATE_DIR", "XDG_STATE_HOME", (".local", "state"))
 
 
 def scenario_key(scenario_bytes: bytes) -> str:

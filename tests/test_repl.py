@@ -18,6 +18,7 @@ from prompt_toolkit.input.base import PipeInput
 from prompt_toolkit.lexers import PygmentsLexer
 from prompt_toolkit.output import DummyOutput
 
+from q4py.cachedir import user_state_dir
 from q4py.commands import Registry, lookup
 from q4py.errors import CommandError
 from q4py.shell import repl
@@ -27,7 +28,6 @@ from q4py.shell.repl import (
     build_prompt_session,
     history_path,
     run_repl,
-    state_dir,
     want_colour,
 )
 from q4py.shell.session import Session, no_progress
@@ -184,12 +184,12 @@ def test_history_falls_back_to_memory_when_the_state_dir_cannot_be_made(
 def test_state_dir_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("Q4PY_STATE_DIR", str(tmp_path / "explicit"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
-    assert state_dir() == tmp_path / "explicit"
+    assert user_state_dir() == tmp_path / "explicit"
     monkeypatch.delenv("Q4PY_STATE_DIR")
-    assert state_dir() == tmp_path / "xdg" / "q4py"
+    assert user_state_dir() == tmp_path / "xdg" / "q4py"
     monkeypatch.setenv("XDG_STATE_HOME", "relative/path")  # ignored, as the XDG spec says
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert state_dir() == tmp_path / "home" / ".local" / "state" / "q4py"
+    assert user_state_dir() == tmp_path / "home" / ".local" / "state" / "q4py"
 
 
 def test_colour_only_on_a_terminal_and_never_with_no_color(

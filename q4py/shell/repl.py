@@ -2,7 +2,8 @@
 
 `run_repl(session)` reads commands at `q4> ` until Ctrl-D, `exit` or `quit`:
 
-- history persists in `history` under the per-user state directory (`state_dir()`), and
+- history persists in `history` under the per-user state directory
+  (`q4py.cachedir.user_state_dir()`), and
   suggestions from it show as greyed text (accept with the right arrow);
 - Tab completes commands, flags, types, fields, symbols, scripts and paths (`Q4Completer`);
 - input is highlighted with `Q4Lexer`, in colour only on a terminal and never with `NO_COLOR`;
@@ -31,6 +32,7 @@ from prompt_toolkit.input import Input
 from prompt_toolkit.lexers import PygmentsLexer
 from prompt_toolkit.output import ColorDepth, Output
 
+from q4py.cachedir import user_state_dir
 from q4py.shell.completion import Q4Completer
 from q4py.shell.lexers import Q4Lexer
 
@@ -44,7 +46,6 @@ __all__ = [
     "build_prompt_session",
     "history_path",
     "run_repl",
-    "state_dir",
     "want_colour",
 ]
 
@@ -53,20 +54,8 @@ PROGRESS_DELAY = 0.3  # seconds a command runs before its progress shows
 _LEAVE = ("exit", "quit")
 
 
-def state_dir() -> Path:
-    """Where q4py keeps per-user state (the REPL history): `$Q4PY_STATE_DIR`, else
-    `$XDG_STATE_HOME/q4py`, else `~/.local/state/q4py`. Not created here."""
-    explicit = os.environ.get("Q4PY_STATE_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
-    xdg = os.environ.get("XDG_STATE_HOME")
-    if xdg and os.path.isabs(xdg):  # the XDG spec says to ignore a relative value
-        return Path(xdg) / "q4py"
-    return Path.home() / ".local" / "state" / "q4py"
-
-
 def history_path() -> Path:
-    return state_dir() / "history"
+    return user_state_dir() / "history"
 
 
 def want_colour(stream: Any = None) -> bool:
