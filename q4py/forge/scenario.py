@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from q4py.errors import ScenarioError
-from q4py.forge.pfdat import PFDAT_CHUNK
-from q4py.forge.sched import LOCK, PROCESSOR_KEYS, SWAP_MEMORY, THREAD_GROUP
+from q4py.forge.pages import PFDAT_CHUNK
+from q4py.forge.sched import LOCK, SWAP_MEMORY, THREAD_GROUP
 from q4py.forge.schema import Any_, Bool, Float, Int, List, MapOf, Str, Table
+from q4py.forge.system import PROCESSOR_KEYS
 from q4py.layouts.crash import EVENT_CODES, EVENT_STATE_CODES
 from q4py.layouts.system import CPU_TYPE_CODES
 from q4py.layouts.vm import BUCKET_FIRST, BUCKET_LAST, KALLOC_POOLS

@@ -1,0 +1,195 @@
+"""Physical pages: what each page is used for (its class), the pfdat describing them, and the
+kernel allocator buckets.
+
+The scenario counts pages per class; pages are laid out class after class, in `_runs` order.
+pfdat is one array of an entry per page, generated as the dump is written (a 64 GiB machine's
+is 768 MB), or, for `pages.pfdat_chunks`, in pieces: some kernels allocated their page frame
+data after their own early allocations, so static kernel memory, equivalently mapped memory and
+the reserved pools have no entry (the kernel counts the latter two in `eqmem_pages` and
+`reserved_pool_pages`). Each piece describes consecutive pages that have entries, from its
+first page up to the next piece; it is placed where the scenario says, else in kernel dynamic
+data.
+"""
+
+from __future__ import annotations
+
+import sys
+from array import array
+from collections.abc import Callable
+from typing import Any
+
+from q4py.errors import ScenarioError
+from q4py.forge.context import ForgeContext
+from q4py.forge.schema import Int, Table
+from q4py.layouts.base import Layout
+from q4py.layouts.vm import (
+    KALLOC_POOL_CODES,
+    P_BAD,
+    P_FREE,
+    P_SYS,
+    PAGE_CLASS_CODES,
+    PAGE_SIZE,
+    UNLISTED_CLASS,
+    bucket_element_size,
+)
+
+Run = tuple[str, int, int]  # (class, sub-class, pages)
+
+UNMANAGED = ("static", "eqmem", "reserved")  # classes without pfdat entries in pieces
+
+PFDAT_CHUNK = Table("A piece of pfdat.", keys={
+    "pfn": Int("First page it describes (a page that has an entry).", required=True,
+               minimum=0),
+    "address": Int("Where the piece is (space 0); -1: kernel dynamic data.", default=-1),
+})
+
+
+def build_pages(ctx: ForgeContext) -> None:
+    pages = ctx.sc["pages"]
+    total = ctx.sc["system"]["memory_pages"]
+    runs = _runs(pages, total)
+    layout = ctx.types.get("struct pfdat")
+    if pages["pfdat_chunks"]:
+        pfdat = _build_chunks(ctx, layout, runs, set(pages["bad"]))
+    else:
+        pfdat = ctx.mem.alloc_region(layout.size * total,
+                                     pfdat_fill(layout, runs, set(pages["bad"]), total))
+    ctx.set_global("pfdat", pfdat)
+    ctx.set_global("freemem", pages["free"])
+    ctx.set_global("bucket", [_bucket(pages["buckets"].get(str(index), 0), index)
+                              for index in range(21)])
+
+
+def _runs(pages: dict[str, Any], total: int) -> list[Run]:
+    """Every class's pages in layout order; `user` takes what the others leave."""
+    runs = [(name, 0, pages[name]) for name in ("free", "text", "data", "bss", "static")]
+    runs += [("bucket", int(key), count)
+             for key, count in sorted(pages["buckets"].items(), key=lambda kv: int(kv[0]))]
+    runs += [("kalloc", KALLOC_POOL_CODES[pool], count) for pool, count in pages["kalloc"].items()]
+    runs += [(name, 0, pages[name]) for name in ("reserved", "eqalloc", "bufcache", "eqmem",
+                                                 "scmem", "uarea", "disowned", "unlisted")]
+    used = sum(count for _, _, count in runs)
+    user = pages["user"] if pages["user"] >= 0 else max(total - used, 0)
+    if used + user != total:
+        raise ScenarioError("pages", f"classes add up to {used + user} pages, "
+                            f"not system.memory_pages = {total}")
+    return [*runs, ("user", 0, user)]
+
+
+def _bucket(pages: int, index: int) -> dict[str, int]:
+    """kmembuckets[index]: its elements, from the pages the scenario gives it."""
+    size = bucket_element_size(index) if index >= 5 else None
+    if size is None:
+        elements = pages
+    elif size <= PAGE_SIZE:
+        elements = pages * (PAGE_SIZE // size)
+    else:
+        if pages % (size // PAGE_SIZE):
+            raise ScenarioError(f"pages.buckets.{index}", f"{pages} pages is not a "
+                                f"whole number of {size // PAGE_SIZE}-page elements")
+        elements = pages // (size // PAGE_SIZE)
+    return {"kb_total": elements, "kb_calls": elements}
+
+
+def _entry(layout: Layout, pfn: int, name: str, sub: int, bad: bool) -> bytes:
+    """One pfdat entry: page `pfn` of class `name`."""
+    assert layout.fast is not None, layout.name
+    values = {"pf_pfn": pfn, "pf_flags": (P_FREE if name == "free" else P_SYS)
+              | (P_BAD if bad else 0),
+              "pf_kclass": PAGE_CLASS_CODES.get(name, UNLISTED_CLASS), "pf_ksub": sub,
+              "pf_use": 0 if name == "free" else 1}
+    return layout.fast.pack(*(values.get(f.name, 0) for f in layout.fields))
+
+
+def pfdat_fill(layout: Layout, runs: list[Run], bad: set[int],
+               total: int) -> Callable[[int, int], bytes]:
+    """The region fill of pfdat[0 .. total-1], one entry per page, classes in `runs` order.
+
+    Entries of a run differ only in `pf_pfn`, so a batch is its runs' template entries
+    repeated, then the pfn column laid over them with strided slices: no per-entry Python.
+    """
+    size = layout.size
+    pfn_field = layout.field("pf_pfn")
+    offset, width = pfn_field.offset, pfn_field.size
+    typecode = {2: "H", 4: "I", 8: "Q"}[width]
+
+    spans: list[tuple[int, int, bytes, str, int]] = []  # (first pfn, end, template, class, sub)
+    pfn = 0
+    for name, sub, count in runs:
+        if count:
+            spans.append((pfn, pfn + count, _entry(layout, 0, name, sub, False), name, sub))
+            pfn += count
+
+    def entries(first: int, end: int) -> bytearray:
+        out = bytearray()
+        for start, stop, template, _, _ in spans:
+            if start < end and first < stop:
+                out += template * (min(stop, end) - max(start, first))
+        column = array(typecode, range(first, end))
+        if sys.byteorder == "little":
+            column.byteswap()
+        raw = column.tobytes()
+        for k in range(width):
+            out[offset + k::size] = raw[k::width]
+        for start, stop, _, name, sub in spans:
+            for pfn in bad:
+                if max(start, first) <= pfn < min(stop, end):
+                    at = (pfn - first) * size
+                    out[at:at + size] = _entry(layout, pfn, name, sub, True)
+        return out
+
+    def fill(first_page: int, count: int) -> bytes:
+        low, high = first_page * PAGE_SIZE, (first_page + count) * PAGE_SIZE
+        first, end = low // size, min(total, -(-high // size))
+        data = entries(first, end) if first < end else bytearray()
+        start = low - first * size
+        chunk = bytes(data[start:start + high - low])
+        return chunk + bytes(high - low - len(chunk))
+
+    return fill
+
+
+def _build_chunks(ctx: ForgeContext, layout: Layout, runs: list[Run], bad: set[int]) -> int:
+    """Write pfdat in the scenario's pieces and the chunk table; return the first piece."""
+    chunks = sorted(ctx.sc["pages"]["pfdat_chunks"], key=lambda c: c["pfn"])
+    entries: list[tuple[int, str, int]] = []  # (pfn, class, sub) of pages with an entry
+    pfn = 0
+    for name, sub, count in runs:
+        if name not in UNMANAGED:
+            entries += [(p, name, sub) for p in range(pfn, pfn + count)]
+        pfn += count
+    index = {p: i for i, (p, _, _) in enumerate(entries)}
+    starts: list[tuple[int, int]] = []  # (entry index, address or -1)
+    for i, chunk in enumerate(chunks):
+        if chunk["pfn"] not in index:
+            raise ScenarioError(f"pages.pfdat_chunks[{i}].pfn", f"page {chunk['pfn']:#x} has no "
+                                "pfdat entry (static, eqmem and reserved pages have none)")
+        starts.append((index[chunk["pfn"]], chunk["address"]))
+    if not starts or starts[0][0] != 0:
+        starts.insert(0, (0, -1))
+    records = []
+    spans: list[tuple[int, int]] = []
+    for k, (first, address) in enumerate(starts):
+        end = starts[k + 1][0] if k + 1 < len(starts) else len(entries)
+        size = (end - first) * layout.size
+        if address < 0:
+            address = ctx.mem.alloc(size, 64)
+        for lo, hi in spans:
+            if address < hi and lo < address + size:
+                raise ScenarioError("pages.pfdat_chunks", f"the piece at {address:#x} overlaps "
+                                    f"the one at {lo:#x}")
+        spans.append((address, address + size))
+        ctx.mem.write(address, b"".join(_entry(layout, p, name, sub, p in bad)
+                                        for p, name, sub in entries[first:end]))
+        records.append({"pc_pfn": entries[first][0], "pc_count": end - first,
+                        "pc_pfdat": address})
+    chunk = ctx.types.get("struct pfdat_chunk")
+    table = ctx.mem.alloc(chunk.size * len(records), 8)
+    for i, record in enumerate(records):
+        ctx.place("struct pfdat_chunk", table + i * chunk.size, record, "pages.pfdat_chunks")
+    ctx.set_global("pfdat_chunks", table, "pages.pfdat_chunks")
+    ctx.set_global("npfdat_chunks", len(records), "pages.pfdat_chunks")
+    counts = {name: count for name, _, count in runs if name in ("eqmem", "reserved")}
+    ctx.set_global("eqmem_pages", counts.get("eqmem", 0), "pages.eqmem")
+    ctx.set_global("reserved_pool_pages", counts.get("reserved", 0), "pages.reserved")
+    return records[0]["pc_pfdat"] if records else 0

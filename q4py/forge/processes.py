@@ -1,0 +1,96 @@
+"""Processes: each a `struct proc` with its `struct vas`, in the 11.00 process table or on the
+11i list (by release).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from q4py.errors import ScenarioError
+from q4py.forge.context import ForgeContext
+from q4py.forge.system import uses_lists
+from q4py.layouts.proc import PST_UCOMMLEN, SDEACT, SLOAD, SSLEEP
+from q4py.layouts.vm import PAGE_SIZE
+
+
+@dataclass(frozen=True)
+class Processes:
+    """What the threads need of the processes: where each is, and the 11.00 table."""
+
+    addresses: dict[int, int]  # pid -> its struct proc (the first, should two share a pid)
+    table: int  # the 11.00 process table; 0 on 11i
+
+
+def build_processes(ctx: ForgeContext) -> Processes:
+    procs = list(ctx.sc["processes"])
+    for group in ctx.sc["process_groups"]:
+        low, high = (group["physical"] + [0, 0])[:2]
+        count = group["count"]
+        for i in range(count):
+            procs.append({
+                "pid": group["first_pid"] + i * group["pid_step"],
+                "command": group["command"], "virtual": group["virtual"],
+                "physical": low + (high - low) * i // max(count - 1, 1),
+                "deactivated": group["deactivated"], "uid": 0, "ppid": group["ppid"],
+            })
+    nproc = ctx.sc["nproc"]
+    if len(procs) > nproc:
+        raise ScenarioError("nproc", f"{len(procs)} processes do not fit in {nproc} slots")
+    if uses_lists(ctx.sc["system"]["release"]):
+        return _build_list(ctx, procs)
+    return _build_table(ctx, procs)
+
+
+def _build_table(ctx: ForgeContext, procs: list[dict[str, Any]]) -> Processes:
+    """11.00: `proc[nproc]`, each slot's vas in an array, the names in `pst_ucomms`."""
+    nproc = ctx.sc["nproc"]
+    proc = ctx.types.get("struct proc")
+    vas = ctx.types.get("struct vas")
+    table = ctx.mem.alloc(proc.size * nproc, PAGE_SIZE)
+    comms = ctx.mem.alloc(PST_UCOMMLEN * nproc, 8)
+    vas_array = ctx.mem.alloc(vas.size * max(len(procs), 1), 8)
+    # The whole table and its name array are kernel memory the dump holds, unused slots too.
+    ctx.mem.write(table, bytes(proc.size * nproc))
+    ctx.mem.write(comms, bytes(PST_UCOMMLEN * nproc))
+    addresses: dict[int, int] = {}
+    for i, p in enumerate(procs):
+        addresses.setdefault(p["pid"], table + i * proc.size)
+        _place(ctx, i, p, table + i * proc.size, vas_array + i * vas.size)
+        ctx.mem.write(comms + i * PST_UCOMMLEN, _comm(p))
+    ctx.set_global("proc", table)
+    ctx.set_global("nproc", nproc)
+    ctx.set_global("pst_ucomms", comms)
+    return Processes(addresses, table)
+
+
+def _build_list(ctx: ForgeContext, procs: list[dict[str, Any]]) -> Processes:
+    """11i: each proc and its vas in kernel memory, linked from proc_list through p_factp, the
+    name in p_comm."""
+    proc = ctx.types.get("struct proc")
+    vas = ctx.types.get("struct vas")
+    addresses = [ctx.mem.alloc(proc.size, 64) for _ in procs]
+    by_pid: dict[int, int] = {}
+    for i, (p, address) in enumerate(zip(procs, addresses, strict=True)):
+        _place(ctx, i, p, address, ctx.mem.alloc(vas.size, 8),
+               p_factp=addresses[i + 1] if i + 1 < len(procs) else 0, p_comm=_comm(p))
+        by_pid.setdefault(p["pid"], address)
+    ctx.set_global("proc_list", addresses[0] if addresses else 0)
+    ctx.set_global("nproc", ctx.sc["nproc"])
+    return Processes(by_pid, 0)
+
+
+def _place(ctx: ForgeContext, i: int, p: dict[str, Any], address: int, vas_address: int,
+           **more: Any) -> None:
+    """Process `i`'s proc at `address` and its vas at `vas_address`."""
+    path = f"processes[{i}]"
+    ctx.place("struct vas", vas_address, {"va_refcnt": 1, "va_rss": p["physical"],
+                                          "va_prss": p["physical"], "va_vsize": p["virtual"]},
+              path)
+    ctx.place("struct proc", address, {
+        "p_stat": SSLEEP, "p_flag": SDEACT if p["deactivated"] else SLOAD, "p_pid": p["pid"],
+        "p_ppid": p["ppid"], "p_uid": p["uid"], "p_vas": vas_address, **more}, path)
+
+
+def _comm(p: dict[str, Any]) -> bytes:
+    return p["command"].encode("latin-1")[: PST_UCOMMLEN - 1]

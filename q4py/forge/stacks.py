@@ -1,0 +1,253 @@
+"""The crash: each event's contexts laid on their stacks, the save_states between them, the
+registers in the event's rpb, and the crash event table.
+
+An event's contexts run from the innermost (what the processor was doing when it stopped, the
+first) out. A context is a chain of calls whose frames sit on a stack; each call saves its
+caller's return address and may store its arguments in its caller's frame. A context after the
+first was interrupted by a trap into the one before it: that one's outermost call is the
+interrupt handler, and the registers of the interrupted context are in a save_state at the base
+of the handler's stack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from q4py.errors import ScenarioError
+from q4py.forge.context import ForgeContext
+from q4py.forge.kernel import KernelFunction, call_site, place_text
+from q4py.layouts.crash import EVENT_CODES, EVENT_STATE_CODES
+from q4py.layouts.save_state import (
+    GR_NAMES,
+    REGISTERS,
+    SS_INTRAP,
+    SS_WIDEREGS,
+    TRAP_TYPE_FIELD,
+)
+from q4py.unwind import arg_slot, rp_slot, space_register
+
+_REGISTER_ALIASES = {"iir": "cr19", "isr": "cr20", "ior": "cr21", "ipsw": "cr22",
+                     "eiem": "cr15", "sar": "cr11"}
+# Registers only the rpb keeps (of the first context): scenario names -> rpb member.
+_RPB_ONLY = ((("cr16", "itmr"), "rp_cr16"), (("cr23", "eirr"), "rp_cr23"))
+
+Call = tuple[KernelFunction, int]  # a function and the pc in it
+
+
+def build_events(ctx: ForgeContext) -> None:
+    events = ctx.sc["events"]
+    table = ctx.types.get("crash_event_t")
+    table_address = ctx.place_global("crash_event_table")
+    count = ctx.symbols["crash_event_table"][1] // table.size
+    if len(events) > count:
+        raise ScenarioError("events", f"at most {count} crash events")
+    processors = ctx.sc["processors"]
+    for i, event in enumerate(events):
+        path = f"events[{i}]"
+        if event["cpu"] >= len(processors):
+            raise ScenarioError(f"{path}.cpu", f"no processor {event['cpu']}")
+        event, rpb_only = _split_rpb_registers(event)
+        regs = _build_stack(ctx, event, path)
+        pim = {k: v for reg, value in regs.items() for k, v in _rpb_pair(f"rp_{reg}", value)}
+        ctx.place("rpb_t", event["rpb"], {"pim": {"wide": pim},
+                                          "rp_hpa": processors[event["cpu"]]["hpa"],
+                                          **rpb_only}, path)
+        ctx.place("crash_event_t", table_address + i * table.size, {
+            "cet_hpa": processors[event["cpu"]]["hpa"],
+            "cet_event": EVENT_CODES[event["kind"]], "cet_savestate": event["rpb"],
+            "cet_cpu": event["cpu"], "cet_spinlock_depth": event["spinlock_depth"],
+            "cet_flags": EVENT_STATE_CODES[event.get("state", "E")],
+        }, path)
+
+
+def _split_rpb_registers(event: dict[str, Any]) -> tuple[dict[str, Any], dict[str, int]]:
+    """The event without the registers only the rpb holds, and those as rpb members."""
+    contexts = event["contexts"]
+    if not contexts:
+        return event, {}
+    registers = dict(contexts[0]["registers"])
+    extra: dict[str, int] = {}
+    for names, member in _RPB_ONLY:
+        for name in names:
+            if name in registers:
+                extra.update(_rpb_pair(member, registers.pop(name)))
+    first = dict(contexts[0], registers=registers)
+    return dict(event, contexts=[first, *contexts[1:]]), extra
+
+
+def _rpb_pair(member: str, value: int) -> tuple[tuple[str, int], tuple[str, int]]:
+    """The rpb keeps each 64-bit register as two 32-bit members."""
+    return (f"{member}_hi", (value >> 32) & 0xFFFFFFFF), (f"{member}_lo", value & 0xFFFFFFFF)
+
+
+def _build_stack(ctx: ForgeContext, event: dict[str, Any], path: str) -> dict[str, int]:
+    """Lay the event's contexts on their stacks; return the registers for its rpb.
+
+    Contexts are laid from the outermost one in. A context runs on top of the context it
+    interrupted (its handler's save_state sits where that context's stack ended) unless it
+    has a stack of its own (`stack_base`, an interrupt stack): then the save_state sits at
+    that stack's base.
+    """
+    contexts = event["contexts"]
+    if not contexts:
+        raise ScenarioError(f"{path}.contexts", "needs at least one context")
+    # Where the next context in goes by default, and the registers its save_state must hold.
+    top, top_space = event["stack_base"], _stack_space(ctx, event["space"], event["stack_base"])
+    pending: dict[str, int] | None = None
+    for k in range(len(contexts) - 1, -1, -1):
+        context = contexts[k]
+        cpath = f"{path}.contexts[{k}]"
+        if k > 0 and context["trap"] < 0:
+            raise ScenarioError(f"{cpath}.trap", "a context after the first needs its trap")
+        if context["user"] is not None:
+            if k != len(contexts) - 1 or context["calls"]:
+                raise ScenarioError(cpath, "a user context is the outermost and has no calls")
+            user = context["user"]
+            regs = {"pcoq_head": user["pcoq"], "pcoq_tail": user["pcoq"] + 4,
+                    "pcsq_head": user["pcsq"], "pcsq_tail": user["pcsq"],
+                    "sp": user["sp"], "sr4": user["pcsq"]}
+            regs.update(_named_registers(context["registers"], cpath))
+            if k == 0:
+                return regs
+            pending = regs
+            continue
+        calls = [call_site(ctx, c, f"{cpath}.calls[{j}]")
+                 for j, c in enumerate(context["calls"])]
+        if not calls:
+            raise ScenarioError(f"{cpath}.calls", "a kernel context needs calls")
+        base, stack_space = top, top_space
+        if context["stack_base"] >= 0:
+            base = context["stack_base"]
+            own = context["stack_space"] if context["stack_space"] >= 0 else event["space"]
+            stack_space = _stack_space(ctx, own, base)
+        elif context["stack_space"] >= 0:
+            raise ScenarioError(f"{cpath}.stack_space", "needs stack_base too")
+        sps = _lay_frames(ctx, cpath, calls, base, stack_space)
+        handled_trap = contexts[k + 1]["trap"] if pending is not None else None
+        if pending is not None:
+            # The handler at the bottom of this context handled the trap into the next one.
+            handler = calls[-1][0]
+            if not handler.interrupt:
+                raise ScenarioError(f"{cpath}.calls", f"the outermost call {handler.name} is "
+                                    "not an interrupt handler, so no trap can lead further")
+            _write_save_state(ctx, base, pending, stack_space, contexts[k + 1]["trap"])
+            pending = None
+        elif calls[-1][0].interrupt:
+            raise ScenarioError(f"{cpath}.calls", f"{calls[-1][0].name} handles a trap: "
+                                "add the context it interrupted")
+        _write_args(ctx, context, cpath, calls, sps, stack_space,
+                    base if handled_trap is not None else None, handled_trap)
+        regs = {"pcoq_head": calls[0][1], "pcoq_tail": calls[0][1] + 4, "sp": sps[0],
+                f"sr{_quadrant(ctx, sps[0])}": stack_space,
+                "rp": calls[1][1] if len(calls) > 1 else 0}
+        regs.update(_named_registers(context["registers"], cpath))
+        if k == 0:
+            if event["kind"] == "PANIC":
+                regs["rp"], regs["pcoq_head"], regs["pcoq_tail"] = calls[0][1], 0, 0
+            return regs
+        if "cr19" in regs:
+            # The interrupted instruction is in text at the pc: it is what IIR holds.
+            place_text(ctx, calls[0][1], regs["cr19"], f"{cpath}.registers.iir")
+        pending = regs
+        top, top_space = sps[0], stack_space
+    raise AssertionError("unreachable")
+
+
+def _lay_frames(ctx: ForgeContext, cpath: str, calls: list[Call], base: int,
+                space: int) -> list[int]:
+    """Stack the calls' frames up from `base`, each saving its return address; returns each
+    call's stack pointer (innermost first)."""
+    sps = [0] * len(calls)
+    sp = base
+    for j in range(len(calls) - 1, -1, -1):
+        sp += calls[j][0].frame
+        sps[j] = sp
+    if _quadrant(ctx, sps[0]) != _quadrant(ctx, base):
+        raise ScenarioError(cpath, "the stack crosses a space quadrant")
+    ulong = 8 if ctx.wide else 4
+    for j, (fn, _) in enumerate(calls):
+        if fn.interrupt:
+            if j != len(calls) - 1:
+                raise ScenarioError(f"{cpath}.calls[{j}]", f"{fn.name} is an interrupt handler: "
+                                    "it must be the outermost call of its context")
+            continue
+        return_pc = calls[j + 1][1] if j + 1 < len(calls) else 0  # 0: bottom of this stack
+        if fn.save_rp:
+            ctx.mem.write(rp_slot(sps[j] - fn.frame, ctx.wide),
+                          return_pc.to_bytes(ulong, "big"), space)
+        elif j != 0:
+            raise ScenarioError(f"{cpath}.calls[{j}]", f"{fn.name} saves no RP, so it can only "
+                                "be the innermost call of a context")
+    return sps
+
+
+def _write_args(ctx: ForgeContext, context: dict[str, Any], cpath: str, calls: list[Call],
+                sps: list[int], space: int, save_state: int | None, trap: int | None) -> None:
+    """Each call's stored arguments, in the home slots of its caller's frame."""
+    ulong = 8 if ctx.wide else 4
+    texts = list(context["calls"])
+    for site, values in context["args"].items():
+        apath = f"{cpath}.args.{site}"
+        if site not in texts:
+            raise ScenarioError(apath, "not one of this context's calls")
+        j = texts.index(site)
+        fn = calls[j][0]
+        caller_sp = sps[j] - fn.frame
+        for name, value in values.items():
+            index = int(name[3:])
+            if index not in fn.stored_args:
+                raise ScenarioError(f"{apath}.{name}", f"{fn.name} does not store arg{index}:"
+                                    f" add {index} to its stored_args")
+            if value in ("save_state", "trap"):
+                known = save_state if value == "save_state" else trap
+                if known is None:
+                    raise ScenarioError(f"{apath}.{name}", "this context handled no trap")
+                value = known
+            elif isinstance(value, bool) or not isinstance(value, int):
+                raise ScenarioError(f"{apath}.{name}", "expected an integer, \"save_state\" "
+                                    "or \"trap\"")
+            ctx.mem.write(arg_slot(caller_sp, index, ctx.wide),
+                          (value & ((1 << (8 * ulong)) - 1)).to_bytes(ulong, "big"), space)
+
+
+def _named_registers(named: dict[str, int], path: str) -> dict[str, int]:
+    """The scenario's register names (`gr25`, `iir`, ...) as save_state member names."""
+    out = {}
+    for name, value in named.items():
+        reg = _REGISTER_ALIASES.get(name, name)
+        if reg.startswith("gr") and reg[2:].isdigit():
+            reg = GR_NAMES.get(int(reg[2:]), reg)
+        if reg not in REGISTERS:
+            raise ScenarioError(f"{path}.registers.{name}", "not a save_state register")
+        out[reg] = value
+    return out
+
+
+def _write_save_state(ctx: ForgeContext, address: int, regs: dict[str, int], space: int,
+                      trap: int) -> None:
+    # The trap type goes with the registers (HP's "trap marker"): see TRAP_TYPE_FIELD.
+    if ctx.wide:
+        fields = {"ss_flags": SS_INTRAP | SS_WIDEREGS, TRAP_TYPE_FIELD: trap,
+                  "ss_wide": {f"ss_{r}": v for r, v in regs.items()}}
+    else:
+        fields = {"ss_flags": SS_INTRAP, TRAP_TYPE_FIELD: trap,
+                  "ss_narrow": {f"ss_{r}": v & 0xFFFFFFFF for r, v in regs.items()}}
+    ctx.place("struct save_state", address, fields, "save_state", space)
+
+
+@dataclass(frozen=True)
+class _Width:
+    """What `space_register` needs of a program: its width."""
+
+    wide: bool
+
+
+def _quadrant(ctx: ForgeContext, address: int) -> int:
+    """The space register (4..7) a short pointer selects."""
+    return space_register(_Width(ctx.wide), address)
+
+
+def _stack_space(ctx: ForgeContext, space: int, base: int) -> int:
+    """A kernel stack in quadrant 0 is in space 0 (SR4 = 0 in the kernel)."""
+    return space if _quadrant(ctx, base) != 4 else 0

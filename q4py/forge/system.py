@@ -1,0 +1,171 @@
+"""The system: its name and release, its clocks, its processors (with the scheduler state each
+keeps in its mpinfo), and what the INDEX says of it."""
+
+from __future__ import annotations
+
+import calendar
+import re
+import time
+from typing import Any
+
+from q4py.crashdir.index import Timestamp
+from q4py.errors import ScenarioError
+from q4py.forge.context import ForgeContext
+from q4py.forge.schema import Bool, Float, Int, List, Str
+from q4py.layouts import KERNEL_GLOBALS
+from q4py.layouts.system import CPU_TYPE_CODES, MPI_CPUSTATE_CODES, MPI_ENABLED
+from q4py.layouts.vm import PAGE_SIZE
+
+_U64 = 0xFFFFFFFFFFFFFFFF
+
+PROCESSOR_KEYS = {
+    "spl": Int("The SPL (EIEM) the processor last set, kept in its mpinfo.", default=0,
+               minimum=0, maximum=_U64),
+    "timeinval": Int("Interval timer value at which its next clock tick was due.", default=0,
+                     minimum=0, maximum=_U64),
+    "hardclock_late": Int("Clock ticks it handled late.", default=0, minimum=0),
+    "avenrun": List("Its own load averages (three numbers; sets mp_avenrun).", item=Float("")),
+    "state": Str("What it was running.", default="SYS", choices=tuple(MPI_CPUSTATE_CODES)),
+    "on_ics": Bool("It was on the interrupt control stack.", default=False),
+    "idle_ticks": Int("Clock ticks since it last went idle.", default=0, minimum=0),
+    "migrate_ticks": Int("Clock ticks since a thread last migrated to it.", default=0,
+                         minimum=0),
+    "ready": List("Ready threads: free to run anywhere, locked to it, after alpha semaphore "
+                  "misses.", item=Int("", minimum=0), default=[0, 0, 0]),
+    "iowait": Int("Threads waiting for I/O on it (sets the syswait array); -1 for a kernel "
+                  "without one.", default=-1, minimum=-1),
+}
+
+
+def uses_lists(release: str) -> bool:
+    """11i kernels (B.11.11 on) link processes and threads in lists; 11.00 keeps tables."""
+    match = re.search(r"(\d+)\.(\d+)", release)
+    return bool(match) and (int(match[1]), int(match[2])) >= (11, 11)
+
+
+def epochs(system: dict[str, Any]) -> tuple[int, int]:
+    """(boot, dump) as seconds since the epoch, from the scenario's local times."""
+    west = system["timezone_minutes_west"]
+    dump = _epoch(system["dump_time"], west)
+    return _epoch(system["boot_time"], west), dump
+
+
+def build_system(ctx: ForgeContext) -> None:
+    system = ctx.sc["system"]
+    boot, dump = epochs(system)
+    if boot > dump:
+        raise ScenarioError("system.boot_time", "is after system.dump_time")
+    ctx.set_global("utsname", {
+        "sysname": system["sysname"], "nodename": system["hostname"],
+        "release": system["release"], "version": "A", "machine": system["machine"],
+    })
+    ctx.set_global("time", {"tv_sec": dump})
+    ctx.set_global("boottime", {"tv_sec": boot})
+    ctx.set_global("tz", {"tz_minuteswest": system["timezone_minutes_west"]})
+    ctx.set_global("hz", system["hz"])
+    if len(system["load_average"]) != 3:
+        raise ScenarioError("system.load_average", "needs three numbers")
+    ctx.set_global("avenrun", system["load_average"])
+    ctx.set_global("panicstr", ctx.string(system["panic"]) if system["panic"] else 0)
+    ctx.set_global("physmem", system["memory_pages"])
+
+
+def lbolt(ctx: ForgeContext) -> int:
+    """Clock ticks since boot: the scenario's `globals.lbolt`, else the uptime in ticks."""
+    given = ctx.sc["globals"].get("lbolt")
+    if given is not None:
+        return int(given)
+    boot, dump = epochs(ctx.sc["system"])
+    # An int: it wraps after 248 days at 100 Hz, as HP-UX's did.
+    ticks = (dump - boot) * ctx.sc["system"]["hz"] % (1 << 32)
+    return ticks - (1 << 32) if ticks >= 1 << 31 else ticks
+
+
+def build_processors(ctx: ForgeContext) -> int:
+    """The mpinfo array and the globals that count and time the processors; returns the
+    array's address."""
+    processors = ctx.sc["processors"]
+    if not processors:
+        raise ScenarioError("processors", "needs at least one processor")
+    layout = ctx.types.get("struct mpinfo")
+    array = ctx.sc["kernel"]["mpinfo"]
+    if array < 0:
+        array = ctx.mem.alloc(layout.size * len(processors))
+    for i, cpu in enumerate(processors):
+        ctx.place("struct mpinfo", array + i * layout.size, {
+            "mpi_hpa": cpu["hpa"], "mpi_cpuid": i,
+            "mpi_flags": MPI_ENABLED if cpu["enabled"] else 0,
+            "mpi_cputype": CPU_TYPE_CODES[cpu["type"]],
+            **_processor_fields(ctx, cpu, f"processors[{i}]"),
+        }, f"processors[{i}]")
+    ctx.set_global("mpproc_info", array)
+    _build_per_processor_globals(ctx)
+    ctx.set_global("nmpinfo", len(processors))
+    hz = ctx.sc["system"]["hz"]
+    ctx.set_global("itick_per_tick", processors[0]["mhz"] * 1_000_000 // hz)
+    return array
+
+
+def _processor_fields(ctx: ForgeContext, cpu: dict[str, Any], path: str) -> dict[str, Any]:
+    """The mpinfo members a processor's scenario entry sets beyond its identity."""
+    ready = (list(cpu["ready"]) + [0, 0, 0])[:3]
+    now = lbolt(ctx)
+    for key in ("idle_ticks", "migrate_ticks"):
+        if cpu[key] > now:
+            raise ScenarioError(f"{path}.{key}", f"more than lbolt ({now}) ticks")
+    return {
+        "mpi_spl": cpu["spl"], "mpi_timeinval": cpu["timeinval"],
+        "mpi_hardclock_late": cpu["hardclock_late"],
+        "mpi_cpustate": MPI_CPUSTATE_CODES[cpu["state"]], "mpi_ics": int(cpu["on_ics"]),
+        "mpi_last_idle": now - cpu["idle_ticks"], "mpi_last_migrate": now - cpu["migrate_ticks"],
+        "mpi_nready_free": ready[0], "mpi_nready_locked": ready[1], "mpi_nready_alpha": ready[2],
+    }
+
+
+def _build_per_processor_globals(ctx: ForgeContext) -> None:
+    """mp_avenrun and syswait: one entry per processor, when the scenario gives them."""
+    processors = ctx.sc["processors"]
+    if any(cpu["avenrun"] for cpu in processors):
+        rows = []
+        for i, cpu in enumerate(processors):
+            values = list(cpu["avenrun"]) or [0.0, 0.0, 0.0]
+            if len(values) != 3:
+                raise ScenarioError(f"processors[{i}].avenrun", "needs three numbers")
+            rows.append(values)
+        _set_per_processor(ctx, "mp_avenrun", rows)
+    if any(cpu["iowait"] >= 0 for cpu in processors):
+        _set_per_processor(ctx, "syswait",
+                           [{"iowait": max(cpu["iowait"], 0)} for cpu in processors])
+
+
+def _set_per_processor(ctx: ForgeContext, name: str, rows: list[Any]) -> None:
+    ctype = ctx.types.ctype(KERNEL_GLOBALS[name].ctype)
+    address = ctx.place_global(name, ctype.size * len(rows))
+    for i, row in enumerate(rows):
+        ctx.write_value(ctype, address + i * ctype.size, row, f"processors[{i}]")
+
+
+def index_fields(system: dict[str, Any]) -> dict[str, Any]:
+    """The INDEX lines describing the system (`write_crashdir` keywords)."""
+    dump = epochs(system)[1]
+    saved = dump + system["save_delay"]
+    return {
+        "hostname": system["hostname"],
+        "modelname": system["model"],
+        "panic": system["panic"],
+        "dumptime": Timestamp(dump, _ctime(dump, system)),
+        "savetime": Timestamp(saved, _ctime(saved, system)),
+        "release": "@(#)     $Revision: vmunix:    vw: -proj    selectors: CUPI80_BL2000_1108 "
+                   "-c 'Vw for CUPI80_BL2000_1108 build' -- cupi80_bl2000_1108 "
+                   f"'CUPI80_BL2000_1108' FLAVOR=PERF {system['release']} $",
+        "memsize": system["memory_pages"] * PAGE_SIZE,
+    }
+
+
+def _epoch(local: str, minutes_west: int) -> int:
+    return calendar.timegm(time.strptime(local, "%Y-%m-%d %H:%M:%S")) + minutes_west * 60
+
+
+def _ctime(epoch: int, system: dict[str, Any]) -> str:
+    local = time.gmtime(epoch - system["timezone_minutes_west"] * 60)
+    return time.strftime("%a %b %d %H:%M:%S %Y", local)
