@@ -26,7 +26,7 @@ from q4py import expr
 from q4py.crashdir import CrashDir, ImageFile, write_crashdir, write_image
 from q4py.errors import DumpError, Q4Error, ReadError
 from q4py.forge import forge_crashdir
-from q4py.forge.build import _pfdat_fill
+from q4py.forge.pages import pfdat_fill
 from q4py.kernel.pfdat import key_counter
 from q4py.kernel.procs import _records_at
 from q4py.layouts import NARROW, WIDE, Layout, registry_for
@@ -243,7 +243,7 @@ def test_streamed_pfdat_equals_per_entry_packing(wide: bool, counts: list[int],
                                             0 if name == "free" else 1))
             pfn += 1
     want = b"".join(entries)
-    fill = _pfdat_fill(layout, runs, bad_pfns, total)
+    fill = pfdat_fill(layout, runs, bad_pfns, total)
     pages = -(-len(want) // PAGE)
     whole = fill(0, pages) if pages else b""
     assert whole[:len(want)] == want and not any(whole[len(want):])

@@ -15,9 +15,8 @@ from q4py.crashdir import write_crashdir
 from q4py.errors import ScenarioError
 from q4py.forge import kernel, memstate, objects, pages, processes, sched, stacks, system
 from q4py.forge.context import ForgeContext
-from q4py.forge.pages import pfdat_fill as _pfdat_fill
 
-__all__ = ["Forge", "_pfdat_fill"]  # _pfdat_fill: tests/test_properties.py imports it here
+__all__ = ["Forge"]
 
 
 class Forge:
