@@ -155,9 +155,8 @@ def index_fields(system: dict[str, Any]) -> dict[str, Any]:
         "panic": system["panic"],
         "dumptime": Timestamp(dump, _ctime(dump, system)),
         "savetime": Timestamp(saved, _ctime(saved, system)),
-        "release": "@(#)     $Revision: vmunix:    vw: -proj    selectors: CUPI80_BL2000_1108 "
-                   "-c 'Vw for CUPI80_BL2000_1108 build' -- cupi80_bl2000_1108 "
-                   f"'CUPI80_BL2000_1108' FLAVOR=PERF {system['release']} $",
+        # The kernel's what(1) string, as savecrash copies it; the build selectors are unknown.
+        "release": f"@(#)     $Revision: vmunix:    {system['release']} $",
         "memsize": system["memory_pages"] * PAGE_SIZE,
     }
 
