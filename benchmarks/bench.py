@@ -5,9 +5,10 @@ written by benchmarks/scenarios.py), then measures, each part in a fresh Python 
 
 1. opening the dump (`Program.open`: INDEX, image headers and pfn arrays, vmunix symbols);
 2. a full `crashinfo`, with the process's peak resident set;
-3. bulk decoding in records per second, each beside a plain `struct` pass over the same bytes
-   (read beforehand, so the baseline is pure decoding): the pfdat scan, the process table, the
-   sysmap walk, `load struct buf ... next av_forw max 100000` and `print -x addrof av_forw`;
+3. bulk decoding in records per second, each beside a plain `struct` pass that decodes the same
+   members of the same bytes (read beforehand, so the baseline is pure decoding): the pfdat
+   scan, the process table, the sysmap walk, `load struct buf ... next av_forw max 100000`,
+   `print -x addrof av_forw`, and the same list loaded backwards (`next av_back`);
 4. random page reads from gzip-compressed images against the same reads from plain ones.
 
 It prints a table and, with `--json FILE`, writes the figures as a list of
@@ -29,7 +30,6 @@ import platform
 import random
 import resource
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
@@ -71,6 +71,7 @@ TARGETS: dict[tuple[str, str | None], tuple[float, str]] = {
     ("sysmap walk", None): (2.0, "ratio"),
     ("load bufs, next av_forw", None): (2.0, "ratio"),
     ("print addrof av_forw", None): (2.0, "ratio"),
+    ("load bufs, next av_back (backwards)", None): (2.0, "ratio"),
 }
 
 
@@ -83,6 +84,22 @@ def best(fn: Callable[[], Any], *, runs: int = 3, least: float = 0.3) -> float:
         fn()
         times.append(time.perf_counter() - t)
     return min(times)
+
+
+def paired(q4: Callable[[], Any], plain: Callable[[], Any], *, runs: int = 7,
+           least: float = 0.3) -> tuple[float, float]:
+    """The shortest wall times of q4py's `q4()` and of its baseline `plain()`, run in turns
+    the same number of times (at least `runs`, and for at least `least` seconds, at most 50):
+    both get as many chances at a quiet moment of the machine."""
+    times: tuple[list[float], list[float]] = ([], [])
+    started = time.perf_counter()
+    while len(times[0]) < runs or (time.perf_counter() - started < least
+                                   and len(times[0]) < 50):
+        for fn, out in ((q4, times[0]), (plain, times[1])):
+            t = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - t)
+    return min(times[0]), min(times[1])
 
 
 def record(size: str, metric: str, value: float | None, unit: str,
@@ -128,23 +145,21 @@ def _drain(iterable: Any) -> None:
     deque(iterable, maxlen=0)  # consume in C: the fastest plain pass there is
 
 
-def flat_format(layout: Any) -> struct.Struct:
-    """A struct over every scalar member of `layout`, nested ones flattened: the baseline's."""
-    return layout.projection([field.name for field in layout.walk()])
-
-
 def worker_bulk(dump: str, options: dict[str, Any]) -> list[dict[str, Any]]:
+    """Bulk decoding, each beside a baseline that decodes the same members of the same bytes
+    with a plain `struct` pass (`iter_unpack`, or `unpack_from` along a list), bytes read
+    beforehand: what q4py adds is reading the dump and its own bookkeeping."""
     from q4py.kernel.maps import map_global_names, read_resource_map, resource_map
     from q4py.kernel.pfdat import _SLICE, page_census
-    from q4py.kernel.procs import processes
-    from q4py.layouts.proc import PST_UCOMMLEN, SUNUSED
+    from q4py.kernel.procs import process_table
+    from q4py.layouts.proc import SUNUSED
     from q4py.program import Program
-    from q4py.shell.session import Session
 
     prog = Program.open(dump)
     rows = []
-    # pfdat: the census against iter_unpack of whole entries, slice by slice, bytes read before.
+    # pfdat: the census against iter_unpack of the three members it counts by, slice by slice.
     layout = prog.types.get("struct pfdat")
+    census = layout.projection(("pf_flags", "pf_kclass", "pf_ksub"))
     base, entries = prog.read_global("pfdat"), prog.read_global("physmem")
     q4 = best(lambda: page_census(prog), least=0)
     passes = []
@@ -154,72 +169,92 @@ def worker_bulk(dump: str, options: dict[str, Any]) -> list[dict[str, Any]]:
             data = prog.read(base + first * layout.size,
                              min(_SLICE, entries - first) * layout.size)
             t = time.perf_counter()
-            _drain(layout.fast.iter_unpack(data))
+            _drain(census.iter_unpack(data))
             seconds += time.perf_counter() - t
         passes.append(seconds)
     plain = min(passes)
     rows.append(rate_record("", "pfdat scan", entries, q4, plain))
-    # The process table: every slot, the vas of each process in use, the command names.
+    # The process table: the four members of every slot q4py decodes, and the two of each
+    # in-use process's vas (the command names are read, and cut only for the processes shown).
     proc, vas = prog.types.get("struct proc"), prog.types.get("struct vas")
+    slot_members = proc.projection(("p_stat", "p_flag", "p_pid", "p_vas"))
+    vas_members = vas.projection(("va_rss", "va_vsize"))
     nproc = prog.read_global("nproc")
     table = prog.read(prog.read_global("proc"), proc.size * nproc)
-    at_stat, at_vas = proc.field_index("p_stat"), proc.field_index("p_vas")
-    spaces = b"".join(prog.read(rec[at_vas], vas.size) for rec in proc.fast.iter_unpack(table)
-                      if rec[at_stat] != SUNUSED and rec[at_vas])
-    names = prog.read(prog.read_global("pst_ucomms"), PST_UCOMMLEN * nproc)
-    q4 = best(lambda: processes(prog))
-    plain = best(lambda: (_drain(proc.fast.iter_unpack(table)),
-                          _drain(vas.fast.iter_unpack(spaces)),
-                          _drain(struct.iter_unpack(f"{PST_UCOMMLEN}s", names))))
+    spaces = b"".join(prog.read(rec[3], vas.size) for rec in slot_members.iter_unpack(table)
+                      if rec[0] != SUNUSED and rec[3])
+    q4, plain = paired(lambda: process_table(prog),
+                       lambda: (_drain(slot_members.iter_unpack(table)),
+                                _drain(vas_members.iter_unpack(spaces))))
     rows.append(rate_record("", "proc table", nproc, q4, plain))
-    # The sysmap: header, free runs and terminator.
+    # The sysmap: header, free runs and terminator (both members of each slot).
     name = map_global_names(prog)[0]
     rmap = resource_map(prog, name)
     mapent = prog.types.get("struct mapent")
-    slots = len(rmap.entries) + 2
+    slots = len(rmap.sizes) + 2
     if slots >= MIN_BULK:  # the seed's sysmap is depleted: nothing to walk
         raw = prog.read(rmap.address, mapent.size * slots)
-        q4 = best(lambda: read_resource_map(prog, rmap.address, name))
-        plain = best(lambda: _drain(mapent.fast.iter_unpack(raw)))
+        q4, plain = paired(lambda: read_resource_map(prog, rmap.address, name),
+                           lambda: _drain(mapent.fast.iter_unpack(raw)))
         rows.append(rate_record("", "sysmap walk", slots, q4, plain))
-    # load + print over a buffer list, against following av_forw with unpack_from.
     if options.get("buf_address") is not None:
-        start, count = options["buf_address"], min(options["buf_count"], LOAD_MAX)
-        buf = prog.types.get("struct buf")
-        flat = flat_format(buf)
-        names = [f.name for f in buf.walk()]
-        forw = names.index("av_forw")
-        blob = prog.read(start, buf.size * count)  # the list is packed (scenario stride 0)
-
-        def chain() -> list[tuple[int, int]]:
-            pairs, address, unpack_from = [], start, flat.unpack_from
-            while address and len(pairs) < LOAD_MAX:
-                following = unpack_from(blob, address - start)[forw]
-                pairs.append((address, following))
-                address = following
-            return pairs
-
-        pairs = chain()
-        assert len(pairs) == count, (len(pairs), count)
-        plain_load = best(chain)
-        plain_print = best(lambda: "\n".join(f"{a:#x} {f:#x}" for a, f in pairs))
-        load_times, print_times = [], []
-        for _ in range(3):  # a fresh Program each time: nothing cached from the last run
-            session = Session(Program.open(dump), io.StringIO())
-            t = time.perf_counter()
-            ok = session.execute(f"load struct buf from {start:#x} next av_forw max {LOAD_MAX}")
-            load_times.append(time.perf_counter() - t)
-            t = time.perf_counter()
-            ok = session.execute("print -x addrof av_forw") and ok
-            print_times.append(time.perf_counter() - t)
-            if not ok:
-                raise SystemExit("load/print failed: " + session.out.getvalue()[-300:])
-            del session
-        rows.append(rate_record("", "load bufs, next av_forw", count, min(load_times),
-                                plain_load))
-        rows.append(rate_record("", "print addrof av_forw", count, min(print_times),
-                                plain_print))
+        rows += _bulk_bufs(dump, options)
     return rows
+
+
+def _bulk_bufs(dump: str, options: dict[str, Any]) -> list[dict[str, Any]]:
+    """`load ... next av_forw` then `print -x addrof av_forw`, and `load ... next av_back`
+    (the same list backwards), against following the pointer with `unpack_from` (decoding
+    that member only) over the list's bytes, and formatting the same two numbers per line."""
+    from q4py.program import Program
+    from q4py.shell.session import Session
+
+    prog = Program.open(dump)
+    start, count = options["buf_address"], min(options["buf_count"], LOAD_MAX)
+    buf = prog.types.get("struct buf")
+    blob = prog.read(start, buf.size * count)  # the list is packed (scenario stride 0)
+    last = start + (count - 1) * buf.size
+
+    def chain(member: str, head: int) -> Callable[[], list[int]]:
+        unpack_from = buf.projection([member]).unpack_from
+
+        def walk() -> list[int]:
+            addresses, address = [], head
+            while address and len(addresses) < LOAD_MAX:
+                addresses.append(address)
+                address = unpack_from(blob, address - start)[0]
+            return addresses
+        return walk
+
+    forward, backward = chain("av_forw", start), chain("av_back", last)
+    addresses = forward()
+    assert len(addresses) == count == len(backward()), (len(addresses), count)
+    pairs = list(zip(addresses, addresses[1:] + [0], strict=True))
+    plains = {"load": forward, "back": backward,
+              "print": lambda: "\n".join(f"{a:#x} {f:#x}" for a, f in pairs)}
+    lines = {"load": f"load struct buf from {start:#x} next av_forw max {LOAD_MAX}",
+             "print": "print -x addrof av_forw",
+             "back": f"load struct buf from {last:#x} next av_back max {LOAD_MAX}"}
+    times: dict[str, list[float]] = {kind: [] for kind in lines}
+    plain_times: dict[str, list[float]] = {kind: [] for kind in lines}
+    for _ in range(7):  # in turns with the baselines; a fresh Program each time
+        for kinds in (("load", "print"), ("back",)):
+            session = Session(Program.open(dump), io.StringIO())
+            for kind in kinds:
+                t = time.perf_counter()
+                ok = session.execute(lines[kind])
+                times[kind].append(time.perf_counter() - t)
+                if not ok:
+                    raise SystemExit(f"{lines[kind]} failed: {session.out.getvalue()[-300:]}")
+                t = time.perf_counter()
+                plains[kind]()
+                plain_times[kind].append(time.perf_counter() - t)
+            del session
+    plain_load, plain_print, plain_back = (min(plain_times[k]) for k in ("load", "print", "back"))
+    return [rate_record("", "load bufs, next av_forw", count, min(times["load"]), plain_load),
+            rate_record("", "print addrof av_forw", count, min(times["print"]), plain_print),
+            rate_record("", "load bufs, next av_back (backwards)", count, min(times["back"]),
+                        plain_back)]
 
 
 def worker_random(dump: str, options: dict[str, Any]) -> list[dict[str, Any]]:

@@ -18,23 +18,33 @@ NAME` names it). q4py's rules, where q4's own are not documented:
 - A pile's layout word says how its structures were found: `array` (consecutive), `list`
   (linked through a pointer field), `kept` (the survivors of `keep` / `forget`).
 
-Each `PileItem` is one structure: where it is (`space`, `address`), its index (position in the
-array or list it was loaded from, kept through filtering: q4's `indexof`) and its decoded value
-(a construct Container read through the Program).
+A pile keeps its structures as `Records`: their bytes one after the other (one buffer, or the
+few pieces a walk read them in), beside the columns of where each one is (`spaces`,
+`addresses`) and its index (its position in the array or list it was loaded from, kept through
+filtering: q4's `indexof`). Members are decoded
+when a command asks for them, column by column (`Records.column`, q4py.layouts.columns), so
+`print addrof av_forw` of 100 000 buffers decodes one member of each and makes no object per
+buffer. `Pile.items` gives the structures one by one as `PileItem`s (for scripts and `trace`):
+`space`, `address`, `index` and `value`, the structure decoded with its construct model on first
+use. Structures a script hands over already decoded (`PileItem(space, address, value, index)`)
+are kept as those values.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from q4py.errors import CommandError, Q4Error
 from q4py.expr import MASK64, ProgramEnv
 from q4py.layouts import Layout, LayoutError
 from q4py.layouts.base import CType
+from q4py.layouts.columns import member_column, member_decoder
+from q4py.layouts.flat import flat_parser
 from q4py.layouts.vm import PAGE_SHIFT, PAGE_SIZE
 
 if TYPE_CHECKING:
@@ -46,42 +56,253 @@ NO_PILE = "no current pile: load something first"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-@dataclass(frozen=True)
-class PileItem:
-    """One structure of a pile."""
+_UNDECODED: Any = object()  # PileItem._value before a record is decoded
+_MAX_CHUNKS = 256  # pieces of bytes Records keep apart (each costs a little per column)
 
+
+class PileItem:
+    """One structure of a pile: where it is, its index and its value, decoded on first use.
+
+    `PileItem(space, address, value, index)` holds a value decoded already (a construct
+    Container, or any mapping of members); the items of a loaded pile hold their record's bytes
+    and decode them when `value` is first asked for. Immutable, like the pile it comes from.
+    """
+
+    __slots__ = ("space", "address", "index", "_value", "_layout", "_record")
     space: int
     address: int
-    value: Any  # construct Container
-    index: int = 0
+    index: int
+
+    def __init__(self, space: int, address: int, value: Any, index: int = 0) -> None:
+        _set = object.__setattr__
+        _set(self, "space", space)
+        _set(self, "address", address)
+        _set(self, "index", index)
+        _set(self, "_value", value)
+        _set(self, "_layout", None)
+        _set(self, "_record", None)
+
+    @classmethod
+    def from_record(cls, space: int, address: int, index: int, layout: Layout,
+                    record: bytes) -> PileItem:
+        """The structure whose bytes are `record`, decoded with `layout` when first used."""
+        item = cls(space, address, _UNDECODED, index)
+        object.__setattr__(item, "_layout", layout)
+        object.__setattr__(item, "_record", record)
+        return item
+
+    @property
+    def value(self) -> Any:
+        """The structure decoded with its construct model (a Container; members as attributes).
+        """
+        if self._value is _UNDECODED:
+            assert self._layout is not None and self._record is not None
+            object.__setattr__(self, "_value", flat_parser_for(self._layout)(self._record))
+        return self._value
+
+    @property
+    def record(self) -> bytes | None:
+        """The structure's bytes, when the item was read as bytes (None: given decoded)."""
+        return self._record
+
+    def member(self, path: str) -> Any:
+        """Member `path` (dotted for nested members), decoding only that member when it can."""
+        if self._value is _UNDECODED:
+            assert self._layout is not None and self._record is not None
+            return member_decoder(self._layout, path)(self._record)
+        return field_value(self._value, path)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"PileItem is immutable: cannot set '{name}'")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PileItem):
+            return NotImplemented
+        if (self.space, self.address, self.index) != (other.space, other.address, other.index):
+            return False
+        if self._record is not None and other._record is not None \
+                and self._layout is other._layout:
+            return self._record == other._record
+        return bool(self.value == other.value)
+
+    __hash__ = None  # type: ignore[assignment]  # values are mutable Containers
+
+    def __repr__(self) -> str:
+        value = "<undecoded>" if self._value is _UNDECODED else repr(self._value)
+        return (f"PileItem(space={self.space:#x}, address={self.address:#x}, "
+                f"index={self.index}, value={value})")
+
+
+@lru_cache(maxsize=256)
+def flat_parser_for(layout: Layout) -> Callable[[bytes], Any]:
+    """The layout's fast construct-equal parser (q4py.layouts.flat), made once per layout."""
+    return flat_parser(layout)
+
+
+class Records:
+    """The structures of a pile, column by column.
+
+    `data` holds the structures' bytes one after the other (`len(self) * layout.size` bytes;
+    given as one buffer or as a list of pieces, each whole structures, as a walk read them);
+    a pile made of structures a script gave already decoded keeps their `values` instead.
+    `spaces`, `addresses` and `indexes` say where each one is and its `indexof`.
+    """
+
+    __slots__ = ("layout", "spaces", "addresses", "indexes", "_chunks", "values", "_items")
+
+    def __init__(self, layout: Layout, spaces: Sequence[int], addresses: Sequence[int],
+                 indexes: Sequence[int], *, data: bytes | Sequence[bytes] | None = None,
+                 values: Sequence[Any] | None = None) -> None:
+        if (data is None) == (values is None):
+            raise ValueError("Records hold either the structures' bytes or their values")
+        count = len(addresses)
+        if len(spaces) != count or len(indexes) != count:
+            raise ValueError("Records: spaces, addresses and indexes differ in length")
+        chunks: list[bytes] | None = None
+        if data is not None:
+            chunks = [data] if isinstance(data, (bytes, bytearray, memoryview)) else list(data)
+            if len(chunks) > _MAX_CHUNKS:  # a scattered walk: one buffer is cheaper to use
+                chunks = [b"".join(chunks)]
+            total = sum(map(len, chunks))
+            if total != count * layout.size or any(len(c) % layout.size for c in chunks):
+                raise ValueError(f"Records: {total} bytes for {count} x {layout.size}")
+        if values is not None and len(values) != count:
+            raise ValueError("Records: values and addresses differ in length")
+        self.layout = layout
+        self.spaces = spaces
+        self.addresses = addresses
+        self.indexes = indexes
+        self._chunks = chunks
+        self.values = values
+        self._items: tuple[PileItem, ...] | None = None
+
+    @property
+    def data(self) -> bytes | None:
+        """The structures' bytes in one buffer (None: Records of decoded values)."""
+        chunks = self._chunks
+        if chunks is None:
+            return None
+        if len(chunks) != 1:
+            self._chunks = chunks = [b"".join(chunks)]
+        return chunks[0]
+
+    @classmethod
+    def from_items(cls, layout: Layout, items: Iterable[PileItem]) -> Records:
+        """Records of `items`: their bytes when every one was read as bytes of this layout,
+        else their values as they are."""
+        items = tuple(items)
+        spaces = [item.space for item in items]
+        addresses = [item.address for item in items]
+        indexes = [item.index for item in items]
+        if all(item._layout is layout for item in items):
+            made = cls(layout, spaces, addresses, indexes,
+                       data=b"".join(item._record for item in items))  # type: ignore[misc]
+        else:
+            made = cls(layout, spaces, addresses, indexes, values=[item.value for item in items])
+        made._items = items
+        return made
+
+    def __len__(self) -> int:
+        return len(self.addresses)
+
+    def record(self, position: int) -> bytes:
+        """The bytes of structure `position` (Records made of bytes only)."""
+        data = self.data
+        assert data is not None
+        size = self.layout.size
+        return data[position * size:(position + 1) * size]
+
+    def item(self, position: int) -> PileItem:
+        if self._items is not None:
+            return self._items[position]
+        space, address = self.spaces[position], self.addresses[position]
+        index = self.indexes[position]
+        if self.values is not None:
+            return PileItem(space, address, self.values[position], index)
+        return PileItem.from_record(space, address, index, self.layout, self.record(position))
+
+    def items(self) -> tuple[PileItem, ...]:
+        """Every structure as a PileItem (made once, on first use)."""
+        if self._items is None:
+            self._items = tuple(self.item(i) for i in range(len(self)))
+        return self._items
+
+    def column(self, path: str) -> Sequence[Any]:
+        """Member `path` of every structure, in order: one pass over the bytes."""
+        if self._chunks is not None:
+            pieces = [member_column(self.layout, path, chunk) for chunk in self._chunks]
+            if not pieces:
+                return []
+            column = pieces[0]
+            for piece in pieces[1:]:
+                column += piece  # type: ignore[operator]  # arrays or lists alike
+            return column
+        assert self.values is not None
+        return [field_value(value, path) for value in self.values]
+
+    def pseudo_column(self, program: Program, name: str) -> Sequence[int | None]:
+        """Pseudo-field `name` of every structure (None: physaddrof without translation)."""
+        if name == "addrof":
+            return self.addresses
+        if name == "indexof":
+            return self.indexes
+        if name == "spaceof":
+            return self.spaces
+        if name == "physaddrof":
+            return [physical_address_of(program, space, address)
+                    for space, address in zip(self.spaces, self.addresses, strict=True)]
+        raise KeyError(name)
+
+    def take(self, positions: Sequence[int]) -> Records:
+        """The structures at `positions` (in that order), as new Records."""
+        spaces, addresses, indexes = self.spaces, self.addresses, self.indexes
+        picked = dict(spaces=[spaces[i] for i in positions],
+                      addresses=[addresses[i] for i in positions],
+                      indexes=[indexes[i] for i in positions])
+        if self.values is not None:
+            return Records(self.layout, **picked, values=[self.values[i] for i in positions])
+        size, data = self.layout.size, self.data
+        assert data is not None
+        view = memoryview(data)
+        return Records(self.layout, **picked,
+                       data=b"".join([view[i * size:(i + 1) * size] for i in positions]))
 
 
 @dataclass(frozen=True)
 class Pile:
-    """A set of structures of one type, as a command made it."""
+    """A set of structures of one type, as a command made it.
+
+    `records` may be given as a sequence of PileItems: they are kept as Records.
+    """
 
     number: int
     name: str | None
     layout: Layout
     type_name: str  # as q4 prints it: `struct buf`, `proc_t`
     layout_kind: str
-    items: tuple[PileItem, ...]
+    records: Records
     command: str
 
     def __post_init__(self) -> None:
         if self.layout_kind not in LAYOUT_KINDS:
             raise ValueError(f"unknown pile layout {self.layout_kind!r}")
-        object.__setattr__(self, "items", tuple(self.items))
+        if not isinstance(self.records, Records):
+            object.__setattr__(self, "records", Records.from_items(self.layout, self.records))
+
+    @property
+    def items(self) -> tuple[PileItem, ...]:
+        """The structures one by one (made on first use; commands work on `records`)."""
+        return self.records.items()
 
     @property
     def count(self) -> int:
-        return len(self.items)
+        return len(self.records)
 
     def __iter__(self) -> Iterator[PileItem]:
         return iter(self.items)
 
     def __len__(self) -> int:
-        return len(self.items)
+        return len(self.records)
 
     @property
     def label(self) -> str:
@@ -103,7 +324,7 @@ class PileHistory:
 
     def push(self, pile: Pile) -> Pile:
         """Add `pile` as the new current pile, numbered in sequence; returns the stored pile."""
-        if not pile.items:
+        if not len(pile.records):
             raise Q4Error("an empty pile is never pushed on the history")
         stored = dataclasses.replace(pile, number=self._next_number, name=None)
         if pile.name:
@@ -114,9 +335,10 @@ class PileHistory:
         return stored
 
     def make(self, layout: Layout, type_name: str, layout_kind: str,
-             items: list[PileItem] | tuple[PileItem, ...], command: str) -> Pile:
-        """Build a pile and push it (the usual way commands add one)."""
-        return self.push(Pile(0, None, layout, type_name, layout_kind, tuple(items), command))
+             items: Records | Sequence[PileItem], command: str) -> Pile:
+        """Build a pile and push it (the usual way commands add one): of Records, or of
+        PileItems."""
+        return self.push(Pile(0, None, layout, type_name, layout_kind, items, command))
 
     @property
     def current(self) -> Pile:
@@ -133,7 +355,7 @@ class PileHistory:
         """A pile by number (an int or a string of digits), by name, or `it`."""
         if isinstance(ref, str) and ref == "it":
             return self.current
-        if isinstance(ref, int) or ref.isdigit():
+        if isinstance(ref, int) or (ref.isascii() and ref.isdigit()):
             number = int(ref)
             for pile in self._piles:
                 if pile.number == number:
@@ -148,7 +370,7 @@ class PileHistory:
     def recall(self, ref: int | str, command: str) -> Pile:
         """Push a copy of pile `ref`, which becomes `it`."""
         old = self.get(ref)
-        return self.make(old.layout, old.type_name, old.layout_kind, old.items, command)
+        return self.make(old.layout, old.type_name, old.layout_kind, old.records, command)
 
     def name_current(self, name: str) -> Pile:
         """Give the current pile a name (taking it from any other pile)."""
@@ -203,11 +425,16 @@ def field_value(value: Any, path: str) -> Any:
 
 def physical_address(program: Program, item: PileItem) -> int | None:
     """Where the structure sits in physical memory, or None when its page has no translation."""
+    return physical_address_of(program, item.space, item.address)
+
+
+def physical_address_of(program: Program, space: int, address: int) -> int | None:
+    """Where `space.address` is in physical memory, or None when its page has no translation."""
     try:
-        translation = program.memory.translate(item.space, item.address)
+        translation = program.translate(space, address)
     except Q4Error:
         return None
-    return translation.pfn << PAGE_SHIFT | (item.address & (PAGE_SIZE - 1))
+    return translation.pfn << PAGE_SHIFT | (address & (PAGE_SIZE - 1))
 
 
 def pseudo_field(program: Program, item: PileItem, name: str) -> int | None:
@@ -237,14 +464,49 @@ class ItemEnv(ProgramEnv):
             if value is None:
                 raise CommandError(f"physaddrof: {self.item.address:#x} has no translation")
             return value
-        try:
-            ctype = self.layout.field(name).ctype
-        except LayoutError:
+        if not _numeric_member(self.layout, name):
             return None
-        if ctype.kind not in ("int", "pointer"):
-            raise CommandError(f"'{name}' is a {ctype.spelling}: expressions work on numbers "
-                               "(name one of its members)")
-        return int(field_value(self.item.value, name)) & MASK64
+        return int(self.item.member(name)) & MASK64
 
     def _unknown(self, name: str) -> str:
         return f"'{name}' is neither a field of {self.layout.name} nor a kernel symbol"
+
+
+class RecordsEnv(ItemEnv):
+    """The expression environment of the structure at `position` of some Records, for
+    evaluating one expression over a whole pile (`keep`): a member is decoded for every
+    structure at once, the first time the expression names it, and only then."""
+
+    def __init__(self, program: Program, records: Records) -> None:
+        ProgramEnv.__init__(self, program)
+        self.layout = records.layout
+        self.records = records
+        self.position = 0
+        self._columns: dict[str, Sequence[Any]] = {}
+
+    @property  # type: ignore[override]
+    def item(self) -> PileItem:
+        return self.records.item(self.position)
+
+    def field(self, name: str) -> int | None:
+        if name in PSEUDO_FIELDS or self.records.values is not None:
+            return super().field(name)
+        column = self._columns.get(name)
+        if column is None:
+            if not _numeric_member(self.layout, name):
+                return None
+            column = self._columns[name] = self.records.column(name)
+        return int(column[self.position]) & MASK64
+
+
+def _numeric_member(layout: Layout, name: str) -> bool:
+    """True for an integer or pointer member; False for no such member (then a symbol);
+    CommandError for a member expressions cannot use."""
+    try:
+        ctype = layout.field(name).ctype
+    except LayoutError:
+        return False
+    if ctype.kind not in ("int", "pointer"):
+        raise CommandError(f"'{name}' is a {ctype.spelling}: expressions work on numbers "
+                           "(name one of its members)")
+    return True

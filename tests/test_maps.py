@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from q4py.analyses.sysmap import sysmap_globals, sysmap_reports
+from q4py.analyses.sysmap import map_report, sysmap_globals, sysmap_reports
 from q4py.forge.build import Forge
 from q4py.forge.scenario import SCENARIO as SCHEMA
 from q4py.forge.scenario import load_scenario
-from q4py.kernel.maps import MapError, read_resource_map, resource_map
+from q4py.kernel.maps import MapEntry, MapError, read_resource_map, resource_map
 from q4py.program import Program
 from q4py.render.sysmap import sysmap_section
 from q4py.shell import Session
@@ -170,6 +170,16 @@ def test_listing_and_fragmentation_order(fragmented: Program) -> None:
     order = sorted(range(len(FREE_RUNS)), key=lambda i: (-FREE_RUNS[i][1], i))
     assert frag[3:-1] == [expected[i] for i in order]
     assert frag[-1] == table[-1]
+
+
+def test_runs_are_kept_as_columns(fragmented: Program) -> None:
+    rmap = resource_map(fragmented, "sysmap_32bit")
+    assert (list(rmap.addrs), list(rmap.sizes)) == ([a for a, _ in FREE_RUNS],
+                                                    [s for _, s in FREE_RUNS])
+    assert rmap.entries == tuple(MapEntry(i, a, s) for i, (a, s) in enumerate(FREE_RUNS, 1))
+    assert rmap.entry(0) == rmap.entries[0] and rmap.entries is rmap.entries  # made once
+    report = map_report(rmap)
+    assert report.fragmentation == tuple(sorted(rmap.entries, key=lambda e: (-e.size, e.index)))
 
 
 def test_all_maps_one_blank_apart(fragmented: Program) -> None:

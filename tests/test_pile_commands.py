@@ -10,15 +10,20 @@ from __future__ import annotations
 import copy
 import io
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from q4py import expr
 from q4py.commands import load as load_module
 from q4py.commands.print_ import format_number, format_table, quote_chars
+from q4py.errors import ReadError
 from q4py.forge.build import Forge
 from q4py.forge.scenario import load_scenario
-from q4py.layouts import WIDE, registry_for
+from q4py.layouts import NARROW, WIDE, registry_for
 from q4py.program import Program
 from q4py.shell import Session
 
@@ -231,15 +236,17 @@ def test_ctrl_c_during_a_walk_leaves_the_history_unchanged(
     shell.run(f"load struct buf from {LIST_B[0]:#x} next av_forw")
     before = shell.piles.list()
     calls = {"n": 0}
-    real = program.read_struct
+    real = program.read
 
     def interrupted(*args: Any, **kwargs: Any) -> Any:
+        # The walk reads a window at a time: the first holds LIST_A's three structures, the
+        # second read is on the way to the next one.
         calls["n"] += 1
         if calls["n"] == 2:
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(program, "read_struct", interrupted)
+    monkeypatch.setattr(program, "read", interrupted)
     with pytest.raises(KeyboardInterrupt):
         shell.session.execute(f"load struct buf from {LIST_A[0]:#x} next av_forw")
     assert shell.piles.list() == before
@@ -418,6 +425,31 @@ def test_keep_and_forget(shell: Shell) -> None:
         "kept 3 of 3 struct bufs, discarded 0\n")
 
 
+def test_keep_decodes_only_the_members_it_names(shell: Shell,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from q4py import piles
+
+    shell.run(f"load struct buf from {LIST_A[0]:#x} next av_forw")
+    decoded: list[str] = []
+    real = piles.Records.column
+
+    def column(self: piles.Records, path: str) -> Any:
+        decoded.append(path)
+        return real(self, path)
+
+    monkeypatch.setattr(piles.Records, "column", column)
+    assert shell.run("keep b_flags != 1 && b_un.b_addr == 0 && addrof") == (
+        "kept 2 of 3 struct bufs, discarded 1\n")
+    assert decoded == ["b_flags", "b_un.b_addr"]  # each once, for the whole pile
+    decoded.clear()
+    assert shell.lines("print -x addrof b_bcount") == [
+        "  addrof b_bcount", "0x3000100        0", "0x3000200    0x200"]
+    assert decoded == ["b_bcount"]
+    # the kept structures are the loaded bytes, not a new read
+    first = shell.piles.get(1).records
+    assert shell.piles.current.records.data == first.record(1) + first.record(2)
+
+
 def test_keep_nothing_makes_no_pile(shell: Shell) -> None:
     shell.run(f"load struct buf from {LIST_A[0]:#x} next av_forw")
     assert shell.run("keep b_flags == 99") == "kept 0 of 3 struct bufs, discarded 3; no pile made\n"
@@ -539,3 +571,162 @@ def test_the_verified_64_bit_session_byte_for_byte(wide_dump: Path) -> None:
         "   addrof    av_forw    av_back b_dev b_flags\n"
         "0x4076da18 0x4076ee00 0x4076eefd     0       0\n"
         "0x4076ee00 0x18191a1b1c1d1e1f 0x2021222324252627 0x4c4d4e4f 0x10203\n")
+
+
+# -- the walk against a structure-at-a-time reference --------------------------------------------
+class _Memory:
+    """A Program's `read` over a few pages (space 0), with holes: what `walk` reads through."""
+
+    def __init__(self, pages: dict[int, bytes], wide: bool) -> None:
+        self.pages, self.wide, self.reads = pages, wide, 0
+
+    def read(self, address: int, size: int, space: int = 0) -> bytes:
+        self.reads += 1
+        out = b""
+        while len(out) < size:
+            at = address + len(out)
+            page = self.pages.get(at - at % 4096)
+            if page is None or len(page) != 4096 or at >= 1 << (64 if self.wide else 32):
+                raise ReadError(space, at, "not in the dump", self.wide)
+            out += page[at % 4096:at % 4096 + size - len(out)]
+        return out
+
+
+def _reference_walk(memory: _Memory, layout: Any, start: int, *, limit: int, skip: int,
+                    next_field: str | None, until_flags: int | None,
+                    limit_all: int) -> tuple[list[int], bytes, str | None]:
+    """load's walk as it was, one read and one decode per structure (the specification)."""
+    from q4py.addr import format_q4_address
+
+    size, wide = layout.size, memory.wide
+    mask = (1 << (64 if wide else 32)) - 1
+    member = layout.field(next_field) if next_field else None
+    flags_at = layout.field("b_flags")
+    addresses: list[int] = []
+    records: list[bytes] = []
+    seen: set[int] = set()
+    address, position, walked = start, 0, 0
+
+    def at(a: int) -> str:
+        return format_q4_address(0, a, wide)
+    if next_field is None and skip:
+        address += skip * size
+        position = skip
+        if address > mask:
+            return addresses, b"", "stopped by bad read at " + at(address & mask)
+    while True:
+        if len(addresses) >= limit:
+            return addresses, b"".join(records), (None if next_field is None
+                                                  else "stopped by max count")
+        if walked >= limit_all:
+            return addresses, b"".join(records), f"stopped by the limit of {limit_all} structures"
+        walked += 1
+        if next_field is not None and address == 0:
+            return addresses, b"".join(records), None
+        try:
+            record = memory.read(address, size)
+        except ReadError:
+            return addresses, b"".join(records), "stopped by bad read at " + at(address)
+        if position >= skip and until_flags is not None and int.from_bytes(
+                record[flags_at.offset:flags_at.offset + flags_at.size], "big") == until_flags:
+            return addresses, b"".join(records), "stopped by until at " + at(address)
+        if next_field is not None:
+            if address in seen:
+                return addresses, b"".join(records), "stopped by loop at " + at(address)
+            seen.add(address)
+        if position >= skip:
+            addresses.append(address)
+            records.append(record)
+        position += 1
+        if member is not None:
+            address = int.from_bytes(record[member.offset:member.offset + member.size], "big")
+        else:
+            address += size
+            if address > mask:
+                return addresses, b"".join(records), "stopped by bad read at " + at(address & mask)
+
+
+@st.composite
+def _lists(draw: Any) -> dict[str, Any]:
+    """A few pages of `struct buf`s linked in every way a walk can meet: in address order,
+    backwards, scattered, into holes, across page ends, looping, NULL-terminated."""
+    wide = draw(st.booleans())
+    layout = registry_for(WIDE if wide else NARROW).get("struct buf")
+    size = layout.size
+    base = draw(st.sampled_from([0x10000, 0x10000 + 4096 - 2 * size, 0x10000 + 40]))
+    count = draw(st.integers(1, 60))
+    span = base + count * size
+    holes = draw(st.sets(st.integers(0, (span - 0x10000) // 4096 + 1), max_size=2))
+    slots = [base + i * size for i in range(count)]
+    shape = draw(st.sampled_from(["ascending", "descending", "random"]))
+    order = {"ascending": slots, "descending": slots[::-1],
+             "random": draw(st.permutations(slots))}[shape]
+    length = draw(st.integers(1, count))
+    chain = list(order[:length])
+    ending = draw(st.sampled_from(["null", "loop", "hole", "odd"]))
+    last = {"null": 0, "loop": draw(st.sampled_from(chain)), "hole": 0x10000 - 4096,
+            "odd": chain[0] + 4}[ending]
+    nexts = dict(zip(chain, chain[1:] + [last], strict=True))
+    memory: dict[int, bytearray] = {}
+    for page in range(0x10000 - 4096, span + 4096, 4096):
+        if (page - 0x10000) // 4096 not in holes and page >= 0x10000:
+            memory[page] = bytearray(4096)
+    blob = bytearray(span - 0x10000 + 4096)
+    forw, back, flags = (layout.field(n) for n in ("av_forw", "av_back", "b_flags"))
+    width = forw.size
+    for i, slot in enumerate(slots):
+        at = slot - 0x10000
+        blob[at + flags.offset:at + flags.offset + flags.size] = (i % 7).to_bytes(
+            flags.size, "big")
+        blob[at + forw.offset:at + forw.offset + width] = nexts.get(
+            slot, draw(st.sampled_from([0, slots[0], slot]))).to_bytes(width, "big")
+        blob[at + back.offset:at + back.offset + width] = (slot - size if i else 0).to_bytes(
+            width, "big")
+    pages = {page: bytes(blob[page - 0x10000:page - 0x10000 + 4096]).ljust(4096, b"\0")
+             for page in memory}
+    return {"memory": _Memory(pages, wide), "layout": layout, "start": chain[0],
+            "next": draw(st.sampled_from(["av_forw", "av_forw", "av_back", None])),
+            "limit": draw(st.integers(0, 80)), "skip": draw(st.integers(0, 5)),
+            "until": draw(st.sampled_from([None, None, 3])),
+            "limit_all": draw(st.sampled_from([1_000_000, 7]))}
+
+
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(case=_lists())
+def test_walk_equals_one_read_per_structure(case: dict[str, Any]) -> None:
+    memory, layout = case["memory"], case["layout"]
+    want = _reference_walk(memory, layout, case["start"], limit=case["limit"],
+                           skip=case["skip"], next_field=case["next"],
+                           until_flags=case["until"], limit_all=case["limit_all"])
+    session = SimpleNamespace(program=memory, progress=None)
+    until = None if case["until"] is None else expr.parse(f"b_flags == {case['until']}")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(load_module, "LIMIT", case["limit_all"])
+        got = load_module.walk(session, layout, case["start"], 0,  # type: ignore[arg-type]
+                               limit=case["limit"], skip=case["skip"],
+                               next_field=case["next"], until=until,
+                               natural_max=case["next"] is None)
+    records = got.records
+    assert (list(records.addresses), records.data, got.reason) == want
+    assert list(records.indexes) == list(range(case["skip"], case["skip"] + len(records)))
+
+
+def test_a_long_list_in_address_order_is_read_a_window_at_a_time() -> None:
+    layout = registry_for(WIDE).get("struct buf")
+    size, count = layout.size, 3000
+    forw = layout.field("av_forw").offset
+    blob = bytearray(count * size + 4096)
+    for i in range(count):
+        blob[i * size + forw:i * size + forw + 8] = (
+            (0x100000 + (i + 1) * size) if i + 1 < count else 0).to_bytes(8, "big")
+    pages = {0x100000 + p: bytes(blob[p:p + 4096]) for p in range(0, len(blob), 4096)}
+    memory = _Memory(pages, wide=True)
+    session = SimpleNamespace(program=memory, progress=None)
+    got = load_module.walk(session, layout, 0x100000, 0,  # type: ignore[arg-type]
+                           limit=10_000, skip=0, next_field="av_forw", until=None,
+                           natural_max=False)
+    assert got.reason is None and len(got.records) == count
+    assert list(got.records.addresses) == [0x100000 + i * size for i in range(count)]
+    assert memory.reads < 40  # windows that grow, not one read per structure (3000)
+    assert got.records.data == bytes(blob[:count * size])

@@ -1,16 +1,23 @@
-"""Tests of the pile model (q4py.piles): numbering, `it`, recall, names, discard."""
+"""Tests of the pile model (q4py.piles): numbering, `it`, recall, names, discard; records kept
+as bytes and decoded column by column (q4py.layouts.columns) as the construct model does."""
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from q4py.errors import CommandError, Q4Error
-from q4py.layouts import NARROW, registry_for
+from q4py.layouts import NARROW, WIDE, Layout, registry_for
 from q4py.piles import (
     NO_PILE,
     Pile,
     PileHistory,
     PileItem,
+    Records,
     check_name,
     count_of,
     field_value,
@@ -128,3 +135,80 @@ def test_field_value_walks_nested_members() -> None:
     value = {"b_flags": 3, "b_un": {"b_addr": 0x4000}}
     assert field_value(value, "b_un.b_addr") == 0x4000
     assert field_value(value, "b_flags") == 3
+
+
+# -- records: bytes kept, members decoded column by column ----------------------------------------
+def _records(layout: Layout, blob: bytes, pieces: int = 1) -> Records:
+    count = len(blob) // layout.size
+    step = max(1, count // pieces) * layout.size
+    chunks = [blob[i:i + step] for i in range(0, len(blob), step)]
+    return Records(layout, [0] * count, [0x1000 + i * layout.size for i in range(count)],
+                   range(count), data=chunks)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b or (math.isnan(a) and math.isnan(b))
+    if isinstance(a, dict):
+        return all(_same(a[k], b[k]) for k in a if not k.startswith("_"))
+    if isinstance(a, list):
+        return len(a) == len(b) and all(map(_same, a, b))
+    return bool(a == b)
+
+
+LAYOUTS = [layout for abi in (NARROW, WIDE) for layout in registry_for(abi).layouts()]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(layout=st.sampled_from(LAYOUTS), data=st.data())
+def test_every_column_equals_the_construct_model(layout: Layout, data: st.DataObject) -> None:
+    count = data.draw(st.integers(1, 5))
+    blob = data.draw(st.binary(min_size=count * layout.size, max_size=count * layout.size))
+    records = _records(layout, blob, pieces=data.draw(st.integers(1, 3)))
+    parsed = [layout.parse(blob[i * layout.size:(i + 1) * layout.size]) for i in range(count)]
+    for member in layout.walk():
+        column = records.column(member.name)
+        want = [field_value(value, member.name) for value in parsed]
+        assert _same(list(column), want), member.name
+        # one member of one record, as `keep` and `until` decode it
+        assert _same(records.items()[0].member(member.name), want[0]), member.name
+
+
+def test_items_are_decoded_on_first_use_and_equal_eager_ones() -> None:
+    blob = bytes(range(256)) * 2
+    records = _records(BUF, blob[:2 * BUF.size])
+    lazy = records.items()
+    assert records.items() is lazy  # made once
+    first = lazy[0]
+    assert first.record == blob[:BUF.size]
+    assert repr(first).endswith("value=<undecoded>)")
+    eager = PileItem(0, first.address, BUF.parse(first.record), 0)
+    assert first == eager and first.value == eager.value  # decoding on demand
+    assert first != PileItem(0, first.address, BUF.parse(first.record), 1)  # another index
+    with pytest.raises(AttributeError):
+        first.address = 0  # type: ignore[misc]
+
+
+def test_records_keep_pieces_apart_and_join_them_once() -> None:
+    blob = bytes(range(256)) * (3 * BUF.size // 256 + 1)
+    blob = blob[:3 * BUF.size]
+    records = _records(BUF, blob, pieces=3)
+    assert list(records.column("b_flags")) == [
+        BUF.parse(blob[i * BUF.size:(i + 1) * BUF.size]).b_flags for i in range(3)]
+    assert records.data == blob and records.record(2) == blob[2 * BUF.size:]
+    kept = records.take([2, 0])
+    assert list(kept.addresses) == [records.addresses[2], records.addresses[0]]
+    assert list(kept.indexes) == [2, 0] and kept.data == records.record(2) + records.record(0)
+    with pytest.raises(ValueError):
+        Records(BUF, [0], [0], [0], data=b"short")
+
+
+def test_a_pile_of_decoded_values_works_like_one_of_bytes() -> None:
+    history = PileHistory()
+    pile = make(history, 0x100, 0x200)
+    assert pile.records.data is None
+    assert list(pile.records.column("b_flags")) == [0, 1]
+    assert list(pile.records.column("b_un.b_addr")) == [0x101, 0x201]
+    assert list(pile.records.pseudo_column(None, "addrof")) == [0x100, 0x200]  # type: ignore
+    kept = pile.records.take([1])
+    assert kept.values == [pile.items[1].value] and list(kept.indexes) == [1]

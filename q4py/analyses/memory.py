@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from q4py.analyses.threads import waits_on_memory
-from q4py.kernel.procs import processes
+from q4py.kernel.procs import process_table
 from q4py.program import Program
 
 THRESHOLDS = ("avefree", "gpgslim", "lotsfree", "desfree", "minfree")
@@ -39,7 +39,7 @@ def memory_globals(prog: Program) -> MemoryGlobals:
         physmem=prog.read_global("physmem"),
         freemem=prog.read_global("freemem"),
         thresholds={name: prog.global_or(name, None) for name in THRESHOLDS},
-        deactivated=sum(1 for p in processes(prog) if p.deactivated),
+        deactivated=process_table(prog).deactivated,
         deactload=tuple(deactload) if deactload is not None else None,
         rates={name: prog.global_or(name, None) for name in RATES},
         memory_sleepers=waits_on_memory(prog),

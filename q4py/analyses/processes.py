@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from q4py.kernel.procs import processes
+from q4py.kernel.procs import process_table
 from q4py.program import Program
 
 
@@ -17,6 +17,9 @@ class ProcessMemory:
 
 
 def top_processes(prog: Program, count: int = 10) -> list[ProcessMemory]:
-    """The `count` largest by resident pages; ties keep process table order (a stable sort)."""
-    procs = sorted(processes(prog), key=lambda p: -p.rss)
-    return [ProcessMemory(p.pid, p.command, p.vsize, p.rss) for p in procs[:count]]
+    """The `count` largest by resident pages; ties keep process table order (a stable sort).
+
+    The sort runs over the table's columns; only the processes shown become objects."""
+    table = process_table(prog)
+    return [ProcessMemory(table.pid(i), table.command(i), table.vsizes[i], table.rss[i])
+            for i in table.largest(count)]

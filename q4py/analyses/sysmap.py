@@ -42,7 +42,9 @@ def map_report(rmap: ResourceMap) -> MapReport:
         total_free=rmap.total_free,
         largest_free=rmap.largest_free,
         average_free=rmap.average_free,
-        fragmentation=tuple(sorted(rmap.entries, key=lambda e: (-e.size, e.index))),
+        # Largest first, ties in map order: a stable sort of the positions by size.
+        fragmentation=tuple(map(rmap.entry, sorted(range(len(rmap.sizes)),
+                                                   key=rmap.sizes.__getitem__, reverse=True))),
     )
 
 

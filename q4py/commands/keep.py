@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from q4py import expr
 from q4py.commands import command
 from q4py.errors import CommandError
-from q4py.piles import ItemEnv, Pile, PileItem, count_of
+from q4py.piles import Pile, Records, RecordsEnv, count_of
 
 if TYPE_CHECKING:
     from q4py.shell.session import Session
@@ -28,7 +28,7 @@ A `>` in EXPR compares (`keep p_pid > 5`); to write the output to a file, end th
 `> ./FILE` (a name with a `/`, see `help help`). Quote EXPR when it holds `#`."""
 
 
-def _select(session: Session, verb: str, args: list[str]) -> tuple[Pile, list[PileItem]]:
+def _select(session: Session, verb: str, args: list[str]) -> tuple[Pile, Records]:
     if not args:
         raise CommandError(f"usage: {verb} EXPR")
     pile = session.piles.current
@@ -37,21 +37,26 @@ def _select(session: Session, verb: str, args: list[str]) -> tuple[Pile, list[Pi
         node = expr.parse(text)
     except CommandError as err:
         raise CommandError(f"{verb}: {err}") from None
-    program = session.program
+    # One environment for the whole pile: each member EXPR names is decoded for every
+    # structure at once, the first time it is needed; the others never are.
+    env = RecordsEnv(session.program, pile.records)
+    wanted = verb == "keep"
     chosen = []
-    for item in pile.items:
+    evaluate = expr.evaluate
+    for position in range(pile.count):
+        env.position = position
         try:
-            true = bool(expr.evaluate(node, ItemEnv(program, pile.layout, item)))
+            true = bool(evaluate(node, env))
         except CommandError as err:
             raise CommandError(f"{verb}: {err}") from None
-        if true == (verb == "keep"):
-            chosen.append(item)
-    return pile, chosen
+        if true == wanted:
+            chosen.append(position)
+    return pile, pile.records.take(chosen)
 
 
-def _finish(session: Session, pile: Pile, chosen: list[PileItem], verb: str,
+def _finish(session: Session, pile: Pile, chosen: Records, verb: str,
             args: list[str], message: str) -> None:
-    if chosen:
+    if len(chosen):
         session.piles.make(pile.layout, pile.type_name, "kept", chosen,
                            " ".join([verb, *args]))
     else:

@@ -14,6 +14,7 @@ when a list ended at its NULL pointer or an array reached its `max`.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -22,10 +23,13 @@ from q4py.addr import format_q4_address
 from q4py.commands import command
 from q4py.errors import CommandError, Q4Error, ReadError
 from q4py.layouts import Layout
-from q4py.layouts.base import CType
-from q4py.piles import ItemEnv, PileItem, count_of, field_value, resolve_field
+from q4py.layouts.base import CType, fast_code
+from q4py.layouts.columns import column_reader
+from q4py.layouts.vm import PAGE_SIZE
+from q4py.piles import ItemEnv, PileItem, Records, count_of, resolve_field
 
 if TYPE_CHECKING:
+    from q4py.program import Program
     from q4py.shell.session import Session
 
 USAGE = "load TYPE from EXPR [max EXPR] [next FIELD] [skip EXPR] [until EXPR]"
@@ -40,6 +44,8 @@ TYPE is `struct TAG` or a typedef (`proc_t`, `kthread_t`). The clauses come in a
   from EXPR    address of the first structure (required). A bare symbol is its value (q4
                dereferences it: `from proc_list`), `&sym` its address, `0x0`4076da18` a
                64-bit address split at the backtick, `SPACE.OFFSET` an address in a space.
+               Paste q4's own addresses such as 0x0.0x18191a1b'1c1d1e1f back in double
+               quotes: an unquoted ' starts a quotation.
   max EXPR     at most this many structures (default: {ARRAY_MAX} for an array, {LIST_MAX} for a
                list). It may name a kernel variable: `max nproc`.
   next FIELD   follow this pointer member: a linked list. Without it the structures are
@@ -126,65 +132,346 @@ def _evaluate(text: str, env: expr.Env, clause: str) -> expr.Value:
 
 @dataclass
 class Walk:
-    """What a walk found and why it stopped (`reason` None: the data ended)."""
+    """What a walk found (the structures' bytes and where each was) and why it stopped
+    (`reason` None: the data ended)."""
 
-    items: list[PileItem]
+    records: Records
     reason: str | None
+
+    @property
+    def items(self) -> tuple[PileItem, ...]:
+        return self.records.items()
+
+
+# A walk reads the dump a window at a time from the structure it is at: each structure is the
+# same bytes as its own read (`prog.read(address, size, space)`), but a packed list or an array
+# costs one read per window instead of one per structure, and a run of consecutive structures
+# is kept as the window itself. Windows grow while the walk runs through them in order, as far
+# as _WINDOW_MAX, and shrink back to a page when it jumps about.
+_WINDOW_START, _WINDOW_MAX = 1 << 14, 1 << 18
+_BLOCK_MAX = 1 << 16  # of an aligned window
+_ARRAY_SLICE = 1 << 18  # bytes of an array read at once
+
+
+class _Windows:
+    """The bytes around structures of `size` bytes in `space`, a window at a time."""
+
+    def __init__(self, prog: Program, space: int, size: int) -> None:
+        self.read = prog.read
+        self.space = space
+        self.size = size
+        self.length = 0  # of the last window read from a structure on
+        self.block = PAGE_SIZE  # of the last aligned window
+
+    def at(self, address: int, sequential: bool, dense: bool) -> tuple[bytes, int] | None:
+        """(bytes, the address they start at) holding the structure at `address`; None when
+        the structure cannot be read.
+
+        `sequential`: the walk went on from the structure before this one, so the window
+        starts at the structure, twice as long as the last (a list in address order).
+        Otherwise the window is an aligned block around the structure: twice as large as the
+        last when the walk used at least half of the last window (`dense`: a list in some
+        other order within a region), else one page (a list scattered about memory).
+        """
+        size, space, read = self.size, self.space, self.read
+        if sequential:
+            short = max(1, (PAGE_SIZE - address % PAGE_SIZE) // size) * size
+            length = max(short, min(max(2 * self.length, _WINDOW_START), _WINDOW_MAX)
+                         // size * size)
+            while length > short:
+                try:
+                    data = read(address, length, space)
+                except ReadError:  # a page of the window is missing: a shorter one
+                    length = length // 2 // size * size
+                else:
+                    self.length = length
+                    return data, address
+        self.length = 0
+        block = self.block = min(2 * self.block, _BLOCK_MAX) if dense else PAGE_SIZE
+        while True:
+            # Never from address 0, where a NULL pointer points.
+            base = address - address % block or address
+            end = address + size + -(address + size) % block
+            try:
+                return read(base, end - base, space), base
+            except ReadError:
+                if block == PAGE_SIZE:
+                    break
+                block = self.block = PAGE_SIZE
+        try:
+            return read(address, size, space), address
+        except ReadError:
+            return None
+
+
+def _run(window: bytes, base: int, size: int, addresses: list[int], start: int) -> list[bytes]:
+    """The bytes of the structures at `addresses[start:]`, all in `window` (which starts at
+    address `base`), in one piece: the window itself, or a slice of it, when they follow one
+    another."""
+    count = len(addresses) - start
+    if not count:
+        return []
+    first = addresses[start]
+    offset = first - base
+    if count == 1 or (addresses[-1] == first + (count - 1) * size and addresses[start:]
+                      == list(range(first, first + count * size, size))):
+        return [window[offset:offset + count * size]]  # the window itself when it fits
+    return [b"".join([window[a - base:a - base + size] for a in addresses[start:]])]
+
+
+class _LoopCheck:
+    """Where a list walk first came back to a structure it had walked, found without hashing
+    every address: Brent's cycle detection over the addresses walked so far.
+
+    The address at each mark (positions 0, 1, 3, 7, 15, ...) is looked for among the ones
+    walked after it, up to the next mark: once the walk is in a loop of L structures entered
+    at position M, a mark at or past M is found again L positions later, so a loop shows
+    before the walk has gone twice past max(M, L). Then `first_repeat` finds the exact place.
+    `skipped` are the addresses walked before the first kept one (`skip`).
+    """
+
+    def __init__(self, addresses: list[int], skipped: set[int]) -> None:
+        self.addresses = addresses
+        self.skipped = skipped
+        self.mark, self.next_mark = 0, 1
+        self.checked = 0
+
+    def check(self) -> int | None:
+        """After more addresses were walked: the position of the first one walked before,
+        once the walk shows a loop; None while it does not."""
+        walked = self.addresses
+        count = len(walked)
+        if self.skipped and not self.skipped.isdisjoint(walked[self.checked:]):
+            return self.first_repeat()
+        while True:
+            low, high = max(self.checked, self.mark + 1), min(count, self.next_mark + 1)
+            if low < high:
+                try:
+                    walked.index(walked[self.mark], low, high)
+                except ValueError:
+                    pass
+                else:
+                    return self.first_repeat()
+            if self.next_mark >= count:
+                break
+            self.mark, self.next_mark = self.next_mark, 2 * self.next_mark + 1
+        self.checked = count
+        return None
+
+    def first_repeat(self) -> int | None:
+        """The position of the first address walked twice (a set over them all: rare)."""
+        seen = set(self.skipped)
+        for position, address in enumerate(self.addresses):
+            if address in seen:
+                return position
+            seen.add(address)
+        return None
 
 
 def walk(session: Session, layout: Layout, start: int, space: int, *, limit: int, skip: int,
          next_field: str | None, until: expr.Node | None, natural_max: bool) -> Walk:
-    """Read structures from `space.start` on, as an array or through `next_field`."""
+    """Read structures from `space.start` on, as an array or through `next_field`.
+
+    The bytes of each structure are kept (for the pile); while walking, only the `next`
+    member is decoded, and the members `until` names.
+    """
     prog = session.program
     progress = getattr(session, "progress", None)
     wide = bool(prog.wide)
-    items: list[PileItem] = []
-    seen: set[int] = set()
+    size = layout.size
     bits_mask = (1 << (64 if wide else 32)) - 1
+    addresses: list[int] = []
+    chunks: list[bytes] = []
+
+    def done(reason: str | None) -> Walk:
+        records = Records(layout, [space] * len(addresses), addresses,
+                          range(skip, skip + len(addresses)), data=chunks)
+        return Walk(records, reason)
+
+    def bad_read(address: int) -> Walk:
+        return done(f"stopped by bad read at {format_q4_address(space, address, wide)}")
+
+    def follows(address: int) -> bool:
+        """Whether the structure at `address` is right after the last one kept."""
+        return bool(addresses) and address == addresses[-1] + size
+
+    def loop_at(position: int) -> Walk:
+        """The walk came back to the structure at addresses[position]: keep what came before."""
+        again = addresses[position]
+        del addresses[position:]
+        chunks[:] = [b"".join(chunks)[:position * size]]
+        return done(f"stopped by loop at {format_q4_address(space, again, wide)}")
+
     address = start
-    position = 0
+    position = 0  # structures walked, skipped ones included: indexof
     if next_field is None and skip:
         # An array skips by arithmetic, however large `skip` is.
-        address += skip * layout.size
+        address += skip * size
         position = skip
         if address > bits_mask:
-            return Walk(items, "stopped by bad read at "
-                        + format_q4_address(space, address & bits_mask, wide))
-    walked = 0  # structures read, skipped ones included: what LIMIT bounds
-    while True:
-        if len(items) >= limit:
-            return Walk(items, None if natural_max else "stopped by max count")
-        if walked >= LIMIT:
-            return Walk(items, f"stopped by the limit of {LIMIT} structures")
-        walked += 1
-        if next_field is not None and address == 0:
-            return Walk(items, None)
-        try:
-            value = prog.read_struct(layout, address, space)
-        except ReadError:
-            return Walk(items, f"stopped by bad read at {format_q4_address(space, address, wide)}")
-        item = PileItem(space, address, value, position)
-        # `until` goes before the loop check, so `until addrof == &head` ends a circular list.
-        if (position >= skip and until is not None
-                and expr.evaluate(until, ItemEnv(prog, layout, item))):
-            return Walk(items, f"stopped by until at {format_q4_address(space, address, wide)}")
-        if next_field is not None:
-            if address in seen:
-                return Walk(items, f"stopped by loop at {format_q4_address(space, address, wide)}")
-            seen.add(address)
-        if position >= skip:
-            items.append(item)
-            if progress is not None and len(items) % _PROGRESS_EVERY == 0:
-                progress(len(items), None if limit >= LIMIT else limit,
-                         f"loading {layout.name}")
-        position += 1
-        if next_field is not None:
-            address = int(field_value(value, next_field)) & bits_mask
-        else:
-            address += layout.size
+            return bad_read(address & bits_mask)
+    if limit <= 0:
+        return done(None if natural_max else "stopped by max count")
+    # The walk ends at the first of `limit` structures kept or LIMIT structures walked.
+    kept_all = skip + limit
+    stop_at = min(kept_all, position + LIMIT)
+    total = None if limit >= LIMIT else limit
+    report = _PROGRESS_EVERY + skip  # position at which progress is reported next
+    what = f"loading {layout.name}"
+    windows = _Windows(prog, space, size)
+    window, wbase, wlimit = b"", 0, -1  # the structure at `address` is window[off:off+size]
+    test = None
+    if until is not None:
+        def test(record: bytes, address: int, position: int) -> bool:
+            item = PileItem.from_record(space, address, position, layout, record)
+            return bool(expr.evaluate(until, ItemEnv(prog, layout, item)))
+
+    if next_field is None:
+        if test is None:
+            # Whole slices of the array at once; the loop below finds where a read fails.
+            step = max(1, _ARRAY_SLICE // size)
+            while position < stop_at:
+                count = min(stop_at - position, step, (bits_mask - address) // size)
+                if count <= 0:
+                    break
+                try:
+                    chunks.append(prog.read(address, count * size, space))
+                except ReadError:
+                    break
+                addresses += range(address, address + count * size, size)
+                position += count
+                address += count * size
+                while report <= position:
+                    if progress is not None:
+                        progress(report - skip, total, what)
+                    report += _PROGRESS_EVERY
+        while position < stop_at:
+            off = address - wbase
+            if not 0 <= off <= wlimit:
+                found = windows.at(address, follows(address), False)
+                if found is None:
+                    return bad_read(address)
+                window, wbase = found
+                wlimit, off = len(window) - size, address - wbase
+            record = window[off:off + size]
+            if test is not None and test(record, address, position):
+                return done(f"stopped by until at {format_q4_address(space, address, wide)}")
+            addresses.append(address)
+            chunks.append(record)
+            position += 1
+            if position == report:
+                report += _PROGRESS_EVERY
+                if progress is not None:
+                    progress(position - skip, total, what)
+            address += size
             if address > bits_mask:
-                return Walk(items, "stopped by bad read at "
-                            + format_q4_address(space, address & bits_mask, wide))
+                return bad_read(address & bits_mask)
+    else:
+        # Only the next pointer is decoded: a projection of that one member.
+        pointer = layout.field(next_field)
+        forward = struct.Struct(f">{pointer.offset}x{fast_code(pointer.ctype)}").unpack_from
+        next_column = column_reader(layout, next_field)
+        seen: set[int] = set()
+        seen_add = seen.add
+        skipped: set[int] = set()  # the structures walked before the first kept one
+        # One structure at a time while skipping, or testing `until`, ...
+        while position < stop_at and (test is not None or position < skip):
+            if not address:
+                return done(None)
+            off = address - wbase
+            if not 0 <= off <= wlimit:
+                found = windows.at(address, follows(address), False)
+                if found is None:
+                    return bad_read(address)
+                window, wbase = found
+                wlimit, off = len(window) - size, address - wbase
+            record = window[off:off + size]
+            # `until` goes before the loop check, so `until addrof == &head` ends a ring.
+            if test is not None and position >= skip and test(record, address, position):
+                return done(f"stopped by until at {format_q4_address(space, address, wide)}")
+            if address in seen:
+                return done(f"stopped by loop at {format_q4_address(space, address, wide)}")
+            seen_add(address)
+            if position >= skip:
+                addresses.append(address)
+                chunks.append(record)
+            else:
+                skipped.add(address)
+            position += 1
+            if position == report:
+                report += _PROGRESS_EVERY
+                if progress is not None:
+                    progress(position - skip, total, what)
+            address = forward(record)[0]
+        # ... then, in the hot loop, runs of structures within a window, checked for a loop
+        # once a run is over (see _LoopCheck: the walk may go on a little past the structure
+        # it came back to, and is cut there).
+        keep_address = addresses.append
+        loops = _LoopCheck(addresses, skipped)
+        run = len(addresses)  # where the structures read from the current window begin
+        while position < stop_at:
+            if not address:
+                break
+            if not 0 <= address - wbase <= wlimit:
+                dense = 2 * (len(addresses) - run) * size >= len(window)
+                chunks += _run(window, wbase, size, addresses, run)
+                run = len(addresses)
+                sequential = follows(address)
+                found = windows.at(address, sequential, dense)
+                if found is None:
+                    break
+                window, wbase = found
+                wlimit = len(window) - size
+                if wbase == address and (sequential or not addresses):
+                    # A list laid out in address order (as one built from an array): check
+                    # a window's next pointers at once, and take its structures in one go.
+                    count = min(len(window) // size, stop_at - position)
+                    following = list(range(address + size, address + count * size, size))
+                    nexts = next_column(window)
+                    if nexts[:count - 1].tolist() == following:
+                        keep_address(address)
+                        addresses += following
+                        address = nexts[count - 1]
+                        chunks.append(window[:count * size])  # the window itself when whole
+                        run = len(addresses)
+                        position = skip + run
+                        while report <= position:
+                            if progress is not None:
+                                progress(report - skip, total, what)
+                            report += _PROGRESS_EVERY
+                        looped = loops.check()
+                        if looped is not None:
+                            return loop_at(looped)
+                        continue
+            for _ in range(min(stop_at, report) - position):
+                # A window never starts at 0 (the walk stops at NULL), so NULL is never in it.
+                off = address - wbase
+                if off < 0 or off > wlimit:
+                    break
+                keep_address(address)
+                address = forward(window, off)[0]
+            looped = loops.check()
+            if looped is not None:
+                chunks += _run(window, wbase, size, addresses, run)
+                return loop_at(looped)
+            position = skip + len(addresses)
+            if position == report:
+                report += _PROGRESS_EVERY
+                if progress is not None:
+                    progress(position - skip, total, what)
+        chunks += _run(window, wbase, size, addresses, run)
+        if position < stop_at:
+            if not address:
+                return done(None)
+            return bad_read(address)
+        # Cut by max or LIMIT: a loop not shown yet is one whose next structure was walked.
+        if address in addresses or address in loops.skipped:
+            looped = loops.first_repeat()
+            if looped is not None:
+                return loop_at(looped)
+    if position >= kept_all:
+        return done(None if natural_max else "stopped by max count")
+    return done(f"stopped by the limit of {LIMIT} structures")
 
 
 @command("load", usage=USAGE, summary="load structures from memory into a new pile", help=HELP)
@@ -228,13 +515,13 @@ def load_command(session: Session, args: list[str]) -> None:
     kind = "list" if next_field is not None else "array"
     out = session.out
     shape = "a linked list" if kind == "list" else "an array"
-    print(f"loaded {count_of(len(result.items), type_name)} as {shape} ", file=out)
+    print(f"loaded {count_of(len(result.records), type_name)} as {shape} ", file=out)
     print(file=out)
     if result.reason:
         print(f"({result.reason})", file=out)
         print(file=out)
-    if result.items:
-        session.piles.make(layout, type_name, kind, result.items, " ".join(["load", *args]))
+    if len(result.records):
+        session.piles.make(layout, type_name, kind, result.records, " ".join(["load", *args]))
 
 
 def resolve_field_for_load(layout: Layout, name: str) -> CType:

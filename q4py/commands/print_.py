@@ -21,15 +21,17 @@ signed). Without a flag integers print in decimal and pointers and the address p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from itertools import islice, repeat
+from typing import TYPE_CHECKING, Any, TextIO
 
 from q4py.addr import c_hex
 from q4py.commands import command
 from q4py.errors import CommandError
 from q4py.layouts.base import CType
-from q4py.piles import PSEUDO_FIELDS, Pile, PileItem, field_value, pseudo_field, resolve_field
+from q4py.piles import PSEUDO_FIELDS, Pile, resolve_field
 
 if TYPE_CHECKING:
     from q4py.program import Program
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
 USAGE = "print [-x|-d|-o] [-t] [FIELD ...]"
 RADIX_FLAGS = {"x": "x", "d": "d", "o": "o"}
 _ADDRESS_PSEUDO = ("addrof", "physaddrof", "spaceof")
+_BLOCK = 4096  # lines written at once
 
 HELP = """\
 Prints the structures of the current pile (`it`), one row per structure in pile order, under
@@ -146,13 +149,65 @@ def _columns(pile: Pile, names: list[str], tall: bool) -> list[Column]:
     return columns
 
 
-def _cell(program: Program, item: PileItem, column: Column, radix: str | None) -> str:
+def format_numbers(values: Sequence[int | None], radix: str | None, *, size: int = 8,
+                   hex_default: bool = False, signed: bool = True) -> list[str]:
+    """`format_number` of each value, a column at once (None prints as n/a)."""
+    if radix is None:
+        radix = "x" if hex_default else "d"
+    if not isinstance(values, (array, range)) and None in values:
+        return [format_number(v, radix, size=size) if v is not None else "n/a" for v in values]
+    if radix == "d":
+        return list(map(str, values))
+    numbers: Sequence[int] = values  # type: ignore[assignment]
+    if signed and values and min(numbers) < 0:
+        numbers = list(map(((1 << (8 * size)) - 1).__and__, numbers))  # two's complement
+    if radix == "x":
+        cells = list(map(hex, numbers))
+        # C's %#x prints zero as a bare 0
+        return ["0" if cell == "0x0" else cell for cell in cells] if "0x0" in cells else cells
+    return ["0" if v == 0 else f"0{v:o}" for v in numbers]
+
+
+def format_values(ctype: CType, values: Sequence[Any], radix: str | None) -> list[str]:
+    """`format_value` of each value of a member, a column at once."""
+    if ctype.kind in ("int", "pointer"):
+        if not isinstance(values, array):  # decoded values of a script's structures
+            values = list(map(int, values))
+        return format_numbers(values, radix, size=ctype.size, signed=ctype.signed,
+                              hex_default=ctype.kind == "pointer")
+    return [format_value(ctype, value, radix) for value in values]
+
+
+def _cells(program: Program, pile: Pile, column: Column, radix: str | None) -> list[str]:
+    """The cells of one column, for every structure of the pile."""
+    records = pile.records
     if column.ctype is None:
-        value = pseudo_field(program, item, column.name)
-        if value is None:
-            return "n/a"
-        return format_number(value, radix, hex_default=column.name in _ADDRESS_PSEUDO)
-    return format_value(column.ctype, field_value(item.value, column.name), radix)
+        # addresses, indexes and spaces are never negative
+        return format_numbers(records.pseudo_column(program, column.name), radix,
+                              hex_default=column.name in _ADDRESS_PSEUDO, signed=False)
+    return format_values(column.ctype, records.column(column.name), radix)
+
+
+def _table_lines(headers: Sequence[str], columns: Sequence[list[str]]) -> Iterator[str]:
+    """`format_table` of cells given column by column (each column justified at once)."""
+    widths = [max(len(h), len(cells[0])) if cells else len(h)
+              for h, cells in zip(headers, columns, strict=True)]
+    head = [h.rjust(w) for h, w in zip(headers, widths, strict=True)]
+    if head:
+        head[0] = headers[0].rjust(widths[0] - 1)
+    yield " ".join(head)
+    justified = [list(map(str.rjust, cells, repeat(w)))
+                 for cells, w in zip(columns, widths, strict=True)]
+    yield from map(" ".join, zip(*justified, strict=True))
+
+
+def _write_lines(out: TextIO, lines: Iterable[str]) -> None:
+    """Each line and a newline, written in blocks (one write per line costs more than the
+    formatting for a large pile)."""
+    lines = iter(lines)
+    while block := list(islice(lines, _BLOCK)):
+        block.append("")
+        out.write("\n".join(block))
 
 
 def parse_flags(args: list[str]) -> tuple[str | None, bool, list[str]]:
@@ -185,13 +240,15 @@ def print_command(session: Session, args: list[str]) -> None:
     program = session.program
     columns = _columns(pile, names, tall)
     out = session.out
+    cells = [_cells(program, pile, c, radix) for c in columns]
+    names = [c.name for c in columns]
     if tall:
-        for i, item in enumerate(pile.items):
-            if i:
-                print(file=out)
-            for column in columns:
-                print(f"{column.name} {_cell(program, item, column, radix)}", file=out)
+        def tall_lines() -> Iterator[str]:
+            for i in range(pile.count):
+                if i:
+                    yield ""
+                for name, column in zip(names, cells, strict=True):
+                    yield f"{name} {column[i]}"
+        _write_lines(out, tall_lines())
         return
-    rows = [[_cell(program, item, c, radix) for c in columns] for item in pile.items]
-    for line in format_table([c.name for c in columns], rows):
-        print(line, file=out)
+    _write_lines(out, _table_lines(names, cells))

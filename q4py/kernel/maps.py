@@ -9,12 +9,13 @@ included: `(m_limit - map) / sizeof(struct mapent)`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
-from typing import NamedTuple
+from functools import cached_property, partial
+from typing import Any, NamedTuple
 
 from q4py.errors import Q4Error, ReadError
+from q4py.layouts.columns import member_column
 from q4py.layouts.vm import PAGE_SIZE
 from q4py.program import Program
 
@@ -42,16 +43,33 @@ class MapEntry(NamedTuple):
 
 @dataclass(frozen=True)
 class ResourceMap:
-    """A decoded resource map: its header and its free runs (the terminator excluded)."""
+    """A decoded resource map: its header and its free runs (the terminator excluded).
+
+    The runs are kept column by column (`addrs`, `sizes`: run i is at slot i + 1); `entries`
+    makes them MapEntry tuples on first use, for whoever prints them one by one.
+    """
 
     address: int  # where the header (entry 0) is
     limit: int  # m_limit
     name_ptr: int  # m_name
     name: str  # the string m_name points at ("" if it could not be read)
     mapsize: int  # configured slots, header included
-    entries: tuple[MapEntry, ...]
+    addrs: Sequence[int]  # m_addr of each free run
+    sizes: Sequence[int]  # m_size of each free run, pages
     terminator_addr: int = 0  # m_addr of the terminating entry (normally 0)
     symbol: str = ""  # the kernel global it was found through, if any
+
+    @cached_property
+    def entries(self) -> tuple[MapEntry, ...]:
+        """The free runs as (index, addr, size) tuples, in map order."""
+        count = len(self.sizes)
+        # zip and tuple.__new__ keep the making of thousands of runs in C.
+        return tuple(map(_new_entry, zip(range(1, count + 1), self.addrs, self.sizes,
+                                         strict=True)))
+
+    def entry(self, position: int) -> MapEntry:
+        """Free run `position` (0 is the first, at slot 1)."""
+        return MapEntry(position + 1, self.addrs[position], self.sizes[position])
 
     @property
     def label(self) -> str:
@@ -61,23 +79,23 @@ class ResourceMap:
     @property
     def terminator_index(self) -> int:
         """Slot of the `m_size == 0` entry (HP's "number of entries used")."""
-        return len(self.entries) + 1
+        return len(self.sizes) + 1
 
     @property
     def total_free(self) -> int:
-        return sum(e.size for e in self.entries)
+        return sum(self.sizes)
 
     @property
     def largest_free(self) -> int:
-        return max((e.size for e in self.entries), default=0)
+        return max(self.sizes, default=0)
 
     @property
     def average_free(self) -> float:
-        return self.total_free / len(self.entries) if self.entries else 0.0
+        return self.total_free / len(self.sizes) if self.sizes else 0.0
 
     @property
     def depleted(self) -> bool:
-        return not self.entries
+        return not self.sizes
 
 
 _new_entry = partial(tuple.__new__, MapEntry)
@@ -95,22 +113,27 @@ def read_resource_map(prog: Program, address: int, symbol: str = "",
         raise MapError(f"{where}: m_limit {limit:#x} is not after the map")
     mapsize = (limit - address) // entry.size
     name = _map_name(prog, name_ptr)
-    entries: list[MapEntry] = []
+    addrs: Any = None
+    sizes: Any = None
     index = 1
     while index < mapsize:
         # One bulk read per page: the slots after the terminator are unused and their pages
         # may be missing from the dump, so never read past the page the terminator is in.
         at = address + index * entry.size
         count = max(1, min(mapsize - index, (PAGE_SIZE - at % PAGE_SIZE) // entry.size))
-        records = prog.read_records(entry, at, count)
-        addrs, sizes = zip(*records, strict=True)
-        end = sizes.index(0) if 0 in sizes else len(records)
-        # zip and tuple.__new__ keep the making of thousands of runs in C.
-        entries += map(_new_entry,
-                       zip(range(index, index + end), addrs[:end], sizes[:end], strict=True))
-        if end < len(records):
-            return ResourceMap(address, limit, name_ptr, name, mapsize, tuple(entries),
-                               records[end][0], symbol)
+        data = prog.read(at, count * entry.size)
+        # Both members column by column, in C; the terminator is the first size of 0.
+        page_addrs = member_column(entry, "m_addr", data)
+        page_sizes = member_column(entry, "m_size", data)
+        end = page_sizes.index(0) if 0 in page_sizes else count
+        if addrs is None:
+            addrs, sizes = page_addrs[:end], page_sizes[:end]
+        else:
+            addrs += page_addrs[:end]
+            sizes += page_sizes[:end]
+        if end < count:
+            return ResourceMap(address, limit, name_ptr, name, mapsize, addrs, sizes,
+                               page_addrs[end], symbol)
         index += count
         if progress is not None and index > PROGRESS_FROM:
             progress(index - 1, mapsize - 1, f"loading {name or symbol or 'map'} entries")
