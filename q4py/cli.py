@@ -8,13 +8,16 @@
                                       --replay); `q4 --replay OUT.q4t` checks it later
 
 Exit status: 0 fine; 1 a batch command failed or a transcript differs; 2 nothing could run (a
-dump or file that cannot be opened, bad arguments).
+dump or file that cannot be opened, bad arguments, --record into the crash directory); 141 the
+reader of the output went away (`q4 -f f DIR | head -1`): what a shell reports for a tool that
+SIGPIPE ended, so `set -o pipefail` still sees it, and no traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 from importlib import resources
@@ -25,6 +28,7 @@ from q4py import __version__
 from q4py.cachedir import forge_cached
 from q4py.errors import Q4Error
 from q4py.shell.batch import run_lines
+from q4py.shell.paths import inside_crash_dir
 from q4py.shell.record import Recorder, transcript_header
 from q4py.shell.session import Session
 from q4py.shell.transcript import Transcript, parse_transcript, replay
@@ -33,6 +37,11 @@ if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
 DEMO_SCENARIO = "hpux1100-32-kalloc-sysmap.toml"
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports `yes | head -1`'s yes
+EXIT_STATUS_HELP = """\
+exit status: 0 fine; 1 a batch command failed or a transcript differs; 2 nothing could run
+(a dump or file that cannot be opened, bad arguments, --record into the crash directory);
+141 the output's reader went away (a pipe into `head`)."""
 
 
 class _Fatal(Exception):
@@ -43,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="q4",
         description="Emulation of HP-UX's q4 crash-dump debugger for PA-RISC crash directories.",
+        epilog=EXIT_STATUS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("-f", "--file", metavar="FILE", help="run the commands in FILE as a batch")
@@ -60,6 +71,27 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        status = _main(argv)
+        sys.stdout.flush()  # a closed pipe shows here for output still buffered
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    return status
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's flush at exit writes nowhere instead of
+    printing a second BrokenPipeError (the recipe of Python's `signal` documentation)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # a stdout without a descriptor (a test's)
+        pass
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # --help, --version, usage errors: argparse already printed
@@ -102,6 +134,9 @@ def _recording(
     if out is None:
         yield None
         return
+    if inside_crash_dir(session.program, out):
+        raise _Fatal(f"refusing to record to {out}: it is inside the crash directory "
+                     f"{session.program.path} (a dump is never written to)")
     header = transcript_header(crashdir, Path(DEMO_SCENARIO).stem)
     try:
         recorder = Recorder.open(out, header, source)

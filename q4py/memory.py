@@ -75,8 +75,8 @@ class KernelMemory:
 
     def read(self, offset: int, size: int, space: int = 0) -> bytes:
         """`size` bytes at `space.offset`; ReadError naming the address if any byte is missing."""
-        if size < 0:
-            raise ValueError("negative read size")
+        if size < 0:  # a size computed from a garbled count: say so, never a ValueError
+            raise ReadError(space, offset, f"the size {size} is negative", self.wide)
         if offset < 0 or offset + size > (1 << (64 if self.wide else 32)):
             raise ReadError(space, offset, "outside the address space", self.wide)
         if space == 0:

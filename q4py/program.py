@@ -17,8 +17,8 @@ from q4py.errors import Q4Error
 from q4py.layouts import KERNEL_GLOBALS, NARROW, WIDE, Layout, TypeRegistry, registry_for
 from q4py.layouts.base import CType
 from q4py.layouts.flat import flat_parser
-from q4py.memory import KernelMemory, PageDirectory
-from q4py.vmunix import KernelImage, Symbol
+from q4py.memory import KernelMemory, PageDirectory, Translation
+from q4py.vmunix import KernelImage, Symbol, UnwindEntry
 
 
 class SymbolError(Q4Error):
@@ -71,11 +71,26 @@ class Program:
         """`panic+0x14` for an address inside a known symbol, else None."""
         return self.kernel.symbolize(address)
 
+    def symbols(self) -> list[Symbol]:
+        """Every symbol of the kernel image, for searches and name completion."""
+        return self.kernel.symbols()
+
+    def unwind_for(self, pc: int) -> UnwindEntry | None:
+        """The `.PARISC.unwind` descriptor of the function holding `pc`, or None."""
+        return self.kernel.unwind_for(pc)
+
     # -- memory ----------------------------------------------------------------------------
     def read(self, address: int, size: int, space: int = 0) -> bytes:
         if space:
             self._ensure_pdir()
         return self.memory.read(address, size, space)
+
+    def translate(self, space: int, offset: int) -> Translation:
+        """The pdir entry mapping `space.offset` (space 0 is equivalently mapped); ReadError
+        when the page has no translation."""
+        if space:
+            self._ensure_pdir()
+        return self.memory.translate(space, offset)
 
     def read_ulong(self, address: int, space: int = 0) -> int:
         data = self.read(address, self.pointer_size, space)
@@ -112,6 +127,9 @@ class Program:
     def read_records(self, type_name: str | Layout, address: int, count: int,
                      space: int = 0) -> list[tuple[Any, ...]]:
         """`count` consecutive structures as tuples, through the layout's struct fast path."""
+        if count < 0:
+            raise Q4Error(f"cannot read {count} {self.layout(type_name).name} records: "
+                          "the count must be 0 or more")
         layout = self.layout(type_name)
         fast = layout.fast
         if fast is None:

@@ -103,30 +103,45 @@ def unwind_event(prog: Program, event: CrashEvent) -> EventTrace:
     sp = regs["sp"]
     sr = space_register(prog, sp)
     rp: int | None = regs["rp"] if source != "pim.wide.rp_rp_hi" else None
-    _walk(prog, trace, Segment(sr, regs[f"sr{sr}"]), sp, pc, rp, set())
+    _walk(prog, trace, Segment(sr, regs[f"sr{sr}"]), sp, pc, rp)
     return trace
 
 
+# Where a walk goes on after a trap: the interrupted context's segment, SP, pc and RP.
+_Resume = tuple[Segment, int, int, int | None]
+
+
 def _walk(prog: Program, trace: EventTrace | SavedStateTrace, segment: Segment, sp: int,
-          pc: int, rp: int | None, seen: set[tuple[int, int, int]]) -> None:
+          pc: int, rp: int | None) -> None:
+    """Walk segment after segment, one loop: a chain of hundreds of traps (a garbled or a
+    hostile dump) must not grow Python's stack."""
     # `seen` spans every segment of the trace: a save_state that leads back to a frame already
-    # walked (or an endless chain of traps) ends the walk instead of recursing without end.
-    trace.segments.append(segment)
+    # walked (or an endless chain of traps) ends the walk; MAX_FRAMES caps the whole trace.
+    seen: set[tuple[int, int, int]] = set()
+    resume: _Resume | None = (segment, sp, pc, rp)
+    while resume is not None:
+        segment, sp, pc, rp = resume
+        trace.segments.append(segment)
+        resume = _walk_segment(prog, trace, segment, sp, pc, rp, seen)
+
+
+def _walk_segment(prog: Program, trace: EventTrace | SavedStateTrace, segment: Segment, sp: int,
+                  pc: int, rp: int | None, seen: set[tuple[int, int, int]]) -> _Resume | None:
+    """The frames of one stack segment; where to go on when it ends in a kernel-mode trap."""
     while True:
         if (segment.space, sp, pc) in seen or len(seen) >= MAX_FRAMES:
             trace.problem = ("stack walk loops" if (segment.space, sp, pc) in seen
                              else "too many frames")
-            return
+            return None
         seen.add((segment.space, sp, pc))
         segment.frames.append(Frame(sp, pc, prog.symbolize(pc)))
-        entry = prog.kernel.unwind_for(pc)
+        entry = prog.unwind_for(pc)
         if entry is None:
             trace.problem = f"no unwind entry for {pc:#x}"
-            return
+            return None
         try:
             if entry.interrupt_marker:
-                _enter_trap(prog, trace, segment, sp, entry.frame_size_bytes, seen)
-                return
+                return _enter_trap(prog, segment, sp, entry.frame_size_bytes)
             caller_sp = sp - entry.frame_size_bytes
             slot = None
             if entry.save_rp:
@@ -136,24 +151,25 @@ def _walk(prog: Program, trace: EventTrace | SavedStateTrace, segment: Segment, 
                 caller_pc = rp
             else:
                 trace.problem = f"{segment.frames[-1].name} saved no return pointer"
-                return
+                return None
         except Q4Error as err:
             trace.problem = str(err)
-            return
+            return None
         rp = None
         caller_pc &= ~3
         if caller_pc == 0:
-            return  # the bottom of the stack
+            return None  # the bottom of the stack
         if prog.symbolize(caller_pc) is None:
             where = "in RP" if slot is None else \
                 f"at {format_q4_address(segment.space, slot, prog.wide)}"
             trace.problem = f"return pointer {caller_pc:#x} {where} is not in the kernel"
-            return
+            return None
         sp, pc = caller_sp, caller_pc
 
 
-def _enter_trap(prog: Program, trace: EventTrace | SavedStateTrace, segment: Segment, sp: int,
-                frame_size: int, seen: set[tuple[int, int, int]]) -> None:
+def _enter_trap(prog: Program, segment: Segment, sp: int, frame_size: int) -> _Resume | None:
+    """Record the trap whose save_state sits below the handler frame at `sp`; the interrupted
+    context to walk next, or None when it ran in user mode."""
     ss_address = sp - frame_size
     space = segment.space
     ss = prog.read_struct("save_state", ss_address, space)
@@ -164,10 +180,10 @@ def _enter_trap(prog: Program, trace: EventTrace | SavedStateTrace, segment: Seg
     segment.trap = Trap(trap_type, user, regs.ss_pcsq_head, pcoq,
                         None if user else prog.symbolize(pcoq & ~3), ss_address, space)
     if user:
-        return
+        return None
     new_sp = regs.ss_sp
     sr = space_register(prog, new_sp)
-    _walk(prog, trace, Segment(sr, regs[f"ss_sr{sr}"]), new_sp, pcoq & ~3, regs.ss_rp, seen)
+    return Segment(sr, regs[f"ss_sr{sr}"]), new_sp, pcoq & ~3, regs.ss_rp
 
 
 @dataclass
@@ -193,5 +209,5 @@ def unwind_save_state(prog: Program, address: int, space: int = 0) -> SavedState
         return trace
     sp = regs.ss_sp
     sr = space_register(prog, sp)
-    _walk(prog, trace, Segment(sr, regs[f"ss_sr{sr}"]), sp, pcoq & ~3, regs.ss_rp, set())
+    _walk(prog, trace, Segment(sr, regs[f"ss_sr{sr}"]), sp, pcoq & ~3, regs.ss_rp)
     return trace

@@ -27,13 +27,8 @@ from q4py.kernel.pdir import lookup_va
 from q4py.kernel.release import by_release, parse_release
 from q4py.memory import pdir_hash, pdir_vtag
 from q4py.program import Program
-from q4py.render.events import (
-    NOT_AVAILABLE,
-    RELEASE_STYLES,
-    render_args,
-    render_event,
-    render_trap_information,
-)
+from q4py.render.events import RELEASE_STYLES, render_trap_information
+from q4py.render.stack import NOT_AVAILABLE, render_args, render_event
 from q4py.unwind import EventTrace, unwind_event
 
 SCSI = "hpux1100-64-dpf-scsi-dequeue"
@@ -117,7 +112,7 @@ def test_frames_and_nested_traps_follow_from_the_causes(
             assert (segment.trap.save_state, segment.trap.trap_type) == want["trap"]
             assert segment.trap.space == want["space"]
             # The handler's frame sits right on top of the save_state it holds.
-            handler = prog.kernel.unwind_for(segment.frames[-1].pc)
+            handler = prog.unwind_for(segment.frames[-1].pc)
             assert handler is not None and handler.interrupt_marker
             assert segment.frames[-1].sp - handler.frame_size_bytes == segment.trap.save_state
 

@@ -142,8 +142,9 @@ def test_read_string(prog: Program) -> None:
     assert info.value.offset == text
 
 
-def test_negative_size_is_a_programming_error(memory: KernelMemory) -> None:
-    with pytest.raises(ValueError):
+def test_negative_size_is_a_read_error(memory: KernelMemory) -> None:
+    """A size computed from a garbled count reaches a user as one line, not a ValueError."""
+    with pytest.raises(ReadError, match=r"^cannot read 0x0\.0x0: the size -1 is negative$"):
         memory.read(0, -1)
 
 

@@ -22,7 +22,7 @@ from q4py.forge.scenario import load_scenario
 from q4py.kernel.args import frame_arguments
 from q4py.kernel.events import crash_events
 from q4py.program import Program
-from q4py.render.events import render_event
+from q4py.render.stack import render_event
 from q4py.shell import Session
 
 SEED = "hpux1100-32-kalloc-sysmap"

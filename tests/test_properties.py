@@ -28,7 +28,7 @@ from q4py.errors import DumpError, Q4Error, ReadError
 from q4py.forge import forge_crashdir
 from q4py.forge.pages import pfdat_fill
 from q4py.kernel.pfdat import key_counter
-from q4py.kernel.procs import _records_at
+from q4py.kernel.procs import _gather
 from q4py.layouts import NARROW, WIDE, Layout, registry_for
 from q4py.layouts.flat import flat_parser
 from q4py.layouts.vm import P_BAD, P_FREE, P_SYS, PAGE_CLASS_CODES
@@ -199,22 +199,20 @@ def test_long_reads_equal_page_by_page(long_dump: Path, pa: int, size: int) -> N
 @given(addresses=st.lists(st.sampled_from([0, 8, 0x40, 0x1FF8, 0x2FE8, 0x3FF0, 0x28000,
                                           0x29000, 0x5A000, 0x5F000, 0x8C000]) |
                           st.integers(0, 0x8F000), max_size=12))
-def test_records_at_equals_one_read_per_structure(long_dump: Path, addresses: list[int]) -> None:
+def test_gather_equals_one_read_per_structure(long_dump: Path, addresses: list[int]) -> None:
     memory = KernelMemory(CrashDir.open(long_dump).memory, wide=False)
-    prog = SimpleNamespace(read=memory.read)  # all _records_at uses of a Program
-    layout = registry_for(NARROW).get("struct vas")
-    assert layout.fast is not None
+    prog = SimpleNamespace(read=memory.read)  # all _gather uses of a Program
+    size = registry_for(NARROW).get("struct vas").size
 
-    def one(address: int) -> tuple[Any, ...] | None:
-        return layout.fast.unpack(memory.read(address, layout.size)) if address else None
+    def one(address: int) -> bytes:
+        return memory.read(address, size) if address else bytes(size)
 
     try:
-        want: list[Any] | Q4Error = [one(a) for a in addresses]
+        want: bytes | Q4Error = b"".join([one(a) for a in addresses])
     except ReadError as err:
         want = err
     try:
-        got: list[Any] | Q4Error = _records_at(prog, layout, layout.fast,  # type: ignore[arg-type]
-                                               addresses)
+        got: bytes | Q4Error = _gather(prog, size, addresses)  # type: ignore[arg-type]
     except ReadError as err:
         got = err
     if isinstance(want, ReadError):

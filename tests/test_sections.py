@@ -21,11 +21,11 @@ import pytest
 from q4py.analyses.bufcache import BufferCache
 from q4py.analyses.kmem import KernelMemoryUsage
 from q4py.analyses.memory import RATES, THRESHOLDS, MemoryGlobals
-from q4py.analyses.processes import ProcessMemory
+from q4py.analyses.processes import ProcessMemory, top_processes
 from q4py.forge.build import Forge
 from q4py.forge.scenario import load_scenario
 from q4py.kernel.pfdat import page_census
-from q4py.kernel.procs import processes
+from q4py.kernel.procs import process_table, processes
 from q4py.kernel.swap import device_name
 from q4py.layouts import LayoutError
 from q4py.layouts.vm import KALLOC_POOLS, PAGE_CLASSES
@@ -265,6 +265,22 @@ def test_processes_are_the_in_use_slots_in_table_order(seed: Program) -> None:
     assert len(procs) == len(explicit) + sum(g["count"] for g in scenario["process_groups"])
     assert [p.slot for p in procs] == list(range(len(procs)))
     assert procs[4].command == "cmcld" and procs[4].rss == 2100 and procs[4].vsize == 2290
+
+
+def test_the_process_table_by_columns_equals_one_proc_per_process(seed: Program) -> None:
+    table = process_table(seed)
+    procs = processes(seed)
+    assert len(table) == len(procs)
+    assert [table.proc(i) for i in range(len(table))] == procs
+    assert (list(table.rss), list(table.vsizes)) == ([p.rss for p in procs],
+                                                     [p.vsize for p in procs])
+    assert table.deactivated == sum(1 for p in procs if p.deactivated)
+    # the top ten, from a stable sort over the rss column: ties keep table order
+    order = sorted(range(len(procs)), key=lambda i: -procs[i].rss)[:10]
+    assert table.largest(10) == order
+    assert top_processes(seed, 10) == [ProcessMemory(procs[i].pid, procs[i].command,
+                                                     procs[i].vsize, procs[i].rss)
+                                       for i in order]
 
 
 # -- formatting helpers ---------------------------------------------------------------------------

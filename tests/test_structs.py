@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from q4py.commands.p import parse_address, parse_number
+from q4py.commands.p import parse_address
 from q4py.errors import CommandError, ReadError
 from q4py.forge.scenario import load_scenario
 from q4py.layouts import WIDE, TypeRegistry
@@ -127,16 +127,26 @@ def test_parse_address(seed: Program) -> None:
     assert parse_address(seed, "0x57849500") == (0, 0x57849500)
     assert parse_address(seed, "4096") == (0, 4096)
     assert parse_address(seed, "0x0`4076da18") == (0, 0x4076DA18)
-    assert parse_number("0x1`10") == 0x1_00000010  # the low half is a 32-bit hex number
-    assert parse_number("0x0'0x1c") == 0x1C
-    assert parse_number("0x0`123456789") is None
+    assert parse_address(seed, "0x0'0x1c") == (0, 0x1C)
     assert parse_address(seed, "0x76db400.0x7fff0d48") == (0x76DB400, 0x7FFF0D48)
     table = seed.symbol("crash_event_table").address
     assert parse_address(seed, "crash_event_table") == (0, table)
     assert parse_address(seed, "&crash_event_table+0x20") == (0, table + 0x20)
-    for bad in ("zork", "0x12zz", "sp.0x10", "0x1`00000000"):
+    # a bare symbol is its address; with follow_pointers a pointer global is its value
+    panicstr = seed.symbol("panicstr").address
+    assert parse_address(seed, "panicstr") == (0, panicstr)
+    assert parse_address(seed, "panicstr", follow_pointers=True) == (0, seed.read_ulong(panicstr))
+    assert parse_address(seed, "crash_event_table", follow_pointers=True) == (0, table)
+    for bad in ("zork", "0x12zz", "sp.0x10", "0x1`00000000", "0x0`123456789", "\u00b2", "1.2.3"):
         with pytest.raises(CommandError):
             parse_address(seed, bad)
+
+
+def test_p_s_follows_a_char_pointer_like_examine(seed: Program) -> None:
+    text = seed.read_string(seed.read_global("panicstr"))
+    assert text  # the seed panicked with a message
+    assert run(seed, "p s panicstr")[1].endswith(f" : {text}")
+    assert run(seed, "examine panicstr using s")[0].endswith(f"  {text}")
 
 
 # -- the p command ------------------------------------------------------------------------------
@@ -186,4 +196,4 @@ def test_p_errors(seed: Program) -> None:
     assert line.startswith("q4: cannot read 0x0.0x4076da18")
     assert run(seed, "p proc_t") == ["q4: usage: p TYPE ADDR | p struct TAG ADDR | p s ADDR"]
     assert run(seed, "p proc_t nosuchsym") == [
-        "q4: p: no symbol 'nosuchsym' in vmunix (in address 'nosuchsym')"]
+        "q4: p: address 'nosuchsym': no symbol 'nosuchsym' in the kernel"]

@@ -5,7 +5,8 @@ delta = (mpi timeinval - rpb interval timer) / itick_per_tick, in clock ticks, t
 zero as C divides. A processor more than a second behind its next tick (delta <= -hz) had its
 clock interrupts held off: crashinfo warns, naming the SPL its rpb saved. A PANIC event's delta
 is normally positive (the processor ran dumpsys() after saving its state); crashinfo explains
-that whenever it warns.
+that whenever it warns. A garbled hz of 0 or less leaves the seconds unknown: no split, no
+warning (the renderer prints n/a).
 """
 
 from __future__ import annotations
@@ -48,13 +49,18 @@ class ClockInfo:
     lbolt: int
     rows: list[ClockRow]
 
-    def split(self, ticks: int) -> tuple[int, int]:
-        """(seconds, ticks) as C's / and % give them (both carry the sign)."""
+    def split(self, ticks: int) -> tuple[int, int] | None:
+        """(seconds, ticks) as C's / and % give them (both carry the sign); None when hz is not
+        a clock rate (0 or less in a garbled dump)."""
+        if self.hz <= 0:
+            return None
         seconds = int(ticks / self.hz)
         return seconds, ticks - seconds * self.hz
 
     @property
     def held_off(self) -> list[ClockRow]:
+        if self.hz <= 0:
+            return []  # "more than a second behind" means nothing without a clock rate
         return [row for row in self.rows if row.delta_ticks <= -self.hz]
 
 

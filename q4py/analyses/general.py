@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from q4py.kernel.tables import table_size
 from q4py.layouts.system import CPU_TYPES, MPI_ENABLED
 from q4py.program import Program
 
@@ -35,7 +36,7 @@ def general_info(prog: Program) -> GeneralInfo:
     boot = prog.read_global("boottime").tv_sec
     uts = prog.read_global("utsname")
     cpus = prog.read_records("struct mpinfo", prog.read_global("mpproc_info"),
-                             prog.read_global("nmpinfo"))
+                             table_size(prog, "nmpinfo"))
     layout = prog.types.get("struct mpinfo")
     flags_at, type_at = layout.field_index("mpi_flags"), layout.field_index("mpi_cputype")
     enabled = [c for c in cpus if c[flags_at] & MPI_ENABLED]

@@ -9,9 +9,8 @@ shown.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from q4py.layouts import KERNEL_GLOBALS
+from q4py.kernel.cpus import per_processor_global
 from q4py.program import Program
 
 
@@ -21,17 +20,6 @@ class LoadAverages:
     real_run: tuple[float, ...] | None
     pwrun: tuple[float, ...] | None
     per_processor: list[tuple[float, ...]]  # mp_avenrun by cpu
-
-
-def per_processor_global(prog: Program, name: str) -> list[Any]:
-    """The entries of a per-processor global array (as many as the symbol holds, at most
-    one per processor); empty when the kernel has no such global."""
-    if not prog.has_symbol(name):
-        return []
-    ctype = prog.types.ctype(KERNEL_GLOBALS[name].ctype)
-    symbol = prog.symbol(name)
-    count = min(symbol.size // ctype.size if symbol.size else 1, prog.read_global("nmpinfo"))
-    return [prog.read_value(ctype, symbol.address + i * ctype.size) for i in range(count)]
 
 
 def _triple(prog: Program, name: str) -> tuple[float, ...] | None:

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from q4py.analyses.loadavg import per_processor_global
+from q4py.kernel.cpus import per_processor_global
 from q4py.program import Program
 
 

@@ -1,8 +1,9 @@
 """The command registry: every q4/p4 command is a function registered by name.
 
-A command lives in its own module `q4py/commands/<name>.py` and registers itself at import with
-`@command(...)`; `load_builtin_commands()` imports every module of this package, so adding a
-command is adding a file. A command is `fn(session, args) -> None`: it writes to `session.out`
+A command lives in a module `q4py/commands/<name>.py` (closely related commands share one:
+history/recall/name/discard, keep/forget) and registers itself at import with `@command(...)`;
+`load_builtin_commands()` imports every module of this package, so adding a command is adding a
+file. A command is `fn(session, args) -> None`: it writes to `session.out`
 and raises a `Q4Error` (usually `CommandError`) for anything the user got wrong.
 """
 

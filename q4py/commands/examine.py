@@ -85,9 +85,11 @@ Prints memory from ADDR on, adb style: each line starts with the address of its 
 Lines hold 4 words, 8 halfwords, 16 bytes or characters, 2 eight-byte values, or one
 symbol, string or instruction. ADDR is an expression: `&sym` is a symbol's address, a bare symbol
 its value (a char * global is where its string is), `0x76db400.0x7fff0d48` an address in a
-space. `for N` (an expression) sets how many units, strings or instructions (default 1, at most
-{MAX_UNITS}); without `using` the format is X. A read that fails ends the output with an
-error naming the address. The clauses come in any order.
+space. Paste q4's own addresses such as 0x0.0x18191a1b'1c1d1e1f back in double quotes
+("0x0.0x18191a1b'1c1d1e1f"): an unquoted ' starts a quotation. `for N` (an expression) sets
+how many units, strings or instructions (default 1, at most {MAX_UNITS}); without `using` the
+format is X. A read that fails ends the output with an error naming the address. The clauses
+come in any order.
 Examples:
   examine &nproc using D
   examine panicstr using s

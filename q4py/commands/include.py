@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from q4py.commands import command
 from q4py.errors import CommandError
+from q4py.shell.paths import inside_crash_dir
 
 if TYPE_CHECKING:
     from q4py.shell.session import Session
@@ -49,6 +50,8 @@ def read_commands(path: Path) -> list[str]:
         raise CommandError(f"include: {path} is not a text file (UTF-8 expected)") from None
     except OSError as exc:
         raise CommandError(f"include: cannot read {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:  # a NUL in the name
+        raise CommandError(f"include: cannot read {str(path)!r}: {exc}") from None
     lines = []
     for raw in text.splitlines():
         line = raw.strip()
@@ -63,13 +66,9 @@ def read_commands(path: Path) -> list[str]:
 
 def refuse_inside_dump(session: Session, path: Path, verb: str) -> None:
     """CommandError when `path` lies inside the session's crash directory."""
-    dump = getattr(session.program, "path", None)
-    if dump is None:
-        return
-    resolved = path.resolve()
-    if resolved.is_relative_to(Path(dump).resolve()):
-        raise CommandError(f"{verb}: refusing {resolved}: it is inside the crash directory "
-                           f"{dump} (nothing in a dump is executed)")
+    if inside_crash_dir(session.program, path):
+        raise CommandError(f"{verb}: refusing {path.resolve()}: it is inside the crash "
+                           f"directory {session.program.path} (nothing in a dump is executed)")
 
 
 @command("include", usage=USAGE, summary="run the commands in a file", help=HELP)

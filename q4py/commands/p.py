@@ -3,17 +3,18 @@
     p4> p struct save_state 0x76db400.0x7fff0d48
 
 p4 echoed the address twice (`ADDR`, then `ADDR :`) before the dump; the header shows the type
-name as typed. ADDR is a number (`0x57849500`, decimal `4096`, 64-bit backtick form
-`0x0`4076da18`), `space.offset` (`0x76db400.0x7fff0d48`), or a kernel symbol (its address,
-`&name` too), optionally plus or minus numbers (`proc+0x10`).
+name as typed. ADDR is one word, an expression of q4py/expr.py (numbers, the 64-bit backtick
+form `0x0`4076da18`, `space.offset`, `sym+0x10`) read with p4's rule for a bare symbol: p takes
+an address, so a symbol is the address of the object it names (`&sym` too), except that `p s SYM`
+of a pointer global (`char *panicstr`) prints the string it points to.
 """
 
 from __future__ import annotations
 
 import difflib
-import re
 from typing import TYPE_CHECKING
 
+from q4py import expr
 from q4py.addr import format_space_offset
 from q4py.commands import command
 from q4py.commands.examine import printable
@@ -27,74 +28,44 @@ if TYPE_CHECKING:
 
 USAGE = "p TYPE ADDR | p struct TAG ADDR | p s ADDR"
 
-_TERM = re.compile(r"([+-])")
-_SYMBOL = re.compile(r"^&?[A-Za-z_$][\w$]*$")
+
+class _AddressEnv(expr.ProgramEnv):
+    """The dump's symbols as p reads them. A bare symbol is its address: p4 took the address
+    of the object to print (`p struct crash_event crash_event_table` prints the global itself),
+    the same as `&sym`. For `p s` (`follow_pointers`) a pointer global is its value instead,
+    where its string is (`p s panicstr`, as `examine panicstr using s`)."""
+
+    def __init__(self, program: Program, follow_pointers: bool) -> None:
+        super().__init__(program)
+        self.follow_pointers = follow_pointers
+
+    def symbol_value(self, name: str) -> int:
+        address = self.symbol_address(name)  # says so when there is no such symbol
+        if self.follow_pointers:
+            try:
+                pointer = self.program.global_ctype(name).kind == "pointer"
+            except Q4Error:  # no declared type: the symbol is the object
+                pointer = False
+            if pointer:
+                return super().symbol_value(name)
+        return address
 
 
-def parse_number(text: str) -> int | None:
-    """`0x1f`, `31`, and q4's 64-bit `0x0`4076da18` (= hi << 32 | lo, the low half hex of at
-    most 32 bits, `'` accepted for the backtick); None when `text` is not a number."""
-    text = text.strip()
-    hi_text, tick, lo_text = text.replace("'", "`").partition("`")
-    if tick:
-        hi = parse_number(hi_text)
-        lo_text = lo_text[2:] if lo_text.lower().startswith("0x") else lo_text
-        lo = _hex(lo_text)
-        if hi is None or lo is None or lo > 0xFFFFFFFF or hi > 0xFFFFFFFF:
-            return None
-        return hi << 32 | lo
-    if text.lower().startswith("0x"):
-        return _hex(text[2:])
-    return int(text, 10) if text.isdigit() else None
-
-
-def _hex(text: str) -> int | None:
-    if not text or any(c not in "0123456789abcdefABCDEF" for c in text):
-        return None
-    return int(text, 16)
-
-
-def _offset(prog: Program, text: str, whole: str) -> int:
-    """A sum of numbers and at most a leading symbol: `sym+0x10`, `0x100-8`."""
-    parts = _TERM.split(text.replace(" ", ""))
-    total, sign = 0, 1
-    for i, part in enumerate(parts):
-        if part in ("+", "-"):
-            sign = 1 if part == "+" else -1
-            continue
-        number = parse_number(part)
-        if number is None and i == 0 and _SYMBOL.match(part):
-            name = part.lstrip("&")
-            if not prog.has_symbol(name):
-                raise CommandError(f"p: no symbol '{name}' in vmunix (in address '{whole}')")
-            number = prog.symbol(name).address
-        if number is None:
-            raise CommandError(f"p: '{whole}' is not an address (a number, space.offset or "
-                               "a kernel symbol)")
-        total += sign * number
-    return total
-
-
-def parse_address(prog: Program, text: str) -> tuple[int, int]:
-    """`(space, offset)` of an address typed by the user; CommandError if it is not one."""
+def parse_address(prog: Program, text: str, follow_pointers: bool = False) -> tuple[int, int]:
+    """`(space, offset)` of an address typed by the user, an expression of q4py/expr.py in
+    which a bare symbol is its address (with `follow_pointers`, a pointer global is its value);
+    CommandError if it is not one."""
     text = text.strip()
     if not text:
         raise CommandError("p: empty address")
-    space = 0
-    offset_text = text
-    head, dot, tail = text.partition(".")
-    if dot:
-        number = parse_number(head)
-        if number is None:
-            raise CommandError(f"p: '{text}': the space of space.offset must be a number")
-        space, offset_text = number, tail
-    offset = _offset(prog, offset_text, text)
-    limit = 1 << (8 * prog.pointer_size)
-    if not 0 <= offset < limit:
+    try:
+        value = expr.evaluate_text(text, _AddressEnv(prog, follow_pointers))
+    except Q4Error as err:  # a malformed expression, or a pointer that cannot be read
+        raise CommandError(f"p: address '{text}': {err}") from None
+    space, offset = value.space or 0, value.value
+    if offset >> (8 * prog.pointer_size):
         raise CommandError(f"p: address '{text}' is outside the {8 * prog.pointer_size}-bit "
                            "address space")
-    if not 0 <= space < 1 << 32:
-        raise CommandError(f"p: space in '{text}' does not fit in 32 bits")
     return space, offset
 
 
@@ -110,8 +81,13 @@ def _close_types(prog: Program, name: str) -> list[str]:
     usage=USAGE,
     summary="print the structure of type TYPE at ADDR, one line per member",
     help="TYPE is a structure or typedef name as q4py knows it (lock_t, proc_t, "
-    "struct save_state, save_state).\nADDR: 0x57849500, 4096, 0x0`4076da18, "
-    "space.offset like 0x76db400.0x7fff0d48, or a kernel symbol (&sym, sym+0x10).\n"
+    "struct save_state, save_state).\nADDR is one word, an expression as in examine: "
+    "0x57849500, 4096, 0x0`4076da18, space.offset like 0x76db400.0x7fff0d48, sym+0x10. "
+    "Paste q4's own addresses such as 0x0.0x18191a1b'1c1d1e1f back quoted "
+    "(\"0x0.0x18191a1b'1c1d1e1f\"): an unquoted ' starts a quotation.\n"
+    "A bare symbol is an address, as p4 took one: p TYPE sym prints the object sym names "
+    "(the same as &sym), and p s sym prints the string sym holds, or, for a pointer global "
+    "such as panicstr (char *), the string it points to.\n"
     "Nested structures open a block indented by two; arrays print one line per element; "
     "char arrays print as strings; a char * that points at text is annotated.\n"
     "p s ADDR prints the NUL-terminated string at ADDR, as p4 did:\n"
@@ -145,7 +121,7 @@ def p_string(session: Session, text: str) -> None:
     """`p s ADDR`: the address p4-style (`0x05b58000`, zero-padded to 8 or 16 digits), then
     `ADDR : STRING`."""
     prog = session.program
-    space, offset = parse_address(prog, text)
+    space, offset = parse_address(prog, text, follow_pointers=True)
     digits = 8 if offset <= 0xFFFFFFFF else 16
     echo = f"0x{offset:0{digits}x}"
     if space:

@@ -22,6 +22,7 @@ import q4py.scripts
 from q4py.commands import command
 from q4py.errors import CommandError, Q4Error
 from q4py.scripting import Q4Script
+from q4py.shell.paths import inside_crash_dir
 
 if TYPE_CHECKING:
     from q4py.shell.session import Session
@@ -76,13 +77,10 @@ def find_script(name: str) -> ScriptFile:
 
 
 def _refuse_inside_dump(session: Session, script: ScriptFile) -> None:
-    dump = getattr(session.program, "path", None)
-    if dump is None:
-        return
-    resolved = script.path.resolve()
-    if resolved.is_relative_to(Path(dump).resolve()):
-        raise CommandError(f"run: refusing to load {resolved}: it is inside the crash "
-                           f"directory {dump} (scripts are never loaded from a dump)")
+    if inside_crash_dir(session.program, script.path):
+        raise CommandError(f"run: refusing to load {script.path.resolve()}: it is inside the "
+                           f"crash directory {session.program.path} (scripts are never loaded "
+                           "from a dump)")
 
 
 def run_script(session: Session, script: ScriptFile, args: list[str]) -> None:

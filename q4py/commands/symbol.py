@@ -70,7 +70,7 @@ def symbol_command(session: Session, args: list[str]) -> None:
         print_symbols(session, [prog.symbol(text)])
         return
     if len(args) == 1 and _GLOB & set(text):
-        found = sorted((s for s in prog.kernel.symbols() if fnmatch.fnmatchcase(s.name, text)),
+        found = sorted((s for s in prog.symbols() if fnmatch.fnmatchcase(s.name, text)),
                        key=lambda s: (s.address, s.name))
         if not found:
             raise CommandError(f"symbol: no symbol matches '{text}'")
@@ -81,7 +81,7 @@ def symbol_command(session: Session, args: list[str]) -> None:
     except Q4Error as err:
         hint = ""
         if len(args) == 1 and text.isidentifier():
-            close = difflib.get_close_matches(text, [s.name for s in prog.kernel.symbols()], n=3)
+            close = difflib.get_close_matches(text, [s.name for s in prog.symbols()], n=3)
             hint = f" (did you mean {', '.join(close)}?)" if close else ""
         raise CommandError(f"symbol: {err}{hint}") from None
     where = prog.symbolize(value.value) if value.space in (None, 0) else None

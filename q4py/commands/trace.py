@@ -20,7 +20,7 @@ from q4py.errors import CommandError
 from q4py.kernel.args import frame_arguments, register_args
 from q4py.kernel.events import CrashEvent, crash_events
 from q4py.layouts.crash import EVENT_KINDS
-from q4py.render.events import EVENT_RULE, render_event, render_segment, render_trap
+from q4py.render.stack import EVENT_RULE, render_event, render_segment, render_trap
 from q4py.unwind import (
     EventTrace,
     SavedStateTrace,

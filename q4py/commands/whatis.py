@@ -88,7 +88,7 @@ def _not_found(session: Session) -> str:
 
 def _suggest(session: Session, name: str) -> str:
     prog = session.program
-    candidates = [s.name for s in prog.kernel.symbols()] + prog.types.names()
+    candidates = [s.name for s in prog.symbols()] + prog.types.names()
     if not session.piles.empty:
         candidates += [m.name for m in session.piles.current.layout.walk()]
     close = difflib.get_close_matches(name, candidates, n=3)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from q4py.errors import ScenarioError
 from q4py.forge.memory import ForgeMemory
 from q4py.layouts import KERNEL_GLOBALS, NARROW, WIDE, LayoutError, TypeRegistry, registry_for
-from q4py.layouts.base import CType, _complete_value
+from q4py.layouts.base import CType, complete_value
 from q4py.layouts.vm import PAGE_SIZE
 
 if TYPE_CHECKING:
@@ -93,7 +93,8 @@ class ForgeContext:
                 assert ctype.layout is not None
                 data = ctype.layout.build(value)
             else:
-                data = ctype.subcon.build(_complete_value(ctype, value, path))
+                # ScenarioError names `path`: the message itself must not repeat it.
+                data = ctype.subcon.build(complete_value(ctype, value))
         except LayoutError as err:
             raise ScenarioError(path, str(err)) from None
         except Exception as err:  # construct's own errors on a bad value

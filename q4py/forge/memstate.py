@@ -5,11 +5,14 @@ buffer, and the hashed page directory that maps it all (built last).
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 
 from q4py.errors import ScenarioError
 from q4py.forge.context import ForgeContext
 from q4py.forge.memory import PdirEntry
+from q4py.layouts.base import Field, fast_code
 from q4py.layouts.buf import B_DONE
+from q4py.layouts.io import NSWAPDEV
 from q4py.layouts.system import MSG_MAGIC
 from q4py.layouts.vm import (
     PAGE_SHIFT,
@@ -19,8 +22,6 @@ from q4py.layouts.vm import (
     PDE_PS_SHIFT,
     PDE_VALID,
 )
-
-_SWAP_DEVICES = 10  # swdevt[] entries
 
 
 def build_vm(ctx: ForgeContext) -> None:
@@ -39,9 +40,8 @@ def build_buf_lists(ctx: ForgeContext) -> None:
     """Runs of `struct buf` linked through av_forw/av_back, as a free list holds them."""
     layout = ctx.types.get("struct buf")
     size = layout.size
-    forw, back = layout.field("av_forw").offset, layout.field("av_back").offset
-    blkno = layout.field("b_blkno").offset
-    link, number = struct.Struct(">Q" if ctx.wide else ">I"), struct.Struct(">i")
+    forw, back, blkno = (layout.field(name) for name in ("av_forw", "av_back", "b_blkno"))
+    pack_forw, pack_back, pack_blkno = _packer(forw), _packer(back), _packer(blkno)
     for i, blist in enumerate(ctx.sc["buf_lists"]):
         path = f"buf_lists[{i}]"
         stride = blist["stride"] or size
@@ -57,10 +57,18 @@ def build_buf_lists(ctx: ForgeContext) -> None:
         step = blist["bcount"] // 1024
         for n in range(count):
             at = n * stride
-            link.pack_into(data, at + forw, address + at + stride if n + 1 < count else 0)
-            link.pack_into(data, at + back, address + at - stride if n else 0)
-            number.pack_into(data, at + blkno, (blist["first_block"] + n * step) & 0x7FFFFFFF)
+            pack_forw(data, at + forw.offset, address + at + stride if n + 1 < count else 0)
+            pack_back(data, at + back.offset, address + at - stride if n else 0)
+            pack_blkno(data, at + blkno.offset, (blist["first_block"] + n * step) & 0x7FFFFFFF)
         ctx.mem.write(address, bytes(data))
+
+
+def _packer(field: Field) -> Callable[[bytearray, int, int], None]:
+    """`pack_into` for one scalar member, its format taken from its C type in the layout."""
+    code = fast_code(field.ctype)
+    if code is None:
+        raise AssertionError(f"{field.name} is not a scalar")
+    return struct.Struct(f">{code}").pack_into
 
 
 def build_swap(ctx: ForgeContext) -> None:
@@ -78,9 +86,9 @@ def build_swap(ctx: ForgeContext) -> None:
                         "sw_start": dev["start"], "sw_nblks": dev["kilobytes"],
                         "sw_nblksenabled": dev["kilobytes"], "sw_nfpgs": dev["free_pages"],
                         "sw_priority": dev["priority"]})
-    if len(entries) > _SWAP_DEVICES:
-        raise ScenarioError("swap.devices", f"at most {_SWAP_DEVICES} swap devices")
-    entries += [{"sw_dev": -1}] * (_SWAP_DEVICES - len(entries))
+    if len(entries) > NSWAPDEV:
+        raise ScenarioError("swap.devices", f"at most {NSWAPDEV} swap devices")
+    entries += [{"sw_dev": -1}] * (NSWAPDEV - len(entries))
     ctx.set_global("swdevt", entries, "swap.devices")
     ctx.set_global("nswapdev", len(devices))
     ctx.set_global("fswdevt", [], "swap")

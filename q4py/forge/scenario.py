@@ -29,7 +29,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 _CALL = re.compile(r"^[A-Za-z_$][\w$]*(\+0x[0-9a-fA-F]+)?$")
-_TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
+_TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$", re.ASCII)
 
 
 def _call_problem(text: str) -> str | None:
@@ -47,7 +47,7 @@ def _arg_problem(key: str) -> str | None:
 
 
 def _bucket_problem(key: str) -> str | None:
-    if key.isdigit() and BUCKET_FIRST <= int(key) <= BUCKET_LAST:
+    if key.isascii() and key.isdigit() and BUCKET_FIRST <= int(key) <= BUCKET_LAST:
         return None
     return f"bucket index must be {BUCKET_FIRST}..{BUCKET_LAST}"
 

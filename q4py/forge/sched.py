@@ -31,10 +31,11 @@ from q4py.layouts.sched import (
 _U64 = 0xFFFFFFFFFFFFFFFF
 _STATES = {"sleep": "TSSLEEP", "run": "TSRUN", "running": "TSRUNPROC", "zombie": "TSZOMB",
            "stopped": "TSSTOP", "idle": "TSIDL"}
-_SYMBOL_WCHAN = re.compile(r"^(?P<name>[A-Za-z_$][\w$]*)(\+(?P<off>0x[0-9a-fA-F]+|\d+))?$")
+_SYMBOL_WCHAN = re.compile(r"^(?P<name>[A-Za-z_$][\w$]*)(\+(?P<off>0x[0-9a-fA-F]+|\d+))?$",
+                           re.ASCII)
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]+$")
-_UAREA_WCHAN = re.compile(r"^uarea(\+(?P<off>0x[0-9a-fA-F]+|\d+))?$")
-_PROC_WCHAN = re.compile(r"^proc\[(?P<slot>\d+)\]$")
+_UAREA_WCHAN = re.compile(r"^uarea(\+(?P<off>0x[0-9a-fA-F]+|\d+))?$", re.ASCII)
+_PROC_WCHAN = re.compile(r"^proc\[(?P<slot>\d+)\]$", re.ASCII)
 _CALLER_SIZE = 0x100  # bytes given to a sleep caller the scenario does not declare
 
 

@@ -216,7 +216,7 @@ def _named_registers(named: dict[str, int], path: str) -> dict[str, int]:
     out = {}
     for name, value in named.items():
         reg = _REGISTER_ALIASES.get(name, name)
-        if reg.startswith("gr") and reg[2:].isdigit():
+        if reg.startswith("gr") and reg[2:].isascii() and reg[2:].isdigit():
             reg = GR_NAMES.get(int(reg[2:]), reg)
         if reg not in REGISTERS:
             raise ScenarioError(f"{path}.registers.{name}", "not a save_state register")

@@ -39,7 +39,7 @@ PROCESSOR_KEYS = {
 
 def uses_lists(release: str) -> bool:
     """11i kernels (B.11.11 on) link processes and threads in lists; 11.00 keeps tables."""
-    match = re.search(r"(\d+)\.(\d+)", release)
+    match = re.search(r"(\d+)\.(\d+)", release, re.ASCII)
     return bool(match) and (int(match[1]), int(match[2])) >= (11, 11)
 
 

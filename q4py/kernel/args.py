@@ -32,7 +32,7 @@ def register_args(wide: bool) -> int:
 
 def stored_arguments(prog: Program, pc: int) -> list[int]:
     """Indices of the arguments the function holding `pc` stored, ascending ([] if none)."""
-    entry = prog.kernel.unwind_for(pc)
+    entry = prog.unwind_for(pc)
     if entry is None or not entry.args_stored or entry.interrupt_marker:
         return []
     wide = prog.wide
@@ -78,7 +78,7 @@ def frame_arguments(prog: Program, sp: int, pc: int, space: int) -> FrameArgs:
     indices = stored_arguments(prog, pc)
     if not indices:
         return FrameArgs({})
-    entry = prog.kernel.unwind_for(pc)
+    entry = prog.unwind_for(pc)
     assert entry is not None
     caller_sp = sp - entry.frame_size_bytes
     values: dict[int, int | None] = {}

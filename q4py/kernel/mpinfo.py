@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from q4py.kernel.events import CrashEvent, rpb_registers
+from q4py.kernel.tables import table_size
 from q4py.layouts.system import MPI_CPUSTATES, MPI_ENABLED
 from q4py.program import Program
 
@@ -34,7 +35,7 @@ def processors(prog: Program) -> list[Processor]:
     base = prog.read_global("mpproc_info")
     at = {f.name: i for i, f in enumerate(layout.fields)}
     out = []
-    for i, rec in enumerate(prog.read_records(layout, base, prog.read_global("nmpinfo"))):
+    for i, rec in enumerate(prog.read_records(layout, base, table_size(prog, "nmpinfo"))):
         def get(name: str, rec: tuple = rec) -> int:
             return rec[at[name]]
 

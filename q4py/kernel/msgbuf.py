@@ -13,8 +13,10 @@ def message_buffer_text(prog: Program) -> str:
     header_layout = prog.types.get("struct msgbuf")
     header = prog.read_struct(header_layout, symbol.address)
     if header.msg_magic != MSG_MAGIC:
-        raise Q4Error(f"msgbuf at {symbol.address:#x} has magic {header.msg_magic:#x}, "
-                      f"not {MSG_MAGIC:#x}")
+        # msg_magic is a signed long: show its bits, as a hex dump would (not -0x...).
+        bits = 8 * header_layout.field("msg_magic").size
+        raise Q4Error(f"msgbuf at {symbol.address:#x} has magic "
+                      f"{header.msg_magic & ((1 << bits) - 1):#x}, not {MSG_MAGIC:#x}")
     size = symbol.size - header_layout.size
     if size <= 0:
         raise Q4Error(f"msgbuf symbol has size {symbol.size}, too small for a buffer")

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from q4py.kernel.tables import table_size
 from q4py.layouts.base import Layout
 from q4py.layouts.vm import P_BAD, P_FREE
 from q4py.program import Program
@@ -73,9 +74,9 @@ def pfdat_segments(prog: Program) -> list[tuple[int, int]]:
     """(address, entries) of each piece of pfdat, in order."""
     if prog.has_symbol("pfdat_chunks") and prog.read_global("pfdat_chunks"):
         chunks = prog.read_records("struct pfdat_chunk", prog.read_global("pfdat_chunks"),
-                                   prog.read_global("npfdat_chunks"))
+                                   table_size(prog, "npfdat_chunks"))
         return [(address, count) for _, count, address in chunks]
-    return [(prog.read_global("pfdat"), prog.read_global("physmem"))]
+    return [(prog.read_global("pfdat"), table_size(prog, "physmem"))]
 
 
 def page_census(prog: Program) -> PageCensus:

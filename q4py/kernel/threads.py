@@ -22,6 +22,7 @@ from q4py.addr import c_hex
 from q4py.errors import Q4Error
 from q4py.kernel.proclist import proc_identity
 from q4py.kernel.swap import device_name
+from q4py.kernel.tables import table_size
 from q4py.layouts.sched import SCHED_NOAGE, TSBOUND, TSUNUSED
 from q4py.program import Program
 
@@ -67,7 +68,7 @@ def has_threads(prog: Program) -> bool:
 def thread_addresses(prog: Program) -> list[int]:
     """Addresses of the threads, in list or table order."""
     layout = prog.types.get("struct kthread")
-    count = prog.global_or("nkthread", 0)
+    count = table_size(prog, "nkthread", 0)
     if prog.has_symbol("kthread_list"):
         out: list[int] = []
         seen: set[int] = set()

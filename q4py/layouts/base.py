@@ -76,7 +76,7 @@ _FLOATS = {"float": 4, "double": 8}
 _INT_CODES = {(1, False): "B", (1, True): "b", (2, False): "H", (2, True): "h",
               (4, False): "I", (4, True): "i", (8, False): "Q", (8, True): "q"}
 
-_ARRAY = re.compile(r"^(?P<base>.*?)\s*\[(?P<count>\d+)\]$")
+_ARRAY = re.compile(r"^(?P<base>.*?)\s*\[(?P<count>\d+)\]$", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -219,7 +219,7 @@ class Layout:
         unknown = set(values) - set(self._by_name)
         if unknown:
             raise LayoutError(f"{self.name} has no field '{sorted(unknown)[0]}'")
-        return {m.name: _complete_value(m.ctype, values.get(m.name), f"{self.name}.{m.name}")
+        return {m.name: complete_value(m.ctype, values.get(m.name), f"{self.name}.{m.name}")
                 for m in self.fields}
 
     # -- the fast path for bulk decoding ---------------------------------------------------
@@ -272,25 +272,32 @@ def fast_code(ctype: CType) -> str | None:
     return None
 
 
-def _complete_value(ctype: CType, value: Any, where: str) -> Any:
+def complete_value(ctype: CType, value: Any, where: str = "") -> Any:
+    """`value` checked against `ctype` and completed for building (missing members and
+    elements zero, char arrays padded). LayoutError says what does not fit; its message starts
+    with `where: ` when `where` is given (callers that name the key themselves pass none)."""
+
+    def error(problem: str) -> LayoutError:
+        return LayoutError(f"{where}: {problem}" if where else problem)
+
     if ctype.kind == "struct":
         assert ctype.layout is not None
         if value is None:
             value = {}
         if not isinstance(value, Mapping):
-            raise LayoutError(f"{where}: expected a table of fields")
+            raise error("expected a table of fields")
         return ctype.layout.complete(value)
     if ctype.kind == "array":
         assert ctype.element is not None
         items = list(value) if value is not None else []
         if len(items) > ctype.count:
-            raise LayoutError(f"{where}: {len(items)} values for {ctype.count} elements")
+            raise error(f"{len(items)} values for {ctype.count} elements")
         items += [None] * (ctype.count - len(items))
-        return [_complete_value(ctype.element, item, where) for item in items]
+        return [complete_value(ctype.element, item, where) for item in items]
     if ctype.kind == "chars":
         raw = value.encode("latin-1") if isinstance(value, str) else bytes(value or b"")
         if len(raw) > ctype.size:
-            raise LayoutError(f"{where}: {len(raw)} bytes do not fit in char[{ctype.size}]")
+            raise error(f"{len(raw)} bytes do not fit in char[{ctype.size}]")
         return raw.ljust(ctype.size, b"\0")
     if ctype.kind == "float":
         return float(value or 0.0)
@@ -301,7 +308,7 @@ def _complete_value(ctype: CType, value: Any, where: str) -> Any:
     if ctype.signed and number > high and number < (1 << bits):
         number -= 1 << bits  # accept the unsigned spelling of a negative value
     if not low <= number <= high:
-        raise LayoutError(f"{where}: {number:#x} does not fit in {ctype.spelling}")
+        raise error(f"{number:#x} does not fit in {ctype.spelling}")
     return number
 
 

@@ -9,6 +9,7 @@ are public; `reconstruction=False` marks those whose type is documented too.
 from __future__ import annotations
 
 from q4py.layouts.base import GlobalDecl
+from q4py.layouts.io import NSWAPDEV, NSWAPFS
 
 _DECLS = [
     # identity and time
@@ -71,9 +72,9 @@ _DECLS = [
     GlobalDecl("orignbuf", "int"),
     GlobalDecl("origbufpages", "int"),
     # swap
-    GlobalDecl("swdevt", "struct swdevt[10]"),
+    GlobalDecl("swdevt", f"struct swdevt[{NSWAPDEV}]"),
     GlobalDecl("nswapdev", "int"),
-    GlobalDecl("fswdevt", "struct fswdevt[10]"),
+    GlobalDecl("fswdevt", f"struct fswdevt[{NSWAPFS}]"),
     GlobalDecl("nswapfs", "int"),
     GlobalDecl("swapspc_max", "int", "pages of swap that can be reserved"),
     GlobalDecl("swapspc_cnt", "int", "pages of swap not reserved"),

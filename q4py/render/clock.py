@@ -5,7 +5,8 @@ warning for a processor whose clock interrupts were held off.
     0   PANIC 0x12e51f5b8ea6c    0x12e51eed9f478         0:15  11  1 0  0 1  1
 
 delta prints as `%6d:%-3d` seconds and ticks; eiem and eirr show their bits 0 and 4 (the
-clock's and the first external interrupt's), PSW the I bit.
+clock's and the first external interrupt's), PSW the I bit. With hz 0 (a garbled dump) the
+delta cannot be split into seconds: it prints `n/a`.
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ _PANIC_NOTE = [
 
 
 def clock_row(info: ClockInfo, row: ClockRow) -> str:
-    seconds, ticks = info.split(row.delta_ticks)
+    split = info.split(row.delta_ticks)
+    delta = "       n/a" if split is None else f"{split[0]:>6d}:{split[1]:<3d}"
     return (f"{row.cpu:<3d} {row.kind:<5s} {row.timeinval:<#18x} {row.interval_timer:<#18x} "
-            f"{seconds:>6d}:{ticks:<3d} {row.clock_overdue:<3d} "
+            f"{delta} {row.clock_overdue:<3d} "
             f"{row.bit(row.eiem, 0)} {row.bit(row.eiem, 4)}  "
             f"{row.bit(row.eirr, 0)} {row.bit(row.eirr, 4)}  {int(row.interrupts_on)} ")
 
@@ -50,9 +52,10 @@ def render_clock(info: ClockInfo) -> list[str]:
             lines += [*_PANIC_NOTE, "", ""]
         for row in held:
             name = spl_name(row.eiem)
+            seconds, _ = info.split(row.delta_ticks) or (0, 0)  # held rows imply hz > 0
             lines += [f"WARNING: Processor {row.cpu} appears to have had clock interrupts held "
                       "off for ",
-                      f"approx {-info.split(row.delta_ticks)[0]} seconds. Current SPL = "
+                      f"approx {-seconds} seconds. Current SPL = "
                       f"0x{row.eiem:016x}{f' ({name})' if name else ''}.", ""]
     return [*lines, ""]
 

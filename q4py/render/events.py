@@ -11,20 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from q4py.addr import format_space_offset
-from q4py.analyses.events import CrashEventsReport, FrameKey, TrapInfo, analyze_events
-from q4py.kernel.args import FrameArgs
+from q4py.analyses.events import CrashEventsReport, TrapInfo, analyze_events
 from q4py.kernel.pdir import VaLookup
 from q4py.kernel.release import by_release
 from q4py.program import Program
 from q4py.render import section
 from q4py.render.lock import lock_lines
+from q4py.render.stack import render_event
 from q4py.render.text import banner, underline
 from q4py.render.vainfo import PDIR_STYLES, va_lines
-from q4py.unwind import EventTrace, Segment, Trap
-
-EVENT_RULE = "==============  EVENT  ============================"
-TRAP_RULE = "+-------------  TRAP  ----------------------------"
 
 
 @dataclass(frozen=True)
@@ -46,84 +41,6 @@ RELEASE_STYLES: dict[tuple[int, int], ReleaseStyle] = {
 def release_style(release: tuple[int, int] | None) -> ReleaseStyle:
     """The style of the newest release not newer than `release` (11.00's when unknown)."""
     return by_release(RELEASE_STYLES, release)
-
-
-def render_event(trace: EventTrace, wide: bool,
-                 args: dict[FrameKey, FrameArgs] | None = None) -> list[str]:
-    """An EVENT block as crashinfo and `trace event N` print it; with `args`, each frame's
-    stored arguments under it (`with all args`)."""
-    event = trace.event
-    lines = [
-        EVENT_RULE,
-        f"= Event #{event.index} is {event.kind} on CPU #{event.cpu}",
-        f"= p crash_event_t {event.address:#x}",
-        f"= p rpb_t {event.rpb:#x}",
-    ]
-    lines += [f"= Using pc from {name} = {value:#x} (failed)" for name, value in
-              trace.failed_sources]
-    if trace.pc_source:
-        lines.append(f"= Using pc from {trace.pc_source} = {trace.pc:#x}")
-    if trace.user_mode:
-        lines += ["= USER mode!", EVENT_RULE, "Can't unwind"]
-        return lines
-    lines.append(EVENT_RULE)
-    for s, segment in enumerate(trace.segments):
-        frame_args = None if args is None else \
-            {f: a for (seg, f), a in args.items() if seg == s}
-        lines += render_segment(segment, wide, frame_args)
-    if trace.problem and not trace.segments:
-        lines.append("Can't unwind")
-    elif trace.problem:
-        lines.append(f"Can't unwind further: {trace.problem}")
-    return lines
-
-
-def render_segment(segment: Segment, wide: bool,
-                   args: dict[int, FrameArgs] | None = None) -> list[str]:
-    lines = [f"SR{segment.space_register}=0x{segment.space:08x}"]
-    if wide:
-        lines.append("                SP         RP Return Name")
-    else:
-        lines.append("        SP         RP Return Name")
-    sp_width = 16 if wide else 8
-    for f, frame in enumerate(segment.frames):
-        lines.append(f"0x{frame.sp:0{sp_width}x} 0x{frame.pc:08x} {frame.name or '???'}")
-        if args and f in args:
-            lines += render_args(args[f], wide)
-    if segment.trap is not None:
-        lines += render_trap(segment.trap)
-    return lines
-
-
-ARG_INDENT = " " * 9
-NOT_AVAILABLE = f"{ARG_INDENT}....  --------n/a-------"
-
-
-def render_args(args: FrameArgs, wide: bool) -> list[str]:
-    """`arg0: 0x...` for each stored argument up to the highest; a run of arguments that were
-    not stored is one `....  --------n/a-------` line."""
-    lines = []
-    digits = 16 if wide else 8
-    for index in range(args.highest + 1):
-        if index not in args.values:
-            if not lines or lines[-1] != NOT_AVAILABLE:
-                lines.append(NOT_AVAILABLE)
-            continue
-        value = args.values[index]
-        shown = "--------n/a-------" if value is None else f"0x{value:0{digits}x}"
-        lines.append(f"{ARG_INDENT}arg{index}: {shown}")
-    return lines
-
-
-def render_trap(trap: Trap) -> list[str]:
-    at = f"{trap.pcsq:#x}.{trap.pcoq:#x}" if trap.pcsq else f"{trap.pcoq:#x}"
-    mode = "USER" if trap.user_mode else "KERNEL"
-    return [
-        TRAP_RULE,
-        f"|  Trap type {trap.trap_type} in {mode} mode at {at} ({trap.name or '???'})",
-        f"|  p struct save_state {format_space_offset(trap.space, trap.save_state)}",
-        TRAP_RULE,
-    ]
 
 
 def render_trap_information(info: TrapInfo, style: ReleaseStyle) -> list[str]:

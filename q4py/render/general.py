@@ -24,8 +24,12 @@ def format_zone(minutes_west: int) -> str:
 
 
 def format_dump_time(epoch: int, minutes_west: int) -> str:
-    """ctime(3) of the local time, then the zone: `Mon Jun 28 11:35:46 2004 UTC-8`."""
-    t = time.gmtime(epoch - minutes_west * 60)
+    """ctime(3) of the local time, then the zone: `Mon Jun 28 11:35:46 2004 UTC-8`. A time no
+    calendar holds (a garbled 64-bit tv_sec) prints as the raw count of seconds instead."""
+    try:
+        t = time.gmtime(epoch - minutes_west * 60)
+    except (OverflowError, OSError, ValueError):
+        return f"{epoch} (seconds since the epoch, not a date) {format_zone(minutes_west)}"
     return (f"{_DAYS[t.tm_wday]} {_MONTHS[t.tm_mon - 1]} {t.tm_mday:2d} "
             f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} {t.tm_year} "
             f"{format_zone(minutes_west)}")

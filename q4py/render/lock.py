@@ -9,12 +9,11 @@ from __future__ import annotations
 from q4py.analyses.events import trace_arguments
 from q4py.analyses.lock import DeadlockedLock, deadlocked_lock
 from q4py.program import Program
+from q4py.render.stack import render_event
 from q4py.render.structs import struct_lines
 
 
 def holder_block(prog: Program, lock: DeadlockedLock, all_args: bool) -> list[str]:
-    from q4py.render.events import render_event  # the Crash Events section imports this module
-
     title = f"Stack trace of lock holder (cpu {lock.holder_cpu})"
     if all_args:
         title += " with all args"

@@ -7,7 +7,10 @@ Output redirection (REDIRECT_HELP says it for users): a line ending in `> FILE` 
 `>`/`>>` being an unquoted word of its own, sends that command's output to FILE (`>>` appends).
 Commands whose arguments are expressions (EXPRESSION_COMMANDS) read such an ending as the
 comparison or shift it also is (`keep p_pid > 5`) unless FILE holds a `/` (`> ./kept.txt`). An
-error still prints its one line on the session's own output, never in the file.
+error still prints its one line on the session's own output, never in the file. FILE is opened
+at the command's first output (or when it ends well without any), so a command that fails
+before printing leaves an existing FILE as it was; a FILE that cannot be written is a
+CommandError (`cannot write FILE: REASON`), never a traceback.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from q4py import commands as _commands
 from q4py.commands import Registry
 from q4py.errors import CommandError, Q4Error
 from q4py.piles import PileHistory
+from q4py.shell.paths import inside_crash_dir
 
 # Commands whose words are expressions, where `> WORD` may be a comparison (see the docstring).
 EXPRESSION_COMMANDS = frozenset({"keep", "forget", "load", "examine", "x", "Let", "symbol"})
@@ -31,8 +35,8 @@ Output to a file: end a command with `> FILE` (or `>> FILE` to append), the `>` 
 own, not quoted; the command's output goes to FILE, an error still prints here. For keep, forget,
 load, examine, x, Let and symbol, whose arguments are expressions, `> WORD` is the comparison
 (`keep p_pid > 5`) unless WORD holds a `/`: write `keep p_pid > 5 > ./kept.txt`. Quoting an
-expression (`keep "p_pid > 5"`) always keeps its `>`. Files inside the crash directory are
-refused: a dump is never written to."""
+expression (`keep "p_pid > 5"`) always keeps its `>`. One redirection a command: `help > a > b`
+is refused. Files inside the crash directory are refused: a dump is never written to."""
 _REDIRECT = re.compile(r"(?:^|(?<=\s))(>>?)\s+(\"[^\"]*\"|'[^']*'|[^\s\"']+)\s*$")
 
 
@@ -70,6 +74,8 @@ class Session:
         except Q4Error as exc:
             self._error_line(str(exc))
             return False
+        except BrokenPipeError:
+            raise  # the reader of the output went away: the run ends (q4py.cli), not a q4py bug
         except Exception as exc:  # a q4py bug: report it and let the batch go on
             self._error_line(f"internal error: {type(exc).__name__}: {exc}")
             return False
@@ -90,14 +96,17 @@ class Session:
             cmd.fn(self, args)
             return
         path, mode = target
-        stream = self._open_redirect(path, mode)
+        stream = self._redirect_to(path, mode)
         saved = self.out
-        self.out = stream
+        self.out = stream  # type: ignore[assignment]
         try:
             cmd.fn(self, args)
-        finally:
+        except BaseException:
             self.out = saved
-            stream.close()
+            stream.close(ok=False)  # the command's own error is the one to report
+            raise
+        self.out = saved
+        stream.close(ok=True)
 
     def _split(self, line: str) -> tuple[list[str], tuple[Path, str] | None]:
         """The words of `line` and, when it ends in a redirection, (file, open mode)."""
@@ -115,21 +124,30 @@ class Session:
             return words, None
         file_word = shlex.split(match.group(2), posix=True)[0] if match.group(2) else ""
         cmd = self.commands.lookup(head_words[0]) if head_words else None
-        if cmd is not None and cmd.name in EXPRESSION_COMMANDS and "/" not in file_word:
+        expression = cmd is not None and cmd.name in EXPRESSION_COMMANDS
+        if expression and "/" not in file_word:
             return words, None  # `keep p_pid > 5`: a comparison, not a file
         if not file_word:
             raise CommandError(f"'{match.group(1)}' needs a file name")
+        if file_word.endswith("/"):  # Path() would drop the slash and write a file
+            raise CommandError(f"cannot write {file_word}: it names a directory (name a file "
+                               "in it)")
+        earlier = None if expression else _REDIRECT.search(head.rstrip())
+        if earlier is not None and earlier.start(1) > 0:
+            raise CommandError(f"one output file a command: '{earlier.group(0).strip()}' and "
+                               f"'{match.group(0).strip()}' (drop one)")
         return head_words, (Path(file_word).expanduser(), "a" if match.group(1) == ">>" else "w")
 
-    def _open_redirect(self, path: Path, mode: str) -> TextIO:
-        dump = getattr(self.program, "path", None)
-        if dump is not None and path.resolve().is_relative_to(Path(dump).resolve()):
+    def _redirect_to(self, path: Path, mode: str) -> RedirectFile:
+        """Check the target before the command runs; the file itself opens on first output."""
+        if inside_crash_dir(self.program, path):
             raise CommandError(f"refusing to write {path}: it is inside the crash directory "
-                               f"{dump} (a dump is never written to)")
-        try:
-            return open(path, mode, encoding="utf-8")  # closed by _dispatch
-        except OSError as exc:
-            raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from None
+                               f"{self.program.path} (a dump is never written to)")
+        if path.is_dir():
+            raise CommandError(f"cannot write {path}: it is a directory (name a file in it)")
+        if not path.parent.is_dir():
+            raise CommandError(f"cannot write {path}: No such file or directory")
+        return RedirectFile(path, mode)
 
     def _unknown_message(self, name: str) -> str:
         close = difflib.get_close_matches(name, self.commands.names(), n=1)
@@ -141,6 +159,61 @@ class Session:
         # One line whatever the message holds, so transcripts stay line-aligned.
         flat = " ".join(message.split("\n")).rstrip()
         print(f"q4: {flat}", file=self.out)
+
+
+class RedirectFile:
+    """The text stream of `CMD > FILE`: FILE is opened (truncated) at the first write, so a
+    command that fails before any output leaves it untouched; OSError becomes CommandError."""
+
+    def __init__(self, path: Path, mode: str) -> None:
+        self.path = path
+        self.mode = mode
+        self._file: TextIO | None = None
+
+    def _failed(self, exc: OSError) -> CommandError:
+        return CommandError(f"cannot write {self.path}: {exc.strerror or exc}")
+
+    def _open(self) -> TextIO:
+        if self._file is None:
+            try:
+                self._file = open(self.path, self.mode, encoding="utf-8")  # noqa: SIM115
+            except OSError as exc:
+                raise self._failed(exc) from None
+            except ValueError as exc:  # a NUL in the name
+                raise CommandError(f"cannot write {str(self.path)!r}: {exc}") from None
+        return self._file
+
+    def write(self, text: str) -> int:
+        file = self._open()
+        try:
+            return file.write(text)
+        except OSError as exc:
+            raise self._failed(exc) from None
+
+    def flush(self) -> None:
+        if self._file is not None:
+            try:
+                self._file.flush()
+            except OSError as exc:
+                raise self._failed(exc) from None
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False
+
+    def close(self, ok: bool = True) -> None:
+        """Close FILE; `ok` (the command succeeded) creates it even when nothing was printed,
+        as a shell's `>` does. A failure to write is raised only when `ok`: a command's own
+        error is the more useful one."""
+        try:
+            file = self._open() if ok else self._file
+            if file is not None:
+                file.close()
+        except (OSError, CommandError) as exc:
+            if ok:
+                raise exc if isinstance(exc, CommandError) else self._failed(exc) from None
 
 
 def _words(line: str) -> list[str]:

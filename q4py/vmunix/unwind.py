@@ -135,7 +135,7 @@ def _derive_bit_fields(model: Struct) -> tuple[BitField, ...]:
         bits = sub.subcon  # Renamed -> the BitStruct (a Transformed around a Struct)
         if not isinstance(bits, Transformed):
             continue  # region_start / region_end are whole words
-        position = 0
+        position, word_bits = 0, 8 * sub.sizeof()
         for field in bits.subcon.subcons:
             width = field.sizeof()  # inside a BitStruct, sizes are in bits
             if field.name is not None:
@@ -145,20 +145,26 @@ def _derive_bit_fields(model: Struct) -> tuple[BitField, ...]:
                         name=field.name,
                         attribute=attribute,
                         word=word,
-                        shift=32 - position - width,
+                        shift=word_bits - position - width,
                         mask=(1 << width) - 1,
                         is_flag=field.subcon is Flag,  # construct's Flag is a singleton
                         scale=FRAME_UNIT if field.name == "Total_frame_size" else 1,
                     )
                 )
             position += width
-        if position != 32:
-            raise AssertionError(f"unwind word {word} has {position} bits, not 32")
+        if position != word_bits:
+            raise AssertionError(f"unwind word {word} has {position} bits, not {word_bits}")
     return tuple(found)
 
 
+def _word_format(model: Struct) -> struct.Struct:
+    """The members of `model` as big-endian unsigned words, each as wide as in the model."""
+    codes = {1: "B", 2: "H", 4: "I", 8: "Q"}
+    return struct.Struct(">" + "".join(codes[sub.sizeof()] for sub in model.subcons))
+
+
 BIT_FIELDS = _derive_bit_fields(UNWIND_DESCRIPTOR)
-_WORDS = struct.Struct(">IIII")
+_WORDS = _word_format(UNWIND_DESCRIPTOR)
 
 # Checked at import so a typo in either definition fails loudly, not as a silent wrong bit.
 assert UNWIND_DESCRIPTOR.sizeof() == DESCRIPTOR_SIZE == _WORDS.size
