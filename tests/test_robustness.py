@@ -115,10 +115,11 @@ class _TrapChain:
     def __init__(self, depth: int) -> None:
         self.depth = depth
         self.wide = False
-        handler = SimpleNamespace(interrupt_marker=True, frame_size_bytes=self.FRAME,
-                                  save_rp=False)
-        self.kernel = SimpleNamespace(
-            unwind_for=lambda pc: handler if pc == self.HANDLER else None)
+        self.handler = SimpleNamespace(interrupt_marker=True, frame_size_bytes=self.FRAME,
+                                       save_rp=False)
+
+    def unwind_for(self, pc: int) -> SimpleNamespace | None:
+        return self.handler if pc == self.HANDLER else None
 
     def symbolize(self, pc: int) -> str | None:
         return "thandler+0x0" if pc == self.HANDLER else None
