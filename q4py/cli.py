@@ -31,7 +31,13 @@ from q4py.shell.batch import run_lines
 from q4py.shell.paths import inside_crash_dir
 from q4py.shell.record import Recorder, transcript_header
 from q4py.shell.session import Session
-from q4py.shell.transcript import Transcript, parse_transcript, replay
+from q4py.shell.transcript import (
+    Transcript,
+    TranscriptError,
+    header_dump,
+    parse_transcript,
+    replay,
+)
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
@@ -197,17 +203,17 @@ def _replay_crashdir(transcript: Transcript, base: Path, crashdir: str | None) -
     """CRASHDIR given > `# crashdir:` header > `# scenario:` header > the demo (None)."""
     if crashdir is not None:
         return crashdir
-    if "crashdir" in transcript.header:
-        return base / Path(transcript.header["crashdir"]).expanduser()
-    name = transcript.header.get("scenario")
-    if name is not None:
-        scenario = base.parent / "scenarios" / f"{name}.toml"
-        if not scenario.is_file() and name == Path(DEMO_SCENARIO).stem:
-            return None  # recorded on the demo dump: the bundled demo is that scenario
-        if not scenario.is_file():
-            raise _Fatal(f"{transcript.path}: scenario {name!r} not found ({scenario})")
-        return _forge(scenario, f"scenarios/{name}", f"scenario {name}")
-    return None
+    try:
+        found = header_dump(transcript, base, Path(DEMO_SCENARIO).stem)
+    except TranscriptError as exc:
+        raise _Fatal(f"{transcript.path}: {exc}") from None
+    if found is None or found.demo:
+        return None  # no header, or recorded on the demo dump: the bundled demo is that scenario
+    if found.crashdir is not None:
+        return found.crashdir
+    assert found.scenario is not None
+    name = found.scenario.stem
+    return _forge(found.scenario, f"scenarios/{name}", f"scenario {name}")
 
 
 def _replay(path: Path, crashdir: str | None) -> int:

@@ -274,7 +274,9 @@ class _Parser:
                 return left
             self.take()
             right = self.expression(power)  # left-associative: the right side binds tighter
-            left = _checked(Binary(token.column, 1 + max(left.depth, right.depth),
+            # A left operand adds no depth: `1+1+...` is a chain, folded in a loop by
+            # `evaluate`; only right operands, parentheses and unary operators nest.
+            left = _checked(Binary(token.column, max(left.depth, 1 + right.depth),
                                    token.text, left, right))
 
     def prefix(self) -> Node:
@@ -347,13 +349,20 @@ def evaluate(node: Node, env: Env) -> Value:
             return Value(v ^ MASK64)
         return Value(int(v == 0))
     if isinstance(node, Binary):
-        return _binary(node, env)
+        spine = []  # the left-associative chain, outermost first: folded without recursion
+        while isinstance(node, Binary):
+            spine.append(node)
+            node = node.left
+        value = evaluate(node, env)
+        for binary in reversed(spine):
+            value = _binary(binary, value, env)
+        return value
     raise TypeError(f"not an expression node: {node!r}")
 
 
-def _binary(node: Binary, env: Env) -> Value:
+def _binary(node: Binary, left: Value, env: Env) -> Value:
+    """`node` applied to the value of its left operand."""
     op = node.op
-    left = evaluate(node.left, env)
     if op == "&&":
         return Value(int(bool(left) and bool(evaluate(node.right, env))))
     if op == "||":

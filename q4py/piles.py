@@ -242,16 +242,7 @@ class Records:
 
     def pseudo_column(self, program: Program, name: str) -> Sequence[int | None]:
         """Pseudo-field `name` of every structure (None: physaddrof without translation)."""
-        if name == "addrof":
-            return self.addresses
-        if name == "indexof":
-            return self.indexes
-        if name == "spaceof":
-            return self.spaces
-        if name == "physaddrof":
-            return [physical_address_of(program, space, address)
-                    for space, address in zip(self.spaces, self.addresses, strict=True)]
-        raise KeyError(name)
+        return pseudo_values(program, name, self.spaces, self.addresses, self.indexes)
 
     def take(self, positions: Sequence[int]) -> Records:
         """The structures at `positions` (in that order), as new Records."""
@@ -423,11 +414,6 @@ def field_value(value: Any, path: str) -> Any:
     return value
 
 
-def physical_address(program: Program, item: PileItem) -> int | None:
-    """Where the structure sits in physical memory, or None when its page has no translation."""
-    return physical_address_of(program, item.space, item.address)
-
-
 def physical_address_of(program: Program, space: int, address: int) -> int | None:
     """Where `space.address` is in physical memory, or None when its page has no translation."""
     try:
@@ -437,16 +423,20 @@ def physical_address_of(program: Program, space: int, address: int) -> int | Non
     return translation.pfn << PAGE_SHIFT | (address & (PAGE_SIZE - 1))
 
 
-def pseudo_field(program: Program, item: PileItem, name: str) -> int | None:
-    """The value of q4's pseudo-field `name` for `item` (None: physaddrof without translation)."""
+def pseudo_values(program: Program, name: str, spaces: Sequence[int], addresses: Sequence[int],
+                  indexes: Sequence[int]) -> Sequence[int | None]:
+    """q4's pseudo-field `name` of the structures at `spaces`/`addresses`/`indexes` (parallel
+    sequences), the one definition for whole piles and single items alike (None: physaddrof
+    without translation)."""
     if name == "addrof":
-        return item.address
+        return addresses
     if name == "indexof":
-        return item.index
+        return indexes
     if name == "spaceof":
-        return item.space
+        return spaces
     if name == "physaddrof":
-        return physical_address(program, item)
+        return [physical_address_of(program, space, address)
+                for space, address in zip(spaces, addresses, strict=True)]
     raise KeyError(name)
 
 
@@ -460,7 +450,9 @@ class ItemEnv(ProgramEnv):
 
     def field(self, name: str) -> int | None:
         if name in PSEUDO_FIELDS:
-            value = pseudo_field(self.program, self.item, name)
+            item = self.item
+            value = pseudo_values(self.program, name, [item.space], [item.address],
+                                  [item.index])[0]
             if value is None:
                 raise CommandError(f"physaddrof: {self.item.address:#x} has no translation")
             return value

@@ -45,6 +45,9 @@ class Program:
         self._struct_cache: dict[tuple[int, int, int], Any] = {}
         self._parsers: dict[int, Callable[[bytes], Any]] = {}  # id(layout) -> parser
         self._pdir_ready = False
+        # CrashEvent -> its EventTrace: q4py.unwind.unwind_event unwinds each event once per
+        # Program (several crashinfo sections want the same traces); traces are shared, read-only.
+        self.event_traces: dict[Any, Any] = {}
 
     @classmethod
     def open(cls, path: str | Path) -> Program:

@@ -79,6 +79,15 @@ def space_register(prog: Program, sp: int) -> int:
 
 
 def unwind_event(prog: Program, event: CrashEvent) -> EventTrace:
+    """The stack of `event`, unwound once per Program and kept in `prog.event_traces`: the
+    trace is shared by every caller, so treat it as read-only."""
+    trace = prog.event_traces.get(event)
+    if trace is None:
+        trace = prog.event_traces[event] = _unwind_event(prog, event)
+    return trace
+
+
+def _unwind_event(prog: Program, event: CrashEvent) -> EventTrace:
     try:
         regs = rpb_registers(prog, event.rpb)
     except Q4Error as err:  # a garbled cet_savestate pointer: say so instead of failing

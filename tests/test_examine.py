@@ -185,3 +185,33 @@ def test_parse_examine_clauses() -> None:
         "&bucket + 8", "nmpinfo * 2", "X")
     with pytest.raises(CommandError):
         parse_examine(["for", "3"])
+
+
+class _TopOfMemory:
+    """A narrow program whose memory reads as 0x41 bytes everywhere (strings of 3 'A's)."""
+
+    wide = False
+    pointer_size = 4
+
+    def read(self, address: int, size: int, space: int = 0) -> bytes:
+        assert address + size <= 1 << 32, "read past the top of the space"
+        return b"\x41" * size
+
+    def read_string(self, address: int, space: int = 0, limit: int = 4096) -> str:
+        return "AAA"
+
+    def symbolize(self, address: int) -> None:
+        return None
+
+
+@pytest.mark.parametrize(("start", "letter"), [(0xFFFFFFF0, "X"), (0xFFFFFFF0, "s")])
+def test_examine_stops_at_the_top_of_the_address_space(start: int, letter: str) -> None:
+    from q4py.commands.examine import examine_lines
+    from q4py.errors import ReadError
+
+    labels: list[str] = []
+    with pytest.raises(ReadError, match="beyond the 32-bit address space") as err:
+        examine_lines(_TopOfMemory(), 0, start, 8, FORMATS[letter],  # type: ignore[arg-type]
+                      lambda label, _: labels.append(label))
+    assert labels and "0x0" not in labels  # no wrap to address 0
+    assert err.value.offset == 1 << 32  # the real next address, not a masked one

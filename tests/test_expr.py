@@ -182,7 +182,15 @@ def test_nesting_is_bounded_without_recursion_errors() -> None:
     with pytest.raises(CommandError, match="too deeply nested"):
         parse("!" * 5000 + "1")
     with pytest.raises(CommandError, match="too deeply nested"):
-        parse(" + ".join(["1"] * 5000))
+        parse("1 + (" * 5000 + "1" + ")" * 5000)
+
+
+def test_a_flat_chain_is_not_nesting() -> None:
+    # Left-associative chains are folded in a loop: any length, no "too deeply nested".
+    assert ev(" + ".join(["1"] * 5000)) == 5000
+    assert ev(" - ".join(["1"] * 300)) == (1 - 299) & MASK64
+    assert ev("1 || " * 300 + "0") == 1
+    assert ev("2 * 3 + 4 * 5 - 6 / 2 << 1") == ((6 + 20 - 3) << 1)
 
 
 # -- property tests -------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import io
+from array import array
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 
 from q4py import expr
 from q4py.commands import load as load_module
-from q4py.commands.print_ import format_number, format_table, quote_chars
+from q4py.commands.print_ import format_numbers, table_lines
 from q4py.errors import ReadError
 from q4py.forge.build import Forge
 from q4py.forge.scenario import load_scenario
@@ -188,6 +189,10 @@ def test_load_array(shell: Shell) -> None:
         (ARRAY + 0x80, 1), (ARRAY + 0x100, 2)]
     assert shell.run(f"load struct buf from {ARRAY:#x} max 9 until b_bcount == 2").endswith(
         f"(stopped by until at {_addr(ARRAY + 0x100)})\n\n")
+    # A skip past the end of the 32-bit space names the real address, not a masked one.
+    assert shell.run(f"load struct buf from {ARRAY:#x} skip 99999999999999") == (
+        "loaded 0 struct bufs as an array \n\n(stopped by bad read at "
+        "0x0.0x002d7988'4022fe00: beyond the 32-bit address space)\n\n")
 
 
 def test_load_array_from_a_symbol_with_max_from_a_symbol(
@@ -285,33 +290,34 @@ def test_load_errors_are_one_line(shell: Shell, line: str, message: str) -> None
 
 
 # -- print ----------------------------------------------------------------------------------------
-def test_format_table_reproduces_the_verified_rows() -> None:
+def test_table_lines_reproduce_the_verified_rows() -> None:
     headers = ["addrof", "av_forw", "av_back", "b_dev", "b_flags"]
-    rows = [["0x4076da18", "0x4076ee00", "0x4076eefd", "0", "0"],
-            ["0x4076ee00", "0x18191a1b1c1d1e1f", "0x2021222324252627", "0x4c4d4e4f", "0x10203"]]
-    assert format_table(headers, rows) == [
+    columns = [["0x4076da18", "0x4076ee00"], ["0x4076ee00", "0x18191a1b1c1d1e1f"],
+               ["0x4076eefd", "0x2021222324252627"], ["0", "0x4c4d4e4f"], ["0", "0x10203"]]
+    assert list(table_lines(headers, columns)) == [
         "   addrof    av_forw    av_back b_dev b_flags",
         "0x4076da18 0x4076ee00 0x4076eefd     0       0",
         "0x4076ee00 0x18191a1b1c1d1e1f 0x2021222324252627 0x4c4d4e4f 0x10203",
     ]
     # The rule written down: widths from the header and the first row; the header's first
     # name justified one column less; later rows overflow.
-    assert format_table(["a", "bb"], [["xyz", "1"], ["12345", "123"]]) == [
+    assert list(table_lines(["a", "bb"], [["xyz", "12345"], ["1", "123"]])) == [
         " a bb", "xyz  1", "12345 123"]
-    assert format_table(["name"], []) == ["name"]
+    assert list(table_lines(["name"], [[]])) == ["name"]
 
 
-def test_format_number_radixes() -> None:
-    assert [format_number(0, r) for r in ("x", "o", "d", None)] == ["0", "0", "0", "0"]
-    assert format_number(0x10203, "x") == "0x10203"
-    assert format_number(8, "o") == "010"
-    assert format_number(-1, "x", size=4) == "0xffffffff"
-    assert format_number(-1, "o", size=2) == "0177777"
-    assert format_number(-1, "d", size=4) == "-1"
-    assert format_number(255, None) == "255"
-    assert format_number(255, None, hex_default=True) == "0xff"
-    assert quote_chars(b'HP-UX\0junk') == '"HP-UX"'
-    assert quote_chars(b'a"b\\\x01') == '"a\\"b\\\\\\x01"'
+def test_format_numbers_radixes() -> None:
+    assert [format_numbers([0], r)[0] for r in ("x", "o", "d", None)] == ["0", "0", "0", "0"]
+    assert format_numbers([0x10203, 0], "x") == ["0x10203", "0"]
+    assert format_numbers(array("q", [8]), "o") == ["010"]
+    assert format_numbers([-1, 2], "x", size=4) == ["0xffffffff", "0x2"]
+    assert format_numbers([-1], "o", size=2) == ["0177777"]
+    assert format_numbers([-1], "d", size=4) == ["-1"]
+    assert format_numbers([255], None) == ["255"]
+    assert format_numbers([255], None, hex_default=True) == ["0xff"]
+    # physaddrof without a translation: n/a, the other values formatted as usual
+    assert format_numbers([0x1000, None, 0], None, hex_default=True) == ["0x1000", "n/a", "0"]
+    assert format_numbers([-1, None], "x", size=2) == ["0xffff", "n/a"]
 
 
 def test_print_hex_table_with_the_column_rule(shell: Shell) -> None:
@@ -609,11 +615,14 @@ def _reference_walk(memory: _Memory, layout: Any, start: int, *, limit: int, ski
 
     def at(a: int) -> str:
         return format_q4_address(0, a, wide)
+
+    def past_the_end(a: int) -> str:
+        return f"stopped by bad read at {at(a)}: beyond the {64 if wide else 32}-bit address space"
     if next_field is None and skip:
         address += skip * size
         position = skip
         if address > mask:
-            return addresses, b"", "stopped by bad read at " + at(address & mask)
+            return addresses, b"", past_the_end(address)
     while True:
         if len(addresses) >= limit:
             return addresses, b"".join(records), (None if next_field is None
@@ -643,7 +652,7 @@ def _reference_walk(memory: _Memory, layout: Any, start: int, *, limit: int, ski
         else:
             address += size
             if address > mask:
-                return addresses, b"".join(records), "stopped by bad read at " + at(address & mask)
+                return addresses, b"".join(records), past_the_end(address)
 
 
 @st.composite

@@ -145,15 +145,31 @@ def test_include_reports_failures_and_goes_on(shell: Shell, in_tmp: Path) -> Non
     assert shell.session.execute("include bad.q4") is False
 
 
-def test_nested_includes_are_bounded(shell: Shell, in_tmp: Path) -> None:
+def test_an_include_loop_is_one_error_line_naming_it(shell: Shell, in_tmp: Path) -> None:
     (in_tmp / "self.q4").write_text("x 1\ninclude self.q4\n")
-    lines = shell.run("include self.q4")
-    assert lines.count("q4> x 1") == MAX_DEPTH
-    deep = [line for line in lines if "levels deep" in line]
-    assert deep == [f"q4: include: self.q4: files include each other more than {MAX_DEPTH} "
-                    "levels deep (does a file include itself?)"]
-    assert shell.session.include_depth == 0
+    assert shell.run("include self.q4") == [
+        "q4> x 1", "0x1", "q4> include self.q4",
+        "q4: include: self.q4: files include each other in a loop (self.q4 -> self.q4)"]
+    (in_tmp / "a.q4").write_text("include b.q4\nx 2\n")
+    (in_tmp / "b.q4").write_text("include a.q4\n")
+    (in_tmp / "top.q4").write_text("include a.q4\n")
+    lines = shell.run("include top.q4")
+    assert [line for line in lines if line.startswith("q4: ")] == [
+        "q4: include: a.q4: files include each other in a loop (a.q4 -> b.q4 -> a.q4)"]
+    assert shell.session.execute("include top.q4") is False
+    assert shell.session.include_depth == 0 and shell.session.include_files == []
     assert shell.run("x 3") == ["0x3"]  # the session goes on
+
+
+def test_nested_includes_are_bounded(shell: Shell, in_tmp: Path) -> None:
+    # Distinct files, one including the next: the depth bound, not a loop.
+    for n in range(MAX_DEPTH + 1):
+        (in_tmp / f"f{n}.q4").write_text(f"include f{n + 1}.q4\n")
+    lines = shell.run("include f0.q4")
+    deep = [line for line in lines if "levels deep" in line]
+    assert deep == [f"q4: include: f{MAX_DEPTH}.q4: files include each other more than "
+                    f"{MAX_DEPTH} levels deep (does a file include itself?)"]
+    assert shell.session.include_depth == 0
 
 
 def test_include_exit_stops(shell: Shell, in_tmp: Path) -> None:

@@ -33,3 +33,21 @@ def test_the_plugin_collects_transcripts(pytestconfig: pytest.Config) -> None:
         pytestconfig.pluginmanager.hasplugin("q4py")
     )
     assert "fixtures/transcripts" in pytestconfig.getini("testpaths")
+
+
+def test_header_dump_is_one_rule_for_the_cli_and_the_plugin(tmp_path: Path) -> None:
+    from q4py.shell.transcript import HeaderDump, TranscriptError, header_dump
+
+    base = tmp_path / "transcripts"
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "mine.toml").write_text("")
+
+    def dump(header: str) -> HeaderDump | None:
+        return header_dump(parse_transcript(header + "q4> help\n"), base, "demo")
+
+    assert dump("") is None
+    assert dump("# crashdir: ../cd\n# scenario: mine\n") == HeaderDump(crashdir=base / "../cd")
+    assert dump("# scenario: mine\n") == HeaderDump(scenario=tmp_path / "scenarios" / "mine.toml")
+    assert dump("# scenario: demo\n") == HeaderDump(demo=True)
+    with pytest.raises(TranscriptError, match="scenario 'gone' not found"):
+        dump("# scenario: gone\n")

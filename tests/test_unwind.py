@@ -340,3 +340,25 @@ def test_any_corrupted_stack_words_never_raise(seed_dir: Path, words: dict[int, 
     trace = unwind_event(prog, crash_events(prog)[1])
     assert isinstance(trace, EventTrace)
     assert sum(len(s.frames) for s in trace.segments) <= MAX_FRAMES
+
+
+def test_crashinfo_unwinds_each_event_once(prog: Program,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    import q4py.unwind
+    from q4py.shell import Session
+
+    unwound: list[int] = []
+    real = q4py.unwind._unwind_event
+
+    def counting(prog: Program, event: Any) -> EventTrace:
+        unwound.append(event.address)
+        return real(prog, event)
+
+    monkeypatch.setattr(q4py.unwind, "_unwind_event", counting)
+    Session(prog, io.StringIO()).execute("crashinfo")
+    events = crash_events(prog)
+    # events, processors, clock and lock all want traces: still one unwind per event
+    assert sorted(unwound) == sorted(e.address for e in events)
+    assert unwind_event(prog, events[0]) is prog.event_traces[events[0]]

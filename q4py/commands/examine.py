@@ -34,6 +34,7 @@ from q4py import expr
 from q4py.addr import format_p4_value, format_space_offset
 from q4py.commands import command
 from q4py.errors import CommandError, Q4Error, ReadError
+from q4py.render.text import c_escape
 
 if TYPE_CHECKING:
     from q4py.program import Program
@@ -67,9 +68,6 @@ FORMATS: dict[str, Format] = {f.letter: f for f in (
     Format("c", 1, 16, "char", 4),
     Format("a", 0, 1, "symbol"), Format("s", None, 1, "string"), Format("i", 4, 1, "insn"),
 )}
-
-_CHAR_ESCAPES = {0: "\\0", 7: "\\a", 8: "\\b", 9: "\\t", 10: "\\n", 11: "\\v", 12: "\\f",
-                 13: "\\r"}
 
 HELP = f"""\
 Prints memory from ADDR on, adb style: each line starts with the address of its first unit
@@ -153,12 +151,6 @@ def address_label(prog: Program, space: int, address: int) -> str:
     return prog.symbolize(address) or f"{address:#x}"
 
 
-def printable(text: str) -> str:
-    """A string on one line: control and non-ASCII characters as C escapes."""
-    return "".join(ch if 0x20 <= ord(ch) < 0x7F else _CHAR_ESCAPES.get(ord(ch), f"\\{ord(ch):03o}")
-                   for ch in text)
-
-
 def format_unit(prog: Program, fmt: Format, data: bytes) -> str:
     """One unit of `data` (big-endian, `len(data)` bytes) in format `fmt`."""
     size = len(data)
@@ -172,13 +164,7 @@ def format_unit(prog: Program, fmt: Format, data: bytes) -> str:
     if fmt.kind == "octal":
         return ("0" if value == 0 else f"0{value:o}").rjust(fmt.width)
     if fmt.kind == "char":
-        if value in _CHAR_ESCAPES:
-            text = _CHAR_ESCAPES[value]
-        elif 0x20 <= value < 0x7F:
-            text = chr(value)
-        else:
-            text = f"\\{value:03o}"
-        return text.rjust(fmt.width)
+        return c_escape(data[-1:]).rjust(fmt.width)
     if fmt.kind == "symbol":
         return prog.symbolize(value) or f"{value:#x}"
     raise AssertionError(fmt.kind)
@@ -188,12 +174,19 @@ def examine_lines(prog: Program, space: int, address: int, count: int,
                   fmt: Format, emit: Callable[[str, str], None]) -> None:
     """Read and format `count` units from `space.address`, calling `emit(label, text)` for
     each line as soon as it is read (so a failing read keeps the lines before it)."""
-    mask = (1 << (64 if prog.wide else 32)) - 1
+    bits = 64 if prog.wide else 32
+
+    def check_end(after: int, more: bool) -> None:
+        # The next unit would start past the last address: stop there rather than wrap to 0.
+        if more and after >> bits:
+            raise ReadError(space, after, f"beyond the {bits}-bit address space", prog.wide)
+
     if fmt.kind == "string":
-        for _ in range(count):
+        for n in range(count):
             text = prog.read_string(address, space, STRING_LIMIT)
-            emit(address_label(prog, space, address), printable(text))
-            address = (address + len(text) + 1) & mask
+            emit(address_label(prog, space, address), c_escape(text))
+            address += len(text) + 1
+            check_end(address, n + 1 < count)
         return
     size = fmt.size or prog.pointer_size
     decode = disassembler(prog.wide) if fmt.kind == "insn" else None
@@ -209,7 +202,8 @@ def examine_lines(prog: Program, space: int, address: int, count: int,
             cells = [format_unit(prog, fmt, data[i * size:(i + 1) * size]) for i in range(units)]
             emit(address_label(prog, space, address), "  ".join(cells))
         done += units
-        address = (address + units * size) & mask
+        address += units * size
+        check_end(address, done < count)
 
 
 @command("examine", usage=USAGE, aliases=("ex",),

@@ -5,9 +5,9 @@ text, one command a line; blank lines and `#` comments are skipped; a line may c
 (`q4> `, `p4> `) as in a transcript. A failing command prints its one error line and the file
 goes on; at the end `include` itself fails (one line) when any command failed, so a batch counts
 it. `exit` in the file ends the session. Included files may include others, at most
-MAX_DEPTH deep (a file that includes itself is stopped there). A relative FILE is taken from the
-current directory. A file inside the crash directory is refused, as `run` refuses scripts there:
-nothing a dump carries is ever executed.
+MAX_DEPTH deep; a file included while it runs stops the whole include with one line naming
+the loop. A relative FILE is taken from the current directory. A file inside the crash
+directory is refused, as `run` refuses scripts there: nothing a dump carries is ever executed.
 """
 
 from __future__ import annotations
@@ -36,6 +36,12 @@ Files inside the crash directory are refused: nothing a dump carries is executed
 Examples:
   include triage.q4
   include ~/q4/buffers.q4 > buffers.out"""
+
+
+class _IncludeLoop(BaseException):
+    """A file included while it runs. A BaseException, so the session's per-command error
+    handling lets it through: it unwinds every include of the loop and the outermost one
+    reports it as one line (not one line per level)."""
 
 
 def read_commands(path: Path) -> list[str]:
@@ -77,6 +83,12 @@ def include_command(session: Session, args: list[str]) -> None:
         raise CommandError(f"usage: {USAGE}")
     path = Path(args[0]).expanduser()
     refuse_inside_dump(session, path, "include")
+    files = session.include_files
+    resolved = path.resolve()
+    if resolved in files:
+        chain = [f.name for f in files[files.index(resolved):]] + [resolved.name]
+        raise _IncludeLoop(f"include: {path}: files include each other in a loop "
+                           f"({' -> '.join(chain)})")
     depth = session.include_depth
     if depth >= MAX_DEPTH:
         raise CommandError(f"include: {path}: files include each other more than {MAX_DEPTH} "
@@ -84,6 +96,7 @@ def include_command(session: Session, args: list[str]) -> None:
     lines = read_commands(path)
     failed = 0
     session.include_depth = depth + 1
+    files.append(resolved)
     try:
         for line in lines:
             print(f"q4> {line}", file=session.out)
@@ -91,7 +104,12 @@ def include_command(session: Session, args: list[str]) -> None:
                 failed += 1
             if session.stopped:
                 break
+    except _IncludeLoop as loop:
+        if len(files) > 1:
+            raise
+        raise CommandError(str(loop)) from None  # the outermost include reports it, once
     finally:
+        files.pop()
         session.include_depth = depth
     if failed:
         raise CommandError(f"include: {failed} of {len(lines)} commands in {path} failed")

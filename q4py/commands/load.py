@@ -291,6 +291,13 @@ def walk(session: Session, layout: Layout, start: int, space: int, *, limit: int
     def bad_read(address: int) -> Walk:
         return done(f"stopped by bad read at {format_q4_address(space, address, wide)}")
 
+    def past_the_end(address: int) -> Walk:
+        # Nothing is there to read: name the real address (masked, it would name one that
+        # exists) and say why.
+        where = format_q4_address(space, address, wide)
+        return done(f"stopped by bad read at {where}: beyond the {64 if wide else 32}-bit "
+                    "address space")
+
     def follows(address: int) -> bool:
         """Whether the structure at `address` is right after the last one kept."""
         return bool(addresses) and address == addresses[-1] + size
@@ -309,7 +316,7 @@ def walk(session: Session, layout: Layout, start: int, space: int, *, limit: int
         address += skip * size
         position = skip
         if address > bits_mask:
-            return bad_read(address & bits_mask)
+            return past_the_end(address)
     if limit <= 0:
         return done(None if natural_max else "stopped by max count")
     # The walk ends at the first of `limit` structures kept or LIMIT structures walked.
@@ -365,7 +372,7 @@ def walk(session: Session, layout: Layout, start: int, space: int, *, limit: int
                     progress(position - skip, total, what)
             address += size
             if address > bits_mask:
-                return bad_read(address & bits_mask)
+                return past_the_end(address)
     else:
         # Only the next pointer is decoded: a projection of that one member.
         pointer = layout.field(next_field)

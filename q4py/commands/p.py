@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 from q4py import expr
 from q4py.addr import format_space_offset
 from q4py.commands import command
-from q4py.commands.examine import printable
 from q4py.errors import CommandError, Q4Error
 from q4py.layouts import LayoutError
 from q4py.program import Program
 from q4py.render.structs import struct_lines
+from q4py.render.text import c_escape
 
 if TYPE_CHECKING:
     from q4py.shell.session import Session
@@ -131,4 +131,4 @@ def p_string(session: Session, text: str) -> None:
     except Q4Error as err:
         raise CommandError(f"p s: {err}") from None
     print(echo, file=session.out)
-    print(f"{echo} : {printable(string)}", file=session.out)
+    print(f"{echo} : {c_escape(string)}", file=session.out)

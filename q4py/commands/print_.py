@@ -6,13 +6,13 @@ The table layout reproduces the one verified q4 output (64-bit session, `print -
     0x4076da18 0x4076ee00 0x4076eefd     0       0
     0x4076ee00 0x18191a1b1c1d1e1f 0x2021222324252627 0x4c4d4e4f 0x10203
 
-The rule (`format_table`): each column is right-justified to the width max(len(name), len(value
+The rule (`table_lines`): each column is right-justified to the width max(len(name), len(value
 in the FIRST row)); cells are joined by one blank; later rows use the same widths and simply
 overflow when a value is longer (no re-layout). The header uses the same widths except that its
 first name is justified to one column less: that is what yields the verified 3 blanks before
 `addrof` (a 10-wide column would give 4), and it changes nothing else.
 
-Numbers (`format_number`): `-x` is C's `%#x` (0 prints `0`, otherwise `0x...` in lower case;
+Numbers (`format_numbers`): `-x` is C's `%#x` (0 prints `0`, otherwise `0x...` in lower case;
 negative members in two's complement of their size), `-o` C's `%#o`, `-d` decimal (signed members
 signed). Without a flag integers print in decimal and pointers and the address pseudo-fields
 (`addrof`, `physaddrof`, `spaceof`) in hex. Char arrays print as quoted strings, arrays as
@@ -27,11 +27,11 @@ from dataclasses import dataclass
 from itertools import islice, repeat
 from typing import TYPE_CHECKING, Any, TextIO
 
-from q4py.addr import c_hex
 from q4py.commands import command
 from q4py.errors import CommandError
 from q4py.layouts.base import CType
 from q4py.piles import PSEUDO_FIELDS, Pile, resolve_field
+from q4py.render.text import c_escape
 
 if TYPE_CHECKING:
     from q4py.program import Program
@@ -70,38 +70,10 @@ class Column:
     ctype: CType | None
 
 
-def format_number(value: int, radix: str | None, *, size: int = 8,
-                  hex_default: bool = False) -> str:
-    """An integer in q4's radix: `x` %#x, `o` %#o, `d` decimal; None: decimal or hex."""
-    if radix is None:
-        radix = "x" if hex_default else "d"
-    if radix == "d":
-        return str(value)
-    unsigned = value & ((1 << (8 * size)) - 1)
-    if radix == "x":
-        return c_hex(unsigned)
-    return "0" if unsigned == 0 else f"0{unsigned:o}"
-
-
-def quote_chars(raw: bytes) -> str:
-    """A char array as a C string literal, up to its first NUL."""
-    text = bytes(raw).split(b"\0", 1)[0]
-    out = []
-    for byte in text:
-        ch = chr(byte)
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif 0x20 <= byte < 0x7F:
-            out.append(ch)
-        else:
-            out.append(f"\\x{byte:02x}")
-    return '"' + "".join(out) + '"'
-
-
 def format_value(ctype: CType, value: Any, radix: str | None) -> str:
     """A member's value as `print` shows it."""
     if ctype.kind == "chars":
-        return quote_chars(value)
+        return c_escape(value, literal=True)
     if ctype.kind == "float":
         return f"{value:g}"
     if ctype.kind == "array":
@@ -109,23 +81,8 @@ def format_value(ctype: CType, value: Any, radix: str | None) -> str:
         return "{" + ", ".join(format_value(ctype.element, v, radix) for v in value) + "}"
     if ctype.kind == "struct":
         return "{...}"
-    return format_number(int(value), radix, size=ctype.size,
-                         hex_default=ctype.kind == "pointer")
-
-
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    """q4's table: widths from the header and the first row; see the module docstring."""
-    if not rows:
-        widths = [len(h) for h in headers]
-    else:
-        widths = [max(len(h), len(c)) for h, c in zip(headers, rows[0], strict=True)]
-    head = [h.rjust(w) for h, w in zip(headers, widths, strict=True)]
-    if head:
-        head[0] = headers[0].rjust(widths[0] - 1)
-    lines = [" ".join(head)]
-    for row in rows:
-        lines.append(" ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)))
-    return lines
+    return format_numbers([int(value)], radix, size=ctype.size, signed=ctype.signed,
+                          hex_default=ctype.kind == "pointer")[0]
 
 
 def _columns(pile: Pile, names: list[str], tall: bool) -> list[Column]:
@@ -151,11 +108,15 @@ def _columns(pile: Pile, names: list[str], tall: bool) -> list[Column]:
 
 def format_numbers(values: Sequence[int | None], radix: str | None, *, size: int = 8,
                    hex_default: bool = False, signed: bool = True) -> list[str]:
-    """`format_number` of each value, a column at once (None prints as n/a)."""
+    """Integers in q4's radix, a column at once: `x` %#x, `o` %#o, `d` decimal; None: decimal,
+    or hex with `hex_default`. Negative `signed` values print in two's complement of `size`
+    bytes with -x and -o; a None value prints as n/a."""
     if radix is None:
         radix = "x" if hex_default else "d"
     if not isinstance(values, (array, range)) and None in values:
-        return [format_number(v, radix, size=size) if v is not None else "n/a" for v in values]
+        known = iter(format_numbers([v for v in values if v is not None], radix, size=size,
+                                    signed=signed))
+        return ["n/a" if v is None else next(known) for v in values]
     if radix == "d":
         return list(map(str, values))
     numbers: Sequence[int] = values  # type: ignore[assignment]
@@ -188,8 +149,9 @@ def _cells(program: Program, pile: Pile, column: Column, radix: str | None) -> l
     return format_values(column.ctype, records.column(column.name), radix)
 
 
-def _table_lines(headers: Sequence[str], columns: Sequence[list[str]]) -> Iterator[str]:
-    """`format_table` of cells given column by column (each column justified at once)."""
+def table_lines(headers: Sequence[str], columns: Sequence[list[str]]) -> Iterator[str]:
+    """q4's table of cells given column by column (each column justified at once): widths
+    from the header and the first row; see the module docstring."""
     widths = [max(len(h), len(cells[0])) if cells else len(h)
               for h, cells in zip(headers, columns, strict=True)]
     head = [h.rjust(w) for h, w in zip(headers, widths, strict=True)]
@@ -251,4 +213,4 @@ def print_command(session: Session, args: list[str]) -> None:
                     yield f"{name} {column[i]}"
         _write_lines(out, tall_lines())
         return
-    _write_lines(out, _table_lines(names, cells))
+    _write_lines(out, table_lines(names, cells))

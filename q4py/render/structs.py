@@ -25,6 +25,7 @@ from q4py.addr import format_p4_value, format_space_offset
 from q4py.errors import ReadError
 from q4py.layouts.base import CType, Layout
 from q4py.program import Program
+from q4py.render.text import c_escape
 
 DECL_WIDTH = 38
 TYPE_WIDTH = 8
@@ -97,7 +98,7 @@ class _Printer:
     def value(self, ctype: CType, address: int) -> str:
         raw = self._bytes(address, ctype.size)
         if ctype.kind == "chars":
-            return _quoted(raw.split(b"\0", 1)[0])
+            return c_escape(raw, literal=True)
         number = int.from_bytes(raw, "big")
         text = format_p4_value(number, ctype.size)
         if ctype.kind == "pointer" and ctype.spelling.replace(" ", "") == "char*":
@@ -125,9 +126,3 @@ class _Printer:
             return 0
         shift = 8 * self.prog.pointer_size - 2
         return self.space if pointer >> shift == member_address >> shift else 0
-
-
-def _quoted(raw: bytes) -> str:
-    body = "".join(chr(b) if 0x20 <= b < 0x7F and b not in (0x22, 0x5C) else
-                   f"\\{chr(b)}" if b in (0x22, 0x5C) else f"\\x{b:02x}" for b in raw)
-    return f'"{body}"'

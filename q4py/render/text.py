@@ -1,4 +1,4 @@
-"""Formatting shared by HP's reports: section banners and page-size figures."""
+"""Formatting shared by HP's reports: section banners, page-size figures and C escapes."""
 
 from __future__ import annotations
 
@@ -38,3 +38,25 @@ def kmem_size(pages: int) -> str:
 def percent(part: int, whole: int) -> int:
     """A whole percentage, rounded half up as HP's tools did."""
     return int(part * 100 / whole + 0.5) if whole else 0
+
+
+# adb's named escapes; any other unprintable byte is a 3-digit octal escape in that style.
+_ADB_ESCAPES = {0: "\\0", 7: "\\a", 8: "\\b", 9: "\\t", 10: "\\n", 11: "\\v", 12: "\\f",
+                13: "\\r"}
+
+
+def c_escape(raw: bytes | str, *, literal: bool = False) -> str:
+    """Bytes (or latin-1 text) on one line with C escapes; the one escaper of the project.
+
+    literal=False (adb style, `examine` and `p s`): printable ASCII as is, `\\n` `\\t` ... by
+    name, anything else as `\\ooo`; quotes and backslashes stay as they are.
+    literal=True (`print` and struct dumps): a quoted C string literal of the text up to its
+    first NUL, with `"` and `\\` escaped and other unprintable bytes as `\\xhh`.
+    """
+    data = raw.encode("latin-1") if isinstance(raw, str) else bytes(raw)
+    if not literal:
+        return "".join(chr(b) if 0x20 <= b < 0x7F else _ADB_ESCAPES.get(b, f"\\{b:03o}")
+                       for b in data)
+    body = data.split(b"\0", 1)[0]
+    return '"' + "".join("\\" + chr(b) if b in (0x22, 0x5C) else chr(b) if 0x20 <= b < 0x7F
+                         else f"\\x{b:02x}" for b in body) + '"'

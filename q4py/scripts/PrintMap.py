@@ -20,6 +20,10 @@ def run(q4: Q4Script, args: list[str]) -> None:
     if len(args) != 1:
         q4.error("usage: run PrintMap MAPNAME (a kernel struct map * global, e.g. sysmap)")
     wanted = args[0]
+    names = q4.resource_map_names()
+    if wanted not in names:  # before promising to load anything
+        q4.error(f"'{wanted}' is not a resource map of this kernel "
+                 f"(struct map * globals: {', '.join(names) or 'none'})")
     q4.print("Loading the map entries, this may take a while...")
     rmap = q4.resource_map(wanted)
     if rmap.depleted:

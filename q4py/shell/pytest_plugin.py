@@ -35,6 +35,7 @@ from q4py.shell.transcript import (
     ReplayResult,
     Transcript,
     TranscriptError,
+    header_dump,
     parse_transcript,
     replay,
 )
@@ -133,21 +134,21 @@ class TranscriptItem(pytest.Item):
         assert result.checked == len(self.transcript.blocks)
 
     def _crashdir(self) -> Path:
-        header = self.transcript.header
-        base = self.path.parent
-        if "crashdir" in header:
-            return base / Path(header["crashdir"]).expanduser()
-        name = header.get("scenario")
-        if name is None:
+        try:
+            found = header_dump(self.transcript, self.path.parent, Path(DEMO_SCENARIO).stem)
+        except TranscriptError as exc:
+            raise _SetupFailed(str(exc)) from None
+        if found is None:
             raise _SetupFailed(
                 "the header names no dump: add '# scenario: NAME' or '# crashdir: PATH'"
             )
-        scenario = base.parent / "scenarios" / f"{name}.toml"
-        if not scenario.is_file() and f"{name}.toml" == DEMO_SCENARIO:
+        if found.crashdir is not None:
+            return found.crashdir
+        name = self.transcript.header["scenario"]
+        if found.demo:
             return self._forged(resources.files("q4py") / "data" / "demo" / DEMO_SCENARIO, name)
-        if not scenario.is_file():
-            raise _SetupFailed(f"scenario {name!r} not found ({scenario})")
-        return self._forged(scenario, name)
+        assert found.scenario is not None
+        return self._forged(found.scenario, name)
 
     def _forged(self, scenario: Any, name: str) -> Path:
         try:

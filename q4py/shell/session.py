@@ -62,6 +62,7 @@ class Session:
         # `session.progress(done, total, what)`: long commands report how far they are.
         self.progress: Callable[[int, int | None, str], None] = no_progress
         self.include_depth = 0  # files `include` is running, one inside the other
+        self.include_files: list[Path] = []  # those files, resolved, outermost first
 
     def stop(self) -> None:
         """Ask the loop driving this session to end (what `exit` / `quit` do)."""

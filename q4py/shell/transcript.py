@@ -259,6 +259,32 @@ def transcript_directory(transcript: Transcript) -> Path | None:
     return path.resolve().parent if path.is_file() else None
 
 
+@dataclass(frozen=True)
+class HeaderDump:
+    """Where a transcript's header says its dump comes from: exactly one field is set."""
+
+    crashdir: Path | None = None  # `# crashdir: PATH`, relative to the transcript's directory
+    scenario: Path | None = None  # `# scenario: NAME`, the file <dir>/../scenarios/NAME.toml
+    demo: bool = False  # `# scenario: <the demo>` and no such file: the bundled demo scenario
+
+
+def header_dump(transcript: Transcript, base: Path, demo_name: str) -> HeaderDump | None:
+    """The dump named by the header of `transcript` (read from directory `base`); None when
+    the header names none. `# crashdir:` wins over `# scenario:`; `demo_name` is the stem of
+    the bundled demo scenario. TranscriptError when the named scenario file is missing."""
+    if "crashdir" in transcript.header:
+        return HeaderDump(crashdir=base / Path(transcript.header["crashdir"]).expanduser())
+    name = transcript.header.get("scenario")
+    if name is None:
+        return None
+    scenario = base.parent / "scenarios" / f"{name}.toml"
+    if scenario.is_file():
+        return HeaderDump(scenario=scenario)
+    if name == demo_name:
+        return HeaderDump(demo=True)
+    raise TranscriptError(f"scenario {name!r} not found ({scenario})")
+
+
 def replay(transcript: Transcript, session: Session, *,
            directory: str | os.PathLike[str] | None = None) -> ReplayResult:
     """Run every block of `transcript` in `session` and compare the output.
