@@ -280,10 +280,13 @@ def build_locks(ctx: ForgeContext, mpinfo_address: int) -> None:
             if lock["owner_cpu"] >= nprocessors:
                 raise ScenarioError(f"{path}.owner_cpu", f"no processor {lock['owner_cpu']}")
             owner = mpinfo_address + lock["owner_cpu"] * mpinfo.size
-        ctx.place("lock_t", lock["address"], {
-            "sl_lock": lock["lock"], "sl_owner": owner, "sl_name_ptr": name_address,
-            "sl_flag": lock["flag"], "sl_next_cpu": lock["next_cpu"],
-            "sl_arena_alloc_flag": lock["arena_alloc_flag"]}, path)
+        fields = {"sl_lock": lock["lock"], "sl_owner": owner, "sl_name_ptr": name_address,
+                  "sl_flag": lock["flag"], "sl_next_cpu": lock["next_cpu"]}
+        if uses_lists(ctx.sc["system"]["release"]):
+            fields["sl_arena_alloc_flag"] = lock["arena_alloc_flag"]
+            ctx.place("lock_t", lock["address"], fields, path)
+        else:  # 11.00's lock_t: the name pointer is a bit-field (layouts/sched.py)
+            ctx.place("struct lock_1100", lock["address"], fields, path)
         if lock["timed_out"]:
             ctx.set_global("spinlock_timeout_lock", lock["address"], f"{path}.timed_out")
 

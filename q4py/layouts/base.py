@@ -7,6 +7,12 @@ wide (64-bit) HP-UX kernels differ in the size of pointers and longs.
 
 For bulk work (thousands of pfdat or proc entries) a flat layout also yields a `struct.Struct`
 derived from the same definition, so there is never a second hand-written layout.
+
+Bit-fields are spelled `unsigned int:N` (any unsigned integer type, then `:N`): consecutive
+bit-field members share one storage unit of the base type while their widths fit, allocated
+from the most significant bit down as HP's big-endian compilers do. A layout with bit-fields
+has no `fast` struct (its members are not whole bytes); parse and build decode and encode them
+with shifts.
 """
 
 from __future__ import annotations
@@ -77,6 +83,7 @@ _INT_CODES = {(1, False): "B", (1, True): "b", (2, False): "H", (2, True): "h",
               (4, False): "I", (4, True): "i", (8, False): "Q", (8, True): "q"}
 
 _ARRAY = re.compile(r"^(?P<base>.*?)\s*\[(?P<count>\d+)\]$", re.ASCII)
+_BITFIELD = re.compile(r"^(?P<base>[^:]*?)\s*:\s*(?P<width>\d+)$", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -86,12 +93,17 @@ class CType:
     spelling: str
     size: int
     subcon: cs.Construct
-    kind: str  # "int", "float", "pointer", "struct", "array", "chars"
+    kind: str  # "int", "float", "pointer", "struct", "array", "chars", "bitfield"
     signed: bool = False
     layout: Layout | None = None  # for struct and array-of-struct
     element: CType | None = None  # for arrays
-    count: int = 0
+    count: int = 0  # elements of an array; the width in bits of a bit-field
     align: int = 1
+
+    @property
+    def base_spelling(self) -> str:
+        """A bit-field's storage type (`unsigned int` for `unsigned int:3`); else the spelling."""
+        return self.spelling.split(":", 1)[0].rstrip() if self.kind == "bitfield" else self.spelling
 
 
 @dataclass(frozen=True)
@@ -100,11 +112,23 @@ class Field:
 
     name: str
     ctype: CType
-    offset: int
+    offset: int  # of a bit-field: the offset of its storage unit
+    bit_offset: int = 0  # of a bit-field: its first bit in the unit, 0 the most significant
 
     @property
     def size(self) -> int:
         return self.ctype.size
+
+    def extract(self, unit: int) -> int:
+        """This bit-field's value out of its storage unit's value."""
+        shift = 8 * self.ctype.size - self.bit_offset - self.ctype.count
+        return (unit >> shift) & ((1 << self.ctype.count) - 1)
+
+    def insert(self, unit: int, value: int) -> int:
+        """The storage unit's value with this bit-field set to `value`."""
+        shift = 8 * self.ctype.size - self.bit_offset - self.ctype.count
+        mask = ((1 << self.ctype.count) - 1) << shift
+        return (unit & ~mask) | ((value << shift) & mask)
 
 
 class LayoutError(Q4Error):
@@ -137,7 +161,30 @@ class Layout:
         members: list[Field] = []
         subcons: list[cs.Construct] = []
         self._fast_codes: list[str] | None = []
+        # Bit-field storage units: hidden member name -> the bit-fields it holds.
+        self._units: dict[str, list[Field]] = {}
+        unit: tuple[str, int, CType, int] | None = None  # (hidden name, offset, type, bits used)
         for fname, ctype in fields:
+            if ctype.kind == "bitfield":
+                if (unit is not None and unit[2].size == ctype.size
+                        and unit[3] + ctype.count <= 8 * ctype.size):
+                    hidden, at, _, used = unit
+                else:
+                    gap = -offset % ctype.align
+                    if gap:
+                        subcons.append(cs.Padding(gap))
+                        offset += gap
+                    hidden, at, used = f"_unit_{offset:x}", offset, 0
+                    self._units[hidden] = []
+                    subcons.append(hidden / ctype.subcon)
+                    self._add_fast(None)
+                    offset += ctype.size
+                member = Field(fname, ctype, at, used)
+                members.append(member)
+                self._units[hidden].append(member)
+                unit = (hidden, at, ctype, used + ctype.count)
+                continue
+            unit = None
             gap = -offset % ctype.align
             if gap:
                 subcons.append(cs.Padding(gap))
@@ -161,7 +208,8 @@ class Layout:
             offset += tail
         self.fields: tuple[Field, ...] = tuple(members)
         self.size = offset
-        self.struct = cs.Struct(*subcons)
+        raw: cs.Construct = cs.Struct(*subcons)
+        self.struct = _BitFields(raw, self._units) if self._units else raw
         self._by_name = {m.name: m for m in members}
         self._fast = struct.Struct(">" + "".join(self._fast_codes)) if self._fast_codes else None
 
@@ -185,7 +233,7 @@ class Layout:
             if member is None:
                 raise LayoutError(f"{self.name} has no field '{path}'")
             if i == len(parts) - 1:
-                return Field(path, member.ctype, base + member.offset)
+                return Field(path, member.ctype, base + member.offset, member.bit_offset)
             if member.ctype.layout is None or member.ctype.kind != "struct":
                 raise LayoutError(f"{self.name}: '{'.'.join(parts[: i + 1])}' is not a structure")
             base += member.offset
@@ -202,7 +250,7 @@ class Layout:
             if member.ctype.kind == "struct" and member.ctype.layout is not None:
                 yield from member.ctype.layout.walk(f"{name}.", base + member.offset)
             else:
-                yield Field(name, member.ctype, base + member.offset)
+                yield Field(name, member.ctype, base + member.offset, member.bit_offset)
 
     # -- both directions -------------------------------------------------------------------
     def parse(self, data: bytes | memoryview) -> cs.Container:
@@ -262,6 +310,35 @@ class Layout:
         raise LayoutError(f"{self.name} has no field '{name}'")
 
 
+class _BitFields(cs.Adapter):
+    """A structure with bit-fields: its storage units decoded to and encoded from the named
+    bit-fields they hold (the units themselves do not appear in the value)."""
+
+    def __init__(self, subcon: cs.Construct, units: dict[str, list[Field]]) -> None:
+        super().__init__(subcon)
+        self.units = units
+
+    def _decode(self, obj: Any, context: Any, path: Any) -> cs.Container:
+        result = cs.Container()
+        for key, value in obj.items():
+            if key in self.units:
+                for member in self.units[key]:
+                    result[member.name] = member.extract(value)
+            elif not key.startswith("_"):
+                result[key] = value
+        return result
+
+    def _encode(self, obj: Any, context: Any, path: Any) -> dict[str, Any]:
+        names = {m.name for members in self.units.values() for m in members}
+        result = {k: v for k, v in obj.items() if k not in names}
+        for key, members in self.units.items():
+            unit = 0
+            for member in members:
+                unit = member.insert(unit, int(obj.get(member.name, 0) or 0))
+            result[key] = unit
+        return result
+
+
 def fast_code(ctype: CType) -> str | None:
     if ctype.kind in ("int", "pointer"):
         return _INT_CODES[(ctype.size, ctype.signed)]
@@ -302,6 +379,10 @@ def complete_value(ctype: CType, value: Any, where: str = "") -> Any:
     if ctype.kind == "float":
         return float(value or 0.0)
     number = int(value or 0)
+    if ctype.kind == "bitfield":
+        if not 0 <= number < 1 << ctype.count:
+            raise error(f"{number:#x} does not fit in {ctype.spelling}")
+        return number
     bits = 8 * ctype.size
     low = -(1 << (bits - 1)) if ctype.signed else 0
     high = (1 << (bits - 1)) - 1 if ctype.signed else (1 << bits) - 1
@@ -323,6 +404,14 @@ class TypeRegistry:
     def ctype(self, spelling: str) -> CType:
         """Resolve a C type spelling: scalars, pointers, `char[N]`, `T[N]`, registered structs."""
         text = " ".join(spelling.split())
+        bits = _BITFIELD.match(text)
+        if bits:
+            base, width = self.ctype(bits["base"]), int(bits["width"])
+            if base.kind != "int" or base.signed or not 0 < width <= 8 * base.size:
+                raise LayoutError(f"bad bit-field '{spelling}': an unsigned integer type and "
+                                  f"1 to {8 * base.size} bits")
+            return CType(f"{base.spelling}:{width}", base.size, base.subcon, "bitfield",
+                         count=width, align=base.align)
         match = _ARRAY.match(text)
         if match:
             base, count = match["base"], int(match["count"])

@@ -7,7 +7,8 @@ member's offset and C type come from the layout (the construct definition), so t
 second layout. An integer or float member aligned in its record is picked out through a strided
 memoryview and byte-swapped as an `array`; any other member goes through a `struct` projection
 (`Layout.projection`'s rule: one member, the rest of the record skipped), or, for nested
-structures and arrays, through the member's construct model one record at a time.
+structures and arrays, through the member's construct model one record at a time. A bit-field
+is its storage unit's column with the bit-field shifted out of each value.
 `member_decoder` gives the same value for a single record.
 """
 
@@ -17,10 +18,11 @@ import struct
 import sys
 from array import array
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
-from q4py.layouts.base import CType, Layout, fast_code
+from q4py.layouts.base import CType, Field, Layout, fast_code
 
 _CAST = {1: "B", 2: "H", 4: "I", 8: "Q"}
 _ARRAY_INT = {(1, False): "B", (1, True): "b", (2, False): "H", (2, True): "h",
@@ -50,7 +52,15 @@ def member_column(layout: Layout, path: str, data: bytes | memoryview) -> Sequen
 def column_reader(layout: Layout, path: str) -> Callable[[bytes | memoryview], Sequence[Any]]:
     """`member_column` of member `path`, made once per member: a function of the bytes."""
     member = layout.field(path)
+    if member.ctype.kind == "bitfield":
+        units = _reader(layout.size, member.offset, _unit(member))
+        return lambda data: [member.extract(unit) for unit in units(data)]
     return _reader(layout.size, member.offset, member.ctype)
+
+
+def _unit(member: Field) -> CType:
+    """The storage unit of a bit-field member, as a plain unsigned integer."""
+    return replace(member.ctype, kind="int", spelling=member.ctype.base_spelling, count=0)
 
 
 def column_at(size: int, offset: int, ctype: CType, data: bytes | memoryview) -> Sequence[Any]:
@@ -97,6 +107,9 @@ def member_decoder(layout: Layout, path: str) -> Callable[[bytes | memoryview], 
     """A function decoding member `path` from one record's bytes, as `member_column` would."""
     member = layout.field(path)
     ctype, offset = member.ctype, member.offset
+    if ctype.kind == "bitfield":
+        unit = struct.Struct(f">{offset}x{fast_code(_unit(member))}").unpack_from
+        return lambda record: member.extract(unit(record)[0])
     scalar = fast_code(ctype)
     if scalar is not None:
         unpack_from = struct.Struct(f">{offset}x{scalar}").unpack_from

@@ -101,7 +101,14 @@ PROVENANCE: dict[str, str] = {
         "kernel shows every member, its C type and offset (`sl_lock`, `sl_owner`, "
         "`sl_name_ptr`, `sl_flag`, `sl_next_cpu`, `sl_arena_alloc_flag`; 0x20 bytes); that "
         "`sl_owner` points at the holding processor's mpinfo is q4py's reading. The 11.00 "
-        "lock_t (a bit-field name pointer) is not modelled."),
+        "lock_t is `struct lock_1100`."),
+    "struct lock_1100": (
+        "Reconstruction of the 11.00 spinlock. A public p4 dump of an 11.00 `lock_t` prints "
+        "its name pointer as a bit-field beside `sl_indirect` (`sl_indirect:0:1;`). q4py "
+        "packs `sl_indirect:1` and `sl_name_ptr` (31 bits narrow, 63 wide) MSB-first in one "
+        "pointer-sized word after `sl_lock` and `sl_owner`; the name's address is the "
+        "bit-field value unshifted (kernel data addresses have the top bit clear). The other "
+        "members and all offsets are q4py's."),
     "struct swdevt": (
         "Reconstruction. Member names are public (net-snmp reads HP-UX's swap table through "
         "nlist); their order and sizes are q4py's."),

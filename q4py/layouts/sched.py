@@ -6,7 +6,11 @@ All reconstructions. Public facts: HP-UX 11.00 keeps its threads in a table (`kt
 (TSSLEEP, TSRUN, TSRUNPROC, TSZOMB), priority, processor, wait channel, sleep caller, system call
 and scheduling policy (SCHED_NOAGE). The 11.11 `lock_t` members and their order are those a
 public p4 dump of a spinlock shows (`sl_lock`, `sl_owner`, `sl_name_ptr`, `sl_flag`,
-`sl_next_cpu`, `sl_arena_alloc_flag`, 0x20 bytes on a wide kernel).
+`sl_next_cpu`, `sl_arena_alloc_flag`, 0x20 bytes on a wide kernel). The 11.00 lock_t
+(`struct lock_1100`, p4 shows its name pointer packed in a bit-field next to `sl_indirect`) is
+a reconstruction: `sl_lock`, `sl_owner`, then one pointer-sized word holding `sl_indirect:1`
+and `sl_name_ptr` in the remaining 31 or 63 bits (kernel data addresses have their top bit
+clear, so the bit-field value is the name's address unshifted), then `sl_flag`, `sl_next_cpu`.
 """
 
 from __future__ import annotations
@@ -91,4 +95,18 @@ def define(reg: TypeRegistry) -> None:
         reconstruction=True,
         aliases=("lock_t",),
         doc="an 11i spinlock",
+    )
+    name_bits = 8 * reg.abi.pointer_size - 1
+    reg.define(
+        "struct lock_1100",
+        [
+            ("sl_lock", "uintptr_t"),
+            ("sl_owner", "uintptr_t"),  # mpinfo_t of the processor that holds it
+            ("sl_indirect", "unsigned long:1"),
+            ("sl_name_ptr", f"unsigned long:{name_bits}"),  # the name's address, unshifted
+            ("sl_flag", "uint16_t"),
+            ("sl_next_cpu", "uint16_t"),
+        ],
+        reconstruction=True,
+        doc="an 11.00 spinlock (lock_t of 11.00 kernels): the name pointer is a bit-field",
     )

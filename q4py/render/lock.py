@@ -7,7 +7,7 @@ The holder's title is underlined one character longer than itself, as crashinfo 
 from __future__ import annotations
 
 from q4py.analyses.events import trace_arguments
-from q4py.analyses.lock import DeadlockedLock, deadlocked_lock
+from q4py.analyses.lock import DeadlockedLock, deadlocked_lock, lock_layout
 from q4py.program import Program
 from q4py.render.stack import render_event
 from q4py.render.structs import struct_lines
@@ -31,7 +31,7 @@ def lock_lines(prog: Program) -> list[str]:
     lock = deadlocked_lock(prog)
     if lock is None:
         return []
-    layout = prog.types.get("lock_t")
+    layout = lock_layout(prog)
     lines = ["Lock structure", "--------------", ""]
     lines += struct_lines(prog, layout, lock.address, type_name="lock_t",
                           annotate_strings=False)

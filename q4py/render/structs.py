@@ -15,7 +15,10 @@ Choices where HP's samples are silent (docs/scripting.md lists them too):
 - an array gives one line per element, `name[i]` (an array of structures, one block each);
 - a `char[N]` member prints its text in double quotes, up to the first NUL;
 - a pointer whose base type is 8 characters or longer gets a blank before its `*`;
-- a `char *` pointing at a short printable NUL-terminated string is annotated `  ("text")`.
+- a `char *` pointing at a short printable NUL-terminated string is annotated `  ("text")`;
+- a bit-field prints as `unsigned int sl_indirect:0:1;` (the member address is its storage
+  unit's, then its first bit in the unit, 0 the most significant, and its width) with the
+  bit-field's value zero-padded to the unit's size.
 Values are the member's bytes as an unsigned number, floats included (p4 printed raw words).
 """
 
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 from q4py.addr import format_p4_value, format_space_offset
 from q4py.errors import ReadError
-from q4py.layouts.base import CType, Layout
+from q4py.layouts.base import CType, Field, Layout
 from q4py.program import Program
 from q4py.render.text import c_escape
 
@@ -48,7 +51,7 @@ def struct_lines(prog: Program, layout: Layout, offset: int, space: int = 0,
     return lines
 
 
-def declaration(ctype: CType, name: str) -> str:
+def declaration(ctype: CType, name: str, bit_offset: int = 0) -> str:
     """The C declaration column of a scalar member: `uint16_t sl_flag;`, `char    *p;`."""
     if ctype.kind == "pointer":
         base = ctype.spelling.rstrip("* ")
@@ -58,6 +61,8 @@ def declaration(ctype: CType, name: str) -> str:
         return f"{base:<{TYPE_WIDTH}}{stars}{name};"
     if ctype.kind == "chars":
         return f"{'char':<{TYPE_WIDTH}} {name}[{ctype.count}];"
+    if ctype.kind == "bitfield":
+        return f"{ctype.base_spelling:<{TYPE_WIDTH}} {name}:{bit_offset}:{ctype.count};"
     return f"{ctype.spelling:<{TYPE_WIDTH}} {name};"
 
 
@@ -76,7 +81,19 @@ class _Printer:
 
     def members(self, layout: Layout, address: int, depth: int, lines: list[str]) -> None:
         for member in layout.fields:
+            if member.ctype.kind == "bitfield":
+                self.bitfield(member, address + member.offset, depth, lines)
+                continue
             self.member(member.ctype, member.name, address + member.offset, depth, lines)
+
+    def bitfield(self, member: Field, address: int, depth: int, lines: list[str]) -> None:
+        ctype = member.ctype
+        indent = f"{address:#x}   " + "  " * depth
+        decl = declaration(ctype, member.name, member.bit_offset)
+        width = max(DECL_WIDTH - 2 * depth, len(decl) + 1)
+        unit = int.from_bytes(self._bytes(address, ctype.size), "big")
+        lines.append(f"{indent}{decl:<{width}}"
+                     f"{format_p4_value(member.extract(unit), ctype.size)}")
 
     def member(self, ctype: CType, name: str, address: int, depth: int,
                lines: list[str]) -> None:
