@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from elftools.elf.elffile import ELFFile
+from helpers import poke
 
 from q4py.addr import format_q4_address
 from q4py.cli import main as q4_main
@@ -110,22 +111,6 @@ def dump(pristine: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     return Path(shutil.copytree(pristine, tmp_path / "crash.0"))
 
 
-def poke(dump: Path, pa: int, data: bytes) -> None:
-    """Overwrite physical memory at `pa` in the (plain) image file that holds it."""
-    with CrashDir.open(dump) as crash:
-        page = crash.index.pagesize
-        for image in crash.images.values():
-            index = image.index_of(pa // page)
-            if index is not None:
-                offset = image.data_offset + index * page + pa % page
-                path = image.path
-                break
-        else:
-            raise AssertionError(f"{pa:#x} is not in the dump")
-    assert pa % page + len(data) <= page, "one page at a time"
-    with open(path, "r+b") as f:
-        f.seek(offset)
-        f.write(data)
 
 
 def one_line(text: str) -> str:

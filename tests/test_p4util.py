@@ -7,13 +7,13 @@ exactly; everything else is checked against what the Program reads from the dump
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from conftest import SCENARIOS_DIR
+from helpers import Shell
 
 from q4py.analyses.events import event_trace
 from q4py.commands.let import in_radix
@@ -23,7 +23,6 @@ from q4py.kernel.args import frame_arguments
 from q4py.kernel.events import crash_events
 from q4py.program import Program
 from q4py.render.stack import render_event
-from q4py.shell import Session
 
 SEED = "hpux1100-32-kalloc-sysmap"
 
@@ -31,20 +30,6 @@ SEED = "hpux1100-32-kalloc-sysmap"
 @pytest.fixture(scope="module")
 def prog(forged_dump: Callable[[str], Path]) -> Program:
     return Program.open(forged_dump(SEED))
-
-
-class Shell:
-    """One session; `run` returns the lines one command printed."""
-
-    def __init__(self, prog: Program) -> None:
-        self.out = io.StringIO()
-        self.session = Session(prog, self.out)
-
-    def run(self, line: str) -> list[str]:
-        self.out.seek(0)
-        self.out.truncate()
-        self.session.execute(line)
-        return self.out.getvalue().split("\n")[:-1]
 
 
 @pytest.fixture

@@ -8,13 +8,13 @@ layer; every expected figure below comes from the field values written here.
 from __future__ import annotations
 
 import copy
-import io
 from array import array
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from helpers import Shell
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,7 +26,6 @@ from q4py.forge.build import Forge
 from q4py.forge.scenario import load_scenario
 from q4py.layouts import NARROW, WIDE, registry_for
 from q4py.program import Program
-from q4py.shell import Session
 
 SEED = Path(__file__).resolve().parent.parent / "fixtures" / "scenarios" / (
     "hpux1100-32-kalloc-sysmap.toml")
@@ -80,26 +79,6 @@ def program(narrow_dump: Path) -> Program:
     return Program.open(narrow_dump)
 
 
-class Shell:
-    """A session whose `run` returns what one command printed."""
-
-    def __init__(self, program: Program) -> None:
-        self.out = io.StringIO()
-        self.session = Session(program, self.out)
-
-    def run(self, line: str) -> str:
-        self.out.seek(0)
-        self.out.truncate()
-        self.session.execute(line)
-        return self.out.getvalue()
-
-    def lines(self, line: str) -> list[str]:
-        return self.run(line).splitlines()
-
-    @property
-    def piles(self):  # noqa: ANN201
-        return self.session.piles
-
 
 @pytest.fixture
 def shell(program: Program) -> Shell:
@@ -112,7 +91,7 @@ def _addr(offset: int, space: int = 0) -> str:
 
 # -- load: the shapes and every stop reason -------------------------------------------------------
 def test_load_list_stopped_by_bad_read_in_q4s_exact_words(shell: Shell) -> None:
-    text = shell.run(f"load struct buf from {LIST_A[0]:#x} next av_forw max 10")
+    text = shell.text(f"load struct buf from {LIST_A[0]:#x} next av_forw max 10")
     assert text == ("loaded 3 struct bufs as a linked list \n\n"
                     f"(stopped by bad read at {_addr(BAD)})\n\n")
     pile = shell.piles.current
@@ -123,24 +102,24 @@ def test_load_list_stopped_by_bad_read_in_q4s_exact_words(shell: Shell) -> None:
 
 
 def test_load_list_ending_at_null_prints_no_reason(shell: Shell) -> None:
-    assert shell.run(f"load struct buf from {LIST_B[0]:#x} next av_forw") == (
+    assert shell.text(f"load struct buf from {LIST_B[0]:#x} next av_forw") == (
         "loaded 2 struct bufs as a linked list \n\n")
     assert [i.value.b_flags for i in shell.piles.current] == [2, 4]
 
 
 def test_load_list_stopped_by_loop(shell: Shell) -> None:
-    assert shell.run(f"load struct buf from {CYCLE[0]:#x} next av_forw max 100") == (
+    assert shell.text(f"load struct buf from {CYCLE[0]:#x} next av_forw max 100") == (
         f"loaded 3 struct bufs as a linked list \n\n(stopped by loop at {_addr(CYCLE[1])})\n\n")
 
 
 def test_load_list_stopped_by_max_count(shell: Shell) -> None:
-    assert shell.run(f"load struct buf from {LIST_A[0]:#x} max 2 next av_forw") == (
+    assert shell.text(f"load struct buf from {LIST_A[0]:#x} max 2 next av_forw") == (
         "loaded 2 struct bufs as a linked list \n\n(stopped by max count)\n\n")
 
 
 def test_load_list_default_max(shell: Shell, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(load_module, "LIST_MAX", 2)
-    assert shell.run(f"load struct buf from {LIST_A[0]:#x} next av_forw").endswith(
+    assert shell.text(f"load struct buf from {LIST_A[0]:#x} next av_forw").endswith(
         "(stopped by max count)\n\n")
     assert shell.piles.current.count == 2
 
@@ -148,49 +127,49 @@ def test_load_list_default_max(shell: Shell, monkeypatch: pytest.MonkeyPatch) ->
 def test_load_stops_at_the_hard_limit_whatever_max_says(
         shell: Shell, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(load_module, "LIMIT", 2)
-    assert shell.run(f"load struct buf from {CYCLE[0]:#x} next av_forw max 0x7fffffffffffffff"
+    assert shell.text(f"load struct buf from {CYCLE[0]:#x} next av_forw max 0x7fffffffffffffff"
                      ) == ("loaded 2 struct bufs as a linked list \n\n"
                            "(stopped by the limit of 2 structures)\n\n")
 
 
 def test_load_until_and_skip_on_a_circular_list(shell: Shell) -> None:
     # The head is skipped; `until` ends the walk when it comes back to the head.
-    text = shell.run(f"load struct buf from {RING[0]:#x} next av_forw skip 1 "
+    text = shell.text(f"load struct buf from {RING[0]:#x} next av_forw skip 1 "
                      f"until addrof == {RING[0]:#x}")
     assert text == ("loaded 2 struct bufs as a linked list \n\n"
                     f"(stopped by until at {_addr(RING[0])})\n\n")
     assert [(i.address, i.index) for i in shell.piles.current] == [(RING[1], 1), (RING[2], 2)]
     # `until` with a member, clauses in another order.
-    assert shell.run(f"load struct buf until b_flags == 3 next av_forw from {LIST_A[0]:#x}") == (
+    assert shell.text(f"load struct buf until b_flags == 3 next av_forw from {LIST_A[0]:#x}") == (
         f"loaded 2 struct bufs as a linked list \n\n(stopped by until at {_addr(LIST_A[2])})\n\n")
 
 
 def test_load_list_skip(shell: Shell) -> None:
-    shell.run(f"load struct buf from {LIST_A[0]:#x} next av_forw skip 1")
+    shell.text(f"load struct buf from {LIST_A[0]:#x} next av_forw skip 1")
     assert [i.address for i in shell.piles.current] == list(LIST_A[1:])
 
 
 def test_load_array(shell: Shell) -> None:
-    assert shell.run(f"load struct buf from {ARRAY:#x} max 3") == (
+    assert shell.text(f"load struct buf from {ARRAY:#x} max 3") == (
         "loaded 3 struct bufs as an array \n\n")
     pile = shell.piles.current
     assert pile.layout_kind == "array"
     assert [i.address for i in pile] == [ARRAY, ARRAY + 0x80, ARRAY + 0x100]
     assert [i.value.b_flags for i in pile] == [10, 20, 30]
     # One more than there is: the page after the array is not in the dump.
-    assert shell.run(f"load struct buf from {ARRAY:#x} max 5") == (
+    assert shell.text(f"load struct buf from {ARRAY:#x} max 5") == (
         "loaded 3 struct bufs as an array \n\n"
         f"(stopped by bad read at {_addr(ARRAY + 0x180)})\n\n")
     # Without max an array is one structure.
-    assert shell.run(f"load struct buf from {ARRAY:#x}") == "loaded 1 struct buf as an array \n\n"
+    assert shell.text(f"load struct buf from {ARRAY:#x}") == "loaded 1 struct buf as an array \n\n"
     # skip jumps over elements; their index stays their array index.
-    shell.run(f"load struct buf from {ARRAY:#x} skip 1 max 2")
+    shell.text(f"load struct buf from {ARRAY:#x} skip 1 max 2")
     assert [(i.address, i.index) for i in shell.piles.current] == [
         (ARRAY + 0x80, 1), (ARRAY + 0x100, 2)]
-    assert shell.run(f"load struct buf from {ARRAY:#x} max 9 until b_bcount == 2").endswith(
+    assert shell.text(f"load struct buf from {ARRAY:#x} max 9 until b_bcount == 2").endswith(
         f"(stopped by until at {_addr(ARRAY + 0x100)})\n\n")
     # A skip past the end of the 32-bit space names the real address, not a masked one.
-    assert shell.run(f"load struct buf from {ARRAY:#x} skip 99999999999999") == (
+    assert shell.text(f"load struct buf from {ARRAY:#x} skip 99999999999999") == (
         "loaded 0 struct bufs as an array \n\n(stopped by bad read at "
         "0x0.0x002d7988'4022fe00: beyond the 32-bit address space)\n\n")
 
@@ -198,17 +177,17 @@ def test_load_array(shell: Shell) -> None:
 def test_load_array_from_a_symbol_with_max_from_a_symbol(
         shell: Shell, program: Program, scenario: dict[str, Any]) -> None:
     nproc = program.read_global("nproc")
-    assert shell.run("load struct proc from proc max nproc") == (
+    assert shell.text("load struct proc from proc max nproc") == (
         f"loaded {nproc} struct procs as an array \n\n")
     pile = shell.piles.current
     assert pile.items[0].address == program.read_global("proc")
     # A typedef keeps its spelling in messages.
-    assert shell.run("load proc_t from proc max 2") == "loaded 2 proc_ts as an array \n\n"
+    assert shell.text("load proc_t from proc max 2") == "loaded 2 proc_ts as an array \n\n"
     assert shell.piles.current.type_name == "proc_t"
     # keep on the process table: as many as the scenario has processes.
-    shell.run("load struct proc from proc max nproc")
+    shell.text("load struct proc from proc max nproc")
     live = len(scenario["processes"]) + sum(g["count"] for g in scenario["process_groups"])
-    assert shell.run("keep p_stat != 0") == (
+    assert shell.text("keep p_stat != 0") == (
         f"kept {live} of {nproc} struct procs, discarded {nproc - live}\n")
 
 
@@ -216,11 +195,11 @@ def test_load_from_a_space_offset_address(shell: Shell, program: Program,
                                           scenario: dict[str, Any]) -> None:
     event = scenario["events"][0]
     space, offset = event["space"], event["stack_base"]
-    assert shell.run(f"load struct buf from {space:#x}.{offset:#x} max 1") == (
+    assert shell.text(f"load struct buf from {space:#x}.{offset:#x} max 1") == (
         "loaded 1 struct buf as an array \n\n")
     item = shell.piles.current.items[0]
     assert (item.space, item.address) == (space, offset)
-    row = shell.lines("print -x spaceof addrof physaddrof")[1].split()
+    row = shell.run("print -x spaceof addrof physaddrof")[1].split()
     assert row[:2] == [hex(space), hex(offset)]
     physical = int(row[2], 16)
     assert physical != offset and physical & 0xFFF == offset & 0xFFF
@@ -228,17 +207,17 @@ def test_load_from_a_space_offset_address(shell: Shell, program: Program,
 
 
 def test_load_that_finds_nothing_makes_no_pile(shell: Shell) -> None:
-    assert shell.run(f"load struct buf from {BAD:#x} next av_forw") == (
+    assert shell.text(f"load struct buf from {BAD:#x} next av_forw") == (
         f"loaded 0 struct bufs as a linked list \n\n(stopped by bad read at {_addr(BAD)})\n\n")
     assert shell.piles.empty
-    assert shell.run(f"load struct buf from {LIST_B[0]:#x} next av_forw max 0") == (
+    assert shell.text(f"load struct buf from {LIST_B[0]:#x} next av_forw max 0") == (
         "loaded 0 struct bufs as a linked list \n\n(stopped by max count)\n\n")
     assert shell.piles.empty
 
 
 def test_ctrl_c_during_a_walk_leaves_the_history_unchanged(
         shell: Shell, program: Program, monkeypatch: pytest.MonkeyPatch) -> None:
-    shell.run(f"load struct buf from {LIST_B[0]:#x} next av_forw")
+    shell.text(f"load struct buf from {LIST_B[0]:#x} next av_forw")
     before = shell.piles.list()
     calls = {"n": 0}
     real = program.read
@@ -285,7 +264,7 @@ def test_ctrl_c_during_a_walk_leaves_the_history_unchanged(
                                                        "struct buf nor a kernel symbol"),
 ])
 def test_load_errors_are_one_line(shell: Shell, line: str, message: str) -> None:
-    assert shell.run(line) == message + "\n"
+    assert shell.text(line) == message + "\n"
     assert shell.piles.empty
 
 
@@ -321,15 +300,15 @@ def test_format_numbers_radixes() -> None:
 
 
 def test_print_hex_table_with_the_column_rule(shell: Shell) -> None:
-    shell.run(f"load struct buf from {LIST_A[0]:#x} next av_forw")
-    assert shell.lines("print -x addrof av_forw b_dev b_flags") == [
+    shell.text(f"load struct buf from {LIST_A[0]:#x} next av_forw")
+    assert shell.run("print -x addrof av_forw b_dev b_flags") == [
         "  addrof   av_forw      b_dev b_flags",
         "0x3000000 0x3000100 0x1f000001     0x1",
         "0x3000100 0x3000200 0xffffffff 0x10203",
         "0x3000200 0x5555000          0     0x3",
     ]
     # A value longer than the first row's overflows its column.
-    assert shell.lines("print -x b_blkno b_flags") == [
+    assert shell.run("print -x b_blkno b_flags") == [
         "b_blkno b_flags",
         "      0     0x1",
         "0x12345678 0x10203",
@@ -338,26 +317,26 @@ def test_print_hex_table_with_the_column_rule(shell: Shell) -> None:
 
 
 def test_print_radixes_and_pseudo_fields(shell: Shell) -> None:
-    shell.run(f"load struct buf from {LIST_A[0]:#x} next av_forw")
+    shell.text(f"load struct buf from {LIST_A[0]:#x} next av_forw")
     # Default: integers decimal (signed ones signed), pointers and addresses hex.
-    assert shell.lines("print indexof addrof b_flags av_forw b_dev") == [
+    assert shell.run("print indexof addrof b_flags av_forw b_dev") == [
         "indexof    addrof b_flags   av_forw     b_dev",
         "      0 0x3000000       1 0x3000100 520093697",
         "      1 0x3000100   66051 0x3000200        -1",
         "      2 0x3000200       3 0x5555000         0",
     ]
-    assert shell.lines("print -d addrof av_forw") == [
+    assert shell.run("print -d addrof av_forw") == [
         " addrof  av_forw", "50331648 50331904", "50331904 50332160", "50332160 89477120"]
-    assert shell.lines("print -o b_flags spaceof") == [
+    assert shell.run("print -o b_flags spaceof") == [
         "b_flags spaceof", "     01       0", "0201003       0", "     03       0"]
-    assert shell.lines("print -x b_un.b_addr physaddrof") == [
+    assert shell.run("print -x b_un.b_addr physaddrof") == [
         "b_un.b_addr physaddrof", "     0x4000  0x3000000", "          0  0x3000100",
         "          0  0x3000200"]
 
 
 def test_print_every_member_without_a_field_list(shell: Shell, program: Program) -> None:
-    shell.run(f"load struct buf from {LIST_B[0]:#x} next av_forw")
-    lines = shell.lines("print -x")
+    shell.text(f"load struct buf from {LIST_B[0]:#x} next av_forw")
+    lines = shell.run("print -x")
     names = [f.name for f in program.types.get("struct buf").walk()]
     assert lines[0].split() == names
     assert "b_un.b_addr" in names
@@ -367,8 +346,8 @@ def test_print_every_member_without_a_field_list(shell: Shell, program: Program)
 
 
 def test_print_tall(shell: Shell, program: Program) -> None:
-    shell.run(f"load struct buf from {LIST_B[0]:#x} next av_forw")
-    lines = shell.lines("print -t")
+    shell.text(f"load struct buf from {LIST_B[0]:#x} next av_forw")
+    lines = shell.run("print -t")
     members = [f.name for f in program.types.get("struct buf").walk()]
     block = 4 + len(members)
     assert len(lines) == 2 * block + 1 and lines[block] == ""
@@ -376,18 +355,18 @@ def test_print_tall(shell: Shell, program: Program) -> None:
                          f"physaddrof {LIST_B[0]:#x}", "b_flags 2", "b_forw 0"]
     assert lines[block + 1:block + 5] == ["indexof 1", "spaceof 0", f"addrof {LIST_B[1]:#x}",
                                           f"physaddrof {LIST_B[1]:#x}"]
-    assert shell.lines("print -tx b_flags av_forw") == [
+    assert shell.run("print -tx b_flags av_forw") == [
         "b_flags 0x2", f"av_forw {LIST_B[1]:#x}", "", "b_flags 0x4", "av_forw 0"]
-    assert shell.lines("print -t -o b_flags") == ["b_flags 02", "", "b_flags 04"]
+    assert shell.run("print -t -o b_flags") == ["b_flags 02", "", "b_flags 04"]
 
 
 def test_print_char_arrays_as_strings(shell: Shell, program: Program) -> None:
-    assert shell.run("load struct utsname from &utsname") == (
+    assert shell.text("load struct utsname from &utsname") == (
         "loaded 1 struct utsname as an array \n\n")
     uts = program.read_global("utsname")
     sysname = uts.sysname.split(b"\0")[0].decode()
     release = uts.release.split(b"\0")[0].decode()
-    assert shell.lines("print sysname release") == [
+    assert shell.run("print sysname release") == [
         f'{"sysname":>{len(sysname) + 1}} {"release":>{len(release) + 2}}',
         f'"{sysname}" "{release}"']
 
@@ -400,34 +379,34 @@ def test_print_char_arrays_as_strings(shell: Shell, program: Program) -> None:
                          "(usage: print [-x|-d|-o] [-t] [FIELD ...])"),
 ])
 def test_print_errors(shell: Shell, line: str, message: str) -> None:
-    shell.run(f"load struct buf from {LIST_B[0]:#x} next av_forw")
-    assert shell.run(line) == message + "\n"
+    shell.text(f"load struct buf from {LIST_B[0]:#x} next av_forw")
+    assert shell.text(line) == message + "\n"
 
 
 def test_commands_on_an_empty_history_say_load_first(shell: Shell) -> None:
     for line in ("print", "keep 1", "forget 1", "discard", "name it x"):
-        assert shell.run(line) == "q4: no current pile: load something first\n", line
-    assert shell.run("history") == "q4: no piles yet: load something first\n"
+        assert shell.text(line) == "q4: no current pile: load something first\n", line
+    assert shell.text("history") == "q4: no piles yet: load something first\n"
 
 
 # -- keep / forget --------------------------------------------------------------------------------
 def test_keep_and_forget(shell: Shell) -> None:
-    shell.run(f"load struct buf from {LIST_A[0]:#x} next av_forw")
-    assert shell.run("keep b_flags == 3") == "kept 1 of 3 struct bufs, discarded 2\n"
+    shell.text(f"load struct buf from {LIST_A[0]:#x} next av_forw")
+    assert shell.text("keep b_flags == 3") == "kept 1 of 3 struct bufs, discarded 2\n"
     kept = shell.piles.current
     assert (kept.number, kept.layout_kind, kept.command) == (2, "kept", "keep b_flags == 3")
     assert [(i.address, i.index) for i in kept] == [(LIST_A[2], 2)]
-    shell.run("recall 1")
-    assert shell.run("forget b_flags == 3") == "forgot 1 of 3 struct bufs, kept 2\n"
+    shell.text("recall 1")
+    assert shell.text("forget b_flags == 3") == "forgot 1 of 3 struct bufs, kept 2\n"
     assert [i.address for i in shell.piles.current] == list(LIST_A[:2])
     # Symbols, pseudo-fields and nested members in the expression.
-    shell.run("recall 1")
-    assert shell.run("keep b_flags < nproc") == "kept 2 of 3 struct bufs, discarded 1\n"
-    shell.run("recall 1")
-    assert shell.run("keep indexof >= 1 && b_un.b_addr == 0") == (
+    shell.text("recall 1")
+    assert shell.text("keep b_flags < nproc") == "kept 2 of 3 struct bufs, discarded 1\n"
+    shell.text("recall 1")
+    assert shell.text("keep indexof >= 1 && b_un.b_addr == 0") == (
         "kept 2 of 3 struct bufs, discarded 1\n")
-    shell.run("recall 1")
-    assert shell.run("keep (b_flags & 1) == 1 || addrof == 0") == (
+    shell.text("recall 1")
+    assert shell.text("keep (b_flags & 1) == 1 || addrof == 0") == (
         "kept 3 of 3 struct bufs, discarded 0\n")
 
 
@@ -435,7 +414,7 @@ def test_keep_decodes_only_the_members_it_names(shell: Shell,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     from q4py import piles
 
-    shell.run(f"load struct buf from {LIST_A[0]:#x} next av_forw")
+    shell.text(f"load struct buf from {LIST_A[0]:#x} next av_forw")
     decoded: list[str] = []
     real = piles.Records.column
 
@@ -444,11 +423,11 @@ def test_keep_decodes_only_the_members_it_names(shell: Shell,
         return real(self, path)
 
     monkeypatch.setattr(piles.Records, "column", column)
-    assert shell.run("keep b_flags != 1 && b_un.b_addr == 0 && addrof") == (
+    assert shell.text("keep b_flags != 1 && b_un.b_addr == 0 && addrof") == (
         "kept 2 of 3 struct bufs, discarded 1\n")
     assert decoded == ["b_flags", "b_un.b_addr"]  # each once, for the whole pile
     decoded.clear()
-    assert shell.lines("print -x addrof b_bcount") == [
+    assert shell.run("print -x addrof b_bcount") == [
         "  addrof b_bcount", "0x3000100        0", "0x3000200    0x200"]
     assert decoded == ["b_bcount"]
     # the kept structures are the loaded bytes, not a new read
@@ -457,9 +436,10 @@ def test_keep_decodes_only_the_members_it_names(shell: Shell,
 
 
 def test_keep_nothing_makes_no_pile(shell: Shell) -> None:
-    shell.run(f"load struct buf from {LIST_A[0]:#x} next av_forw")
-    assert shell.run("keep b_flags == 99") == "kept 0 of 3 struct bufs, discarded 3; no pile made\n"
-    assert shell.run("forget 1") == "forgot 3 of 3 struct bufs, kept 0; no pile made\n"
+    shell.text(f"load struct buf from {LIST_A[0]:#x} next av_forw")
+    kept = shell.text("keep b_flags == 99")
+    assert kept == "kept 0 of 3 struct bufs, discarded 3; no pile made\n"
+    assert shell.text("forget 1") == "forgot 3 of 3 struct bufs, kept 0; no pile made\n"
     assert len(shell.piles) == 1
 
 
@@ -474,45 +454,45 @@ def test_keep_nothing_makes_no_pile(shell: Shell) -> None:
     ("keep b_flags / 0", "q4: keep: expression: division by zero at column 9"),
 ])
 def test_keep_errors(shell: Shell, line: str, message: str) -> None:
-    shell.run(f"load struct buf from {LIST_A[0]:#x} next av_forw")
-    assert shell.run(line) == message + "\n"
+    shell.text(f"load struct buf from {LIST_A[0]:#x} next av_forw")
+    assert shell.text(line) == message + "\n"
     assert len(shell.piles) == 1
 
 
 # -- history / recall / name / discard ------------------------------------------------------------
 def test_history_recall_name_discard(shell: Shell) -> None:
-    shell.run(f"load struct buf from {LIST_A[0]:#x} next av_forw max 10")
-    shell.run(f"load struct buf from {ARRAY:#x} max 3")
-    shell.run("keep b_flags > 10")
-    assert shell.run("name it big") == "pile 3 is now called big\n"
-    assert shell.lines("history") == [
+    shell.text(f"load struct buf from {LIST_A[0]:#x} next av_forw max 10")
+    shell.text(f"load struct buf from {ARRAY:#x} max 3")
+    shell.text("keep b_flags > 10")
+    assert shell.text("name it big") == "pile 3 is now called big\n"
+    assert shell.run("history") == [
         "HIST NAME       LAYOUT  COUNT TYPE            COMMENTS",
         f"   1 -          list        3 struct buf      load struct buf from {LIST_A[0]:#x} "
         "next av_forw max 10",
         f"   2 -          array       3 struct buf      load struct buf from {ARRAY:#x} max 3",
         "   3 big        kept        2 struct buf      keep b_flags > 10",
     ]
-    assert shell.run("recall 1") == "pile 4: 3 struct bufs, a linked list (recalled from pile 1)\n"
-    assert shell.lines("history")[-1] == (
+    assert shell.text("recall 1") == "pile 4: 3 struct bufs, a linked list (recalled from pile 1)\n"
+    assert shell.run("history")[-1] == (
         "   4 -          list        3 struct buf      recall 1")
-    assert shell.run("recall big") == "pile 5: 2 struct bufs, kept (recalled from pile 3 (big))\n"
+    assert shell.text("recall big") == "pile 5: 2 struct bufs, kept (recalled from pile 3 (big))\n"
     assert [i.value.b_flags for i in shell.piles.current] == [20, 30]
-    assert shell.run("discard") == "discarded pile 5; it is now pile 4\n"
-    assert shell.run("discard") == "discarded pile 4; it is now pile 3 (big)\n"
+    assert shell.text("discard") == "discarded pile 5; it is now pile 4\n"
+    assert shell.text("discard") == "discarded pile 4; it is now pile 3 (big)\n"
     assert shell.piles.current.name == "big"
-    shell.run("name it other")
-    assert shell.run("recall big") == "q4: no pile called 'big' in the history (type 'history' " \
+    shell.text("name it other")
+    assert shell.text("recall big") == "q4: no pile called 'big' in the history (type 'history' " \
                                       "to see them)\n"
-    assert shell.run("recall 9") == "q4: no pile 9 in the history (type 'history' to see them)\n"
+    assert shell.text("recall 9") == "q4: no pile 9 in the history (type 'history' to see them)\n"
     for _ in range(3):
-        shell.run("discard")
+        shell.text("discard")
     assert shell.piles.empty
-    assert shell.run("print") == "q4: no current pile: load something first\n"
+    assert shell.text("print") == "q4: no current pile: load something first\n"
 
 
 def test_discard_of_the_last_pile(shell: Shell) -> None:
-    shell.run(f"load struct buf from {ARRAY:#x}")
-    assert shell.run("discard") == "discarded pile 1; no piles left\n"
+    shell.text(f"load struct buf from {ARRAY:#x}")
+    assert shell.text("discard") == "discarded pile 1; no piles left\n"
 
 
 @pytest.mark.parametrize(("line", "message"), [
@@ -524,14 +504,14 @@ def test_discard_of_the_last_pile(shell: Shell) -> None:
     ("discard 1", "q4: usage: discard"),
 ])
 def test_history_command_errors(shell: Shell, line: str, message: str) -> None:
-    shell.run(f"load struct buf from {ARRAY:#x}")
-    assert shell.run(line) == message + "\n"
+    shell.text(f"load struct buf from {ARRAY:#x}")
+    assert shell.text(line) == message + "\n"
 
 
 @pytest.mark.parametrize("name", ["load", "print", "keep", "forget", "history", "recall", "name",
                                   "discard"])
 def test_every_command_has_help_with_usage_and_examples(shell: Shell, name: str) -> None:
-    text = shell.run(f"help {name}")
+    text = shell.text(f"help {name}")
     assert text.startswith(f"usage: {name}")
     assert "Example" in text
 
@@ -568,12 +548,12 @@ def wide_dump(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_verified_64_bit_session_byte_for_byte(wide_dump: Path) -> None:
     shell = Shell(Program.open(wide_dump))
     assert shell.session.program.wide
-    assert shell.run("load struct buf from 0x0`4076da18 next av_forw max 10") == (
+    assert shell.text("load struct buf from 0x0`4076da18 next av_forw max 10") == (
         "loaded 2 struct bufs as a linked list \n"
         "\n"
         "(stopped by bad read at 0x0.0x18191a1b'1c1d1e1f)\n"
         "\n")
-    assert shell.run("print -x addrof av_forw av_back b_dev b_flags") == (
+    assert shell.text("print -x addrof av_forw av_back b_dev b_flags") == (
         "   addrof    av_forw    av_back b_dev b_flags\n"
         "0x4076da18 0x4076ee00 0x4076eefd     0       0\n"
         "0x4076ee00 0x18191a1b1c1d1e1f 0x2021222324252627 0x4c4d4e4f 0x10203\n")

@@ -7,17 +7,16 @@ comparison (or shift) unless the file word holds a `/`.
 
 from __future__ import annotations
 
-import io
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from helpers import Shell
 
 from q4py.commands.include import MAX_DEPTH
 from q4py.program import Program
-from q4py.shell import Session
 
 SEED = "hpux1100-32-kalloc-sysmap"
 
@@ -32,18 +31,6 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test runs in its own empty directory, so relative names land there."""
     monkeypatch.chdir(tmp_path)
     return tmp_path
-
-
-class Shell:
-    def __init__(self, prog: object) -> None:
-        self.out = io.StringIO()
-        self.session = Session(prog, self.out)
-
-    def run(self, line: str) -> list[str]:
-        self.out.seek(0)
-        self.out.truncate()
-        self.session.execute(line)
-        return self.out.getvalue().split("\n")[:-1]
 
 
 @pytest.fixture

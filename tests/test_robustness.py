@@ -17,9 +17,9 @@ from types import SimpleNamespace
 
 import pytest
 from construct import Container
+from helpers import poke
 
 from q4py.cli import main as q4_main
-from q4py.crashdir import CrashDir
 from q4py.errors import Q4Error, ReadError
 from q4py.kernel.tables import table_size
 from q4py.layouts.save_state import TRAP_TYPE_FIELD
@@ -52,21 +52,6 @@ def broken_copy(forged_dump: Callable[[str], Path], name: str, tmp_path: Path,
     return dump
 
 
-def poke(dump: Path, pa: int, data: bytes) -> None:
-    with CrashDir.open(dump) as crash:
-        page = crash.index.pagesize
-        for image in crash.images.values():
-            index = image.index_of(pa // page)
-            if index is not None:
-                offset = image.data_offset + index * page + pa % page
-                path = image.path
-                break
-        else:
-            raise AssertionError(f"{pa:#x} is not in the dump")
-    assert pa % page + len(data) <= page
-    with open(path, "r+b") as f:
-        f.seek(offset)
-        f.write(data)
 
 
 def run(dump: Path | Program, *lines: str) -> list[str]:

@@ -1,0 +1,49 @@
+"""Helpers the test modules share: a session that returns what one command printed, and a way
+to corrupt one word of a private copy of a dump."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from q4py.crashdir import CrashDir
+from q4py.shell import Session
+
+
+class Shell:
+    """One session; `run` returns the lines one command printed, `text` the raw output."""
+
+    def __init__(self, prog: object) -> None:
+        self.out = io.StringIO()
+        self.session = Session(prog, self.out)
+
+    def text(self, line: str) -> str:
+        self.out.seek(0)
+        self.out.truncate()
+        self.session.execute(line)
+        return self.out.getvalue()
+
+    def run(self, line: str) -> list[str]:
+        return self.text(line).split("\n")[:-1]
+
+    @property
+    def piles(self) -> object:
+        return self.session.piles
+
+
+def poke(dump: Path, pa: int, data: bytes) -> None:
+    """Overwrite physical memory at `pa` in the (plain) image file of a COPY of a dump."""
+    with CrashDir.open(dump) as crash:
+        page = crash.index.pagesize
+        for image in crash.images.values():
+            index = image.index_of(pa // page)
+            if index is not None:
+                offset = image.data_offset + index * page + pa % page
+                path = image.path
+                break
+        else:
+            raise AssertionError(f"{pa:#x} is not in the dump")
+    assert pa % page + len(data) <= page, "one page at a time"
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        f.write(data)
