@@ -26,6 +26,7 @@ from q4py import commands as _commands
 from q4py.commands import Registry
 from q4py.errors import CommandError, Q4Error
 from q4py.piles import PileHistory
+from q4py.settings import Settings
 from q4py.shell.paths import inside_crash_dir
 
 # Commands whose words are expressions, where `> WORD` may be a comparison (see the docstring).
@@ -59,6 +60,7 @@ class Session:
         self.commands = commands if commands is not None else _commands.load_builtin_commands()
         self.stopped = False
         self.piles = PileHistory()
+        self.settings = Settings()  # `set` changes these (q4py.settings)
         # `session.progress(done, total, what)`: long commands report how far they are.
         self.progress: Callable[[int, int | None, str], None] = no_progress
         self.include_depth = 0  # files `include` is running, one inside the other
