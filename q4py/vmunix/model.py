@@ -48,6 +48,10 @@ class Symbol:
     size: int
     kind: SymbolKind
 
+    def __repr__(self) -> str:
+        return (f"Symbol(name={self.name!r}, address={self.address:#x}, size={self.size}, "
+                f"kind={self.kind!r})")
+
     def contains(self, address: int) -> bool:
         """[address, address+size); a zero-size symbol contains only its own address."""
         if self.size == 0:

@@ -1,0 +1,43 @@
+"""Plain data: analyses' results as JSON's types (dicts, lists, numbers, strings, None).
+
+The one conversion `--json` and the library's `Dump.analyze(..., plain=True)` use:
+- a dataclass or a named tuple is an object of its fields, in declaration order;
+- a mapping with string keys is an object; any other mapping is a list of
+  `{"key": K, "value": V}` (JSON keys are strings, and numbers stay numbers);
+- lists, tuples, arrays (`array.array`, numpy) are lists;
+- bytes (a C char array) are the text up to the first NUL, Latin-1 decoded;
+- a construct Container (a decoded structure) is an object of its members.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Mapping
+from typing import Any
+
+
+def to_plain(value: Any) -> Any:
+    """`value` as JSON's types (see the module docstring); TypeError for anything else."""
+    if isinstance(value, enum.Enum):
+        return to_plain(value.value)
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).split(b"\0", 1)[0].decode("latin-1")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple) and hasattr(value, "_asdict"):
+        return {k: to_plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, Mapping):
+        items = [(k, v) for k, v in value.items() if not (isinstance(k, str) and k[:1] == "_")]
+        if all(isinstance(k, str) for k, _ in items):
+            return {k: to_plain(v) for k, v in items}
+        return [{"key": to_plain(k), "value": to_plain(v)} for k, v in items]
+    tolist = getattr(value, "tolist", None)
+    if callable(tolist):  # numpy arrays and scalars, array.array
+        return to_plain(tolist())
+    if isinstance(value, (list, tuple, range, set, frozenset)) or hasattr(value, "__len__") \
+            and hasattr(value, "__getitem__"):
+        return [to_plain(v) for v in value]
+    raise TypeError(f"no plain form for {type(value).__name__}")
