@@ -2,6 +2,7 @@
 
     q4 [CRASHDIR]                     the REPL on a terminal, else a batch from stdin
     q4 -f FILE [CRASHDIR]             run FILE's lines as a batch, echoing `q4> LINE`
+    q4 -c 'CMD; CMD' [CRASHDIR]       run the commands given, printing only their output
     q4 --replay TRANSCRIPT [CRASHDIR] compare a transcript; exit 0 when every block matches
                                       (its commands run in the transcript's directory)
     --record OUT.q4t                  also write the run down as a transcript (not with
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from q4py import __version__
 from q4py.cachedir import forge_cached
 from q4py.errors import Q4Error
-from q4py.shell.batch import run_lines
+from q4py.shell.batch import run_commands, run_lines, split_commands
 from q4py.shell.paths import inside_crash_dir
 from q4py.shell.record import Recorder, transcript_header
 from q4py.shell.session import Session
@@ -64,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("-f", "--file", metavar="FILE", help="run the commands in FILE as a batch")
     mode.add_argument("--replay", metavar="TRANSCRIPT", help="replay a transcript and compare")
+    mode.add_argument("-c", "--command", metavar="'CMD; CMD'", dest="commands",
+                      help="run these commands (separated by ';') and exit")
     p.add_argument(
         "--record",
         metavar="OUT.q4t",
@@ -108,6 +111,11 @@ def _main(argv: list[str] | None) -> int:
     try:
         if args.replay:
             return _replay(Path(args.replay), args.crashdir)
+        if args.commands is not None:
+            session = Session(_open_dump(args.crashdir), sys.stdout)
+            with _recording(args.record, session, args.crashdir, "-c") as recorder:
+                failed = run_commands(session, split_commands(args.commands), recorder)
+                return 1 if failed else 0
         if args.file:
             lines = _read_text(Path(args.file)).split("\n")
             session = Session(_open_dump(args.crashdir), sys.stdout)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from q4py.commands import command
 from q4py.errors import CommandError
+from q4py.shell.pipes import PIPE_HELP
 from q4py.shell.session import REDIRECT_HELP
 
 if TYPE_CHECKING:
@@ -18,7 +19,8 @@ if TYPE_CHECKING:
     usage="help [COMMAND]",
     summary="list the commands, or show how to use one",
     help="Without an argument, lists every command with a one-line summary.\n"
-    "With a command name (or alias), shows its usage and description.\n\n" + REDIRECT_HELP,
+    "With a command name (or alias), shows its usage and description.\n\n" + REDIRECT_HELP
+    + "\n\n" + PIPE_HELP,
 )
 def help_command(session: Session, args: list[str]) -> None:
     out = session.out

@@ -14,6 +14,7 @@ each line it reads with `Recorder.command`.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -54,6 +55,10 @@ class Tee:
     def flush(self) -> None:
         self.copy.flush()
         self.primary.flush()
+
+    def fileno(self) -> int:
+        # No descriptor: a shell pipeline's output must come through write() to be recorded.
+        raise io.UnsupportedOperation("a Tee has no file descriptor")
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.primary, name)

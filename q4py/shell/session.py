@@ -28,6 +28,7 @@ from q4py.errors import CommandError, Q4Error
 from q4py.piles import PileHistory
 from q4py.settings import Settings
 from q4py.shell.paths import inside_crash_dir
+from q4py.shell.pipes import run_piped, run_shell, split_pipeline
 
 # Commands whose words are expressions, where `> WORD` may be a comparison (see the docstring).
 EXPRESSION_COMMANDS = frozenset({"keep", "forget", "load", "examine", "x", "Let", "symbol"})
@@ -88,6 +89,13 @@ class Session:
         line = line.strip()
         if not line or line.startswith("#"):
             return
+        if line.startswith("!"):
+            run_shell(line[1:].strip(), self.out)
+            return
+        line, pipeline = split_pipeline(line)
+        if pipeline is not None:
+            self._dispatch_piped(line, pipeline)
+            return
         words, target = self._split(line)
         if not words:  # cannot happen for a non-blank line, but keep `words[0]` safe
             return
@@ -110,6 +118,21 @@ class Session:
             raise
         self.out = saved
         stream.close(ok=True)
+
+    def _dispatch_piped(self, line: str, pipeline: str) -> None:
+        """`CMD | PIPELINE`: CMD's output (not its error line) goes into the pipeline."""
+        if not line:
+            raise CommandError("'|' needs a command before it (e.g. 'crashinfo | grep Panic')")
+        saved = self.out
+
+        def run(stream: TextIO) -> None:
+            self.out = stream
+            try:
+                self._dispatch(line)
+            finally:
+                self.out = saved
+
+        run_piped(run, pipeline, saved)
 
     def _split(self, line: str) -> tuple[list[str], tuple[Path, str] | None]:
         """The words of `line` and, when it ends in a redirection, (file, open mode)."""
