@@ -18,13 +18,14 @@ NAME` names it). q4py's rules, where q4's own are not documented:
 - A pile's layout word says how its structures were found: `array` (consecutive), `list`
   (linked through a pointer field), `kept` (the survivors of `keep` / `forget`).
 
-A pile keeps its structures as `Records`: their bytes one after the other (one buffer, or the
-few pieces a walk read them in), beside the columns of where each one is (`spaces`,
-`addresses`) and its index (its position in the array or list it was loaded from, kept through
-filtering: q4's `indexof`). Members are decoded
-when a command asks for them, column by column (`Records.column`, q4py.layouts.columns), so
-`print addrof av_forw` of 100 000 buffers decodes one member of each and makes no object per
-buffer. `Pile.items` gives the structures one by one as `PileItem`s (for scripts and `trace`):
+A pile keeps its structures as `Records`: their bytes one after the other in one buffer,
+beside the columns of where each one is (`spaces`, `addresses`) and its index (its position in
+the array or list it was loaded from, kept through filtering: q4's `indexof`). The buffer is
+seen as a numpy structured array whose dtype is derived from the layout
+(q4py.layouts.dtypes), so a member of every structure is one column decoded in C: `print
+addrof av_forw` of 100 000 buffers decodes one member of each and makes no object per buffer,
+and `keep`/`forget` evaluate their expression over whole columns (q4py.column_expr).
+`Pile.items` gives the structures one by one as `PileItem`s (for scripts and `trace`):
 `space`, `address`, `index` and `value`, the structure decoded with its construct model on first
 use. Structures a script hands over already decoded (`PileItem(space, address, value, index)`)
 are kept as those values.
@@ -39,11 +40,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from q4py.errors import CommandError, Q4Error
 from q4py.expr import MASK64, ProgramEnv
 from q4py.layouts import Layout, LayoutError
 from q4py.layouts.base import CType
 from q4py.layouts.columns import member_column, member_decoder
+from q4py.layouts.dtypes import numeric_column, records_view
 from q4py.layouts.flat import flat_parser
 from q4py.layouts.vm import PAGE_SHIFT, PAGE_SIZE
 
@@ -57,7 +61,6 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 _UNDECODED: Any = object()  # PileItem._value before a record is decoded
-_MAX_CHUNKS = 256  # pieces of bytes Records keep apart (each costs a little per column)
 
 
 class PileItem:
@@ -142,49 +145,53 @@ def flat_parser_for(layout: Layout) -> Callable[[bytes], Any]:
 class Records:
     """The structures of a pile, column by column.
 
-    `data` holds the structures' bytes one after the other (`len(self) * layout.size` bytes;
-    given as one buffer or as a list of pieces, each whole structures, as a walk read them);
-    a pile made of structures a script gave already decoded keeps their `values` instead.
-    `spaces`, `addresses` and `indexes` say where each one is and its `indexof`.
+    The structures' bytes sit one after the other in one buffer (`len(self) * layout.size`
+    bytes; given as one buffer or as the pieces a walk read them in, joined once), seen as a
+    numpy structured array whose dtype is derived from the layout (q4py.layouts.dtypes): a
+    member of every structure is one strided view, decoded in C. A pile made of structures a
+    script gave already decoded keeps their `values` instead. `spaces`, `addresses` and
+    `indexes` say where each one is and its `indexof`: sequences as given (a `range` for an
+    array's addresses and indexes costs no memory), numpy arrays once filtered.
     """
 
-    __slots__ = ("layout", "spaces", "addresses", "indexes", "_chunks", "values", "_items")
+    __slots__ = ("layout", "spaces", "addresses", "indexes", "_buffer", "values", "_items")
 
     def __init__(self, layout: Layout, spaces: Sequence[int], addresses: Sequence[int],
-                 indexes: Sequence[int], *, data: bytes | Sequence[bytes] | None = None,
+                 indexes: Sequence[int], *, data: Any = None,
                  values: Sequence[Any] | None = None) -> None:
         if (data is None) == (values is None):
             raise ValueError("Records hold either the structures' bytes or their values")
         count = len(addresses)
         if len(spaces) != count or len(indexes) != count:
             raise ValueError("Records: spaces, addresses and indexes differ in length")
-        chunks: list[bytes] | None = None
+        buffer: np.ndarray | None = None
         if data is not None:
-            chunks = [data] if isinstance(data, (bytes, bytearray, memoryview)) else list(data)
-            if len(chunks) > _MAX_CHUNKS:  # a scattered walk: one buffer is cheaper to use
-                chunks = [b"".join(chunks)]
-            total = sum(map(len, chunks))
-            if total != count * layout.size or any(len(c) % layout.size for c in chunks):
-                raise ValueError(f"Records: {total} bytes for {count} x {layout.size}")
+            if isinstance(data, (list, tuple)):
+                data = data[0] if len(data) == 1 else b"".join(data)
+            buffer = np.frombuffer(data, dtype=np.uint8)
+            if len(buffer) != count * layout.size:
+                raise ValueError(f"Records: {len(buffer)} bytes for {count} x {layout.size}")
         if values is not None and len(values) != count:
             raise ValueError("Records: values and addresses differ in length")
         self.layout = layout
         self.spaces = spaces
         self.addresses = addresses
         self.indexes = indexes
-        self._chunks = chunks
+        self._buffer = buffer
         self.values = values
         self._items: tuple[PileItem, ...] | None = None
 
     @property
     def data(self) -> bytes | None:
-        """The structures' bytes in one buffer (None: Records of decoded values)."""
-        chunks = self._chunks
-        if chunks is None:
+        """The structures' bytes (a copy; None: Records of decoded values)."""
+        return None if self._buffer is None else self._buffer.tobytes()
+
+    @property
+    def structured(self) -> np.ndarray | None:
+        """The records as a numpy structured array (no copy; None: Records of values)."""
+        if self._buffer is None:
             return None
-        if len(chunks) != 1:
-            self._chunks = chunks = [b"".join(chunks)]
-        return chunks[0]
+        return records_view(self.layout, self._buffer)
 
     @classmethod
     def from_items(cls, layout: Layout, items: Iterable[PileItem]) -> Records:
@@ -207,16 +214,15 @@ class Records:
 
     def record(self, position: int) -> bytes:
         """The bytes of structure `position` (Records made of bytes only)."""
-        data = self.data
-        assert data is not None
+        assert self._buffer is not None
         size = self.layout.size
-        return data[position * size:(position + 1) * size]
+        return self._buffer[position * size:(position + 1) * size].tobytes()
 
     def item(self, position: int) -> PileItem:
         if self._items is not None:
             return self._items[position]
-        space, address = self.spaces[position], self.addresses[position]
-        index = self.indexes[position]
+        space, address = int(self.spaces[position]), int(self.addresses[position])
+        index = int(self.indexes[position])
         if self.values is not None:
             return PileItem(space, address, self.values[position], index)
         return PileItem.from_record(space, address, index, self.layout, self.record(position))
@@ -228,15 +234,13 @@ class Records:
         return self._items
 
     def column(self, path: str) -> Sequence[Any]:
-        """Member `path` of every structure, in order: one pass over the bytes."""
-        if self._chunks is not None:
-            pieces = [member_column(self.layout, path, chunk) for chunk in self._chunks]
-            if not pieces:
-                return []
-            column = pieces[0]
-            for piece in pieces[1:]:
-                column += piece  # type: ignore[operator]  # arrays or lists alike
-            return column
+        """Member `path` of every structure, in order: a numpy array for an integer, pointer
+        or bit-field member (int64 when signed, else uint64), a list otherwise."""
+        if self._buffer is not None:
+            ctype = self.layout.field(path).ctype
+            if ctype.kind in _INTEGERS:
+                return numeric_column(self.layout, self.structured, path)  # type: ignore[arg-type]
+            return member_column(self.layout, path, self._buffer)
         assert self.values is not None
         return [field_value(value, path) for value in self.values]
 
@@ -244,19 +248,51 @@ class Records:
         """Pseudo-field `name` of every structure (None: physaddrof without translation)."""
         return pseudo_values(program, name, self.spaces, self.addresses, self.indexes)
 
-    def take(self, positions: Sequence[int]) -> Records:
-        """The structures at `positions` (in that order), as new Records."""
-        spaces, addresses, indexes = self.spaces, self.addresses, self.indexes
-        picked = dict(spaces=[spaces[i] for i in positions],
-                      addresses=[addresses[i] for i in positions],
-                      indexes=[indexes[i] for i in positions])
+    def take(self, positions: Sequence[int] | np.ndarray) -> Records:
+        """The structures at `positions` (in that order; or where a boolean mask is true), as
+        new Records."""
+        chosen = np.asarray(positions)
+        if chosen.dtype != np.bool_:
+            chosen = chosen.astype(np.intp, copy=False)
+        picked = dict(spaces=_pick(self.spaces, chosen), addresses=_pick(self.addresses, chosen),
+                      indexes=_pick(self.indexes, chosen))
         if self.values is not None:
-            return Records(self.layout, **picked, values=[self.values[i] for i in positions])
-        size, data = self.layout.size, self.data
-        assert data is not None
-        view = memoryview(data)
-        return Records(self.layout, **picked,
-                       data=b"".join([view[i * size:(i + 1) * size] for i in positions]))
+            where = np.flatnonzero(chosen) if chosen.dtype == np.bool_ else chosen
+            return Records(self.layout, **picked, values=[self.values[i] for i in where])
+        assert self._buffer is not None
+        whole = self._buffer.view(np.dtype((np.void, self.layout.size)))
+        return Records(self.layout, **picked, data=whole[chosen].view(np.uint8))
+
+
+_INTEGERS = ("int", "pointer", "bitfield")
+
+
+def column_array(values: Sequence[int]) -> np.ndarray:
+    """A column of addresses, indexes or spaces as a uint64 numpy array (a range without
+    making a list; a broadcast one stays a view)."""
+    if isinstance(values, np.ndarray):
+        return values
+    if isinstance(values, range):
+        if not values:
+            return np.zeros(0, dtype=np.uint64)
+        return np.arange(values.start, values.stop, values.step, dtype=np.uint64)
+    return np.array(values, dtype=np.uint64)
+
+
+def _pick(values: Sequence[int], chosen: np.ndarray) -> np.ndarray:
+    """`values` at the positions (or boolean mask) `chosen`, as an array."""
+    if isinstance(values, np.ndarray) and values.strides == (0,) and len(values):
+        # one value repeated (the space of a walk): still one value
+        count = int(chosen.sum()) if chosen.dtype == np.bool_ else len(chosen)
+        return np.broadcast_to(values[:1], (count,))
+    if isinstance(values, range) and chosen.dtype != np.bool_ and len(chosen) < len(values) // 8:
+        return np.array([values[i] for i in chosen.tolist()], dtype=np.uint64)
+    return column_array(values)[chosen]
+
+
+def same_space(space: int, count: int) -> np.ndarray:
+    """The space column of `count` structures all in `space` (one value, no memory per row)."""
+    return np.broadcast_to(np.array([space], dtype=np.uint64), (count,))
 
 
 @dataclass(frozen=True)

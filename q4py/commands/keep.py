@@ -1,7 +1,9 @@
 """`keep EXPR` and `forget EXPR`: filter the current pile into a new one.
 
 EXPR is evaluated for each structure of the current pile, with its members (and the
-pseudo-fields addrof, indexof, spaceof, physaddrof) as names; non-zero is true. `keep` makes a
+pseudo-fields addrof, indexof, spaceof, physaddrof) as names; non-zero is true. It is evaluated
+over whole columns at once when it can be (q4py.column_expr), else one structure at a time:
+the result, errors included, is the same. `keep` makes a
 pile of the structures for which it is true, `forget` of those for which it is false; the new
 pile (layout `kept`) becomes `it`, and one line says how many stayed:
 `kept 3 of 10 struct procs, discarded 7` / `forgot 7 of 10 struct procs, kept 3`. When nothing
@@ -13,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from q4py import expr
+from q4py.column_expr import NotVectorised, evaluate_columns
 from q4py.commands import command
 from q4py.errors import CommandError
 from q4py.piles import Pile, Records, RecordsEnv, count_of
@@ -41,15 +44,21 @@ def _select(session: Session, verb: str, args: list[str]) -> tuple[Pile, Records
     # structure at once, the first time it is needed; the others never are.
     env = RecordsEnv(session.program, pile.records)
     wanted = verb == "keep"
+    try:
+        # Over whole columns when it can be; else one structure at a time, the reference.
+        true = evaluate_columns(node, env) != 0
+        return pile, pile.records.take(true if wanted else ~true)
+    except NotVectorised:
+        pass
     chosen = []
     evaluate = expr.evaluate
     for position in range(pile.count):
         env.position = position
         try:
-            true = bool(evaluate(node, env))
+            holds = bool(evaluate(node, env))
         except CommandError as err:
             raise CommandError(f"{verb}: {err}") from None
-        if true == wanted:
+        if holds == wanted:
             chosen.append(position)
     return pile, pile.records.take(chosen)
 
