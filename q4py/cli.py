@@ -9,7 +9,8 @@
                                       --replay); `q4 --replay OUT.q4t` checks it later
 
 Exit status: 0 fine; 1 a batch command failed or a transcript differs; 2 nothing could run (a
-dump or file that cannot be opened, bad arguments, --record into the crash directory); 141 the
+dump or file that cannot be opened, bad arguments, --record into the crash directory or onto an
+existing file) or the output could not be written (a full disk); 141 the
 reader of the output went away (`q4 -f f DIR | head -1`): what a shell reports for a tool that
 SIGPIPE ended, so `set -o pipefail` still sees it, and no traceback.
 """
@@ -23,15 +24,15 @@ import sys
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from q4py import __version__
 from q4py.cachedir import forge_cached
 from q4py.errors import Q4Error
 from q4py.shell.batch import run_commands, run_lines, split_commands
-from q4py.shell.paths import inside_crash_dir
+from q4py.shell.paths import inside_crash_dir, read_command_text
 from q4py.shell.record import Recorder, transcript_header
-from q4py.shell.session import Session
+from q4py.shell.session import OutputError, Session
 from q4py.shell.transcript import (
     Transcript,
     TranscriptError,
@@ -47,8 +48,9 @@ DEMO_SCENARIO = "hpux1100-32-kalloc-sysmap.toml"
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports `yes | head -1`'s yes
 EXIT_STATUS_HELP = """\
 exit status: 0 fine; 1 a batch command failed or a transcript differs; 2 nothing could run
-(a dump or file that cannot be opened, bad arguments, --record into the crash directory);
-141 the output's reader went away (a pipe into `head`)."""
+(a dump or file that cannot be opened, bad arguments, --record into the crash directory or
+onto an existing file) or the output could not be written; 141 the output's reader went away
+(a pipe into `head`)."""
 
 
 class _Fatal(Exception):
@@ -86,7 +88,44 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return EXIT_BROKEN_PIPE
+    except (OutputError, OSError) as exc:  # `> /dev/full`: the output cannot be written
+        _silence_stdout()
+        message = exc if isinstance(exc, OutputError) else _output_error(exc)
+        print(f"q4: {message}", file=sys.stderr)
+        return 2
     return status
+
+
+def _output_error(exc: OSError) -> OutputError:
+    return OutputError(f"cannot write the output: {exc.strerror or exc}")
+
+
+class _GuardedOut:
+    """sys.stdout for a batch: a write that fails (ENOSPC, EIO) raises OutputError, which the
+    session lets through (a command's error line could not be written either); a closed pipe
+    stays a BrokenPipeError."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _output_error(exc) from None
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _output_error(exc) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
 
 
 def _silence_stdout() -> None:
@@ -111,14 +150,19 @@ def _main(argv: list[str] | None) -> int:
     try:
         if args.replay:
             return _replay(Path(args.replay), args.crashdir)
+        out: Any = _GuardedOut(sys.stdout)
         if args.commands is not None:
-            session = Session(_open_dump(args.crashdir), sys.stdout)
+            session = Session(_open_dump(args.crashdir), out)
             with _recording(args.record, session, args.crashdir, "-c") as recorder:
                 failed = run_commands(session, split_commands(args.commands), recorder)
                 return 1 if failed else 0
         if args.file:
-            lines = _read_text(Path(args.file)).split("\n")
-            session = Session(_open_dump(args.crashdir), sys.stdout)
+            lines = _read_text(Path(args.file), "q4 -f").split("\n")
+            session = Session(_open_dump(args.crashdir), out)
+            # The batch file counts as an include already running: one that includes itself
+            # is a loop at once, not after a second pass.
+            with contextlib.suppress(OSError, RuntimeError):
+                session.include_files.append(Path(args.file).resolve())
             with _recording(args.record, session, args.crashdir, args.file):
                 return 1 if run_lines(session, lines) else 0
         session = Session(_open_dump(args.crashdir), sys.stdout)
@@ -130,6 +174,7 @@ def _main(argv: list[str] | None) -> int:
             with _recording(args.record, session, args.crashdir, None) as recorder:
                 run_repl(session, recorder=recorder)
             return 0
+        session.out = out
         with _recording(args.record, session, args.crashdir, "stdin"):
             return 1 if run_lines(session, sys.stdin) else 0
     except (_Fatal, Q4Error) as exc:
@@ -154,24 +199,30 @@ def _recording(
     header = transcript_header(crashdir, Path(DEMO_SCENARIO).stem)
     try:
         recorder = Recorder.open(out, header, source)
+    except FileExistsError:
+        raise _Fatal(f"{out}: already exists (a transcript is never overwritten: remove it or "
+                     "name another file)") from None
     except OSError as exc:
         raise _Fatal(f"{out}: cannot write: {exc.strerror or exc}") from None
+    recorder.at_top = lambda: session.include_depth == 0
     saved = session.out
     session.out = recorder.tee(saved)
+    interrupted = False
     try:
         yield recorder
+    except KeyboardInterrupt:
+        interrupted = True  # the block that was running is dropped
+        raise
     finally:
         session.out = saved
-        recorder.close()
+        recorder.close(interrupted)
 
 
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise _Fatal(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise _Fatal(f"{path}: cannot read: {exc}") from None
+def _read_text(path: Path, what: str) -> str:
+    """A command file or transcript: bounded, and a pipe only when the user names one."""
+    if not os.path.lexists(path):
+        raise _Fatal(f"{path}: no such file")
+    return read_command_text(path, what, any_kind=True)
 
 
 def _open_dump(crashdir: str | Path | None) -> Any:
@@ -225,7 +276,7 @@ def _replay_crashdir(transcript: Transcript, base: Path, crashdir: str | None) -
 
 
 def _replay(path: Path, crashdir: str | None) -> int:
-    transcript = parse_transcript(_read_text(path), str(path))
+    transcript = parse_transcript(_read_text(path, "q4 --replay"), str(path))
     target = _replay_crashdir(transcript, path.parent, crashdir)
     # Absolute before the replay moves to the transcript's directory (its relative paths are
     # the transcript's); a CRASHDIR typed on the command line is still taken from here.

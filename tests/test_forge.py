@@ -383,7 +383,8 @@ def test_cli_bad_scenario(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert forge_main([str(bad), str(tmp_path / "out")]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert captured.err == "q4-forge: kernel.functions[0].frame: must be a multiple of 8\n"
+    assert captured.err == (f"q4-forge: {bad}: kernel.functions[0].frame: must be a multiple "
+                            "of 8\n")
 
 
 def test_cli_schema_error_names_the_file(tmp_path: Path,

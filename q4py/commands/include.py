@@ -7,7 +7,9 @@ goes on; at the end `include` itself fails (one line) when any command failed, s
 it. `exit` in the file ends the session. Included files may include others, at most
 MAX_DEPTH deep; a file included while it runs stops the whole include with one line naming
 the loop. A relative FILE is taken from the current directory. A file inside the crash
-directory is refused, as `run` refuses scripts there: nothing a dump carries is ever executed.
+directory (or a hard link to one) is refused, as `run` refuses scripts there: nothing a dump
+carries is ever executed. FILE must be a regular file of at most 4 MiB: a FIFO could block the
+session forever and /dev/zero never ends.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from q4py.commands import command
 from q4py.errors import CommandError
-from q4py.shell.paths import inside_crash_dir
+from q4py.shell.paths import inside_crash_dir, read_command_text
 
 if TYPE_CHECKING:
     from q4py.shell.session import Session
@@ -32,7 +34,8 @@ Runs the commands in FILE, one a line, each echoed as `q4> LINE` before its outp
 `q4> ` prompt, as in a transcript. A command that fails prints its error and the file goes on;
 `include` then reports how many failed. `exit` in the file ends the session. Files may include
 files, at most {MAX_DEPTH} levels deep. A relative FILE is relative to the current directory.
-Files inside the crash directory are refused: nothing a dump carries is executed.
+Files inside the crash directory are refused: nothing a dump carries is executed. FILE must be
+a regular file of at most 4 MiB (not a FIFO or a device).
 Examples:
   include triage.q4
   include ~/q4/buffers.q4 > buffers.out"""
@@ -45,19 +48,9 @@ class _IncludeLoop(BaseException):
 
 
 def read_commands(path: Path) -> list[str]:
-    """The command lines of `path`: prompts removed, blanks and comments dropped."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CommandError(f"include: no file {path}") from None
-    except IsADirectoryError:
-        raise CommandError(f"include: {path} is a directory, not a command file") from None
-    except UnicodeDecodeError:
-        raise CommandError(f"include: {path} is not a text file (UTF-8 expected)") from None
-    except OSError as exc:
-        raise CommandError(f"include: cannot read {path}: {exc.strerror or exc}") from None
-    except ValueError as exc:  # a NUL in the name
-        raise CommandError(f"include: cannot read {str(path)!r}: {exc}") from None
+    """The command lines of `path`: prompts removed, blanks and comments dropped. Only a
+    regular file of at most MAX_COMMAND_FILE bytes is read (q4py.shell.paths)."""
+    text = read_command_text(path, "include")
     lines = []
     for raw in text.splitlines():
         line = raw.strip()
@@ -85,11 +78,13 @@ def include_command(session: Session, args: list[str]) -> None:
     refuse_inside_dump(session, path, "include")
     files = session.include_files
     resolved = path.resolve()
+    depth = session.include_depth
     if resolved in files:
         chain = [f.name for f in files[files.index(resolved):]] + [resolved.name]
-        raise _IncludeLoop(f"include: {path}: files include each other in a loop "
-                           f"({' -> '.join(chain)})")
-    depth = session.include_depth
+        loop = (f"include: {path}: files include each other in a loop "
+                f"({' -> '.join(chain)})")
+        # Inside an include: unwind to the outermost one, which reports it.
+        raise _IncludeLoop(loop) if depth else CommandError(loop)
     if depth >= MAX_DEPTH:
         raise CommandError(f"include: {path}: files include each other more than {MAX_DEPTH} "
                            "levels deep (does a file include itself?)")
@@ -105,7 +100,7 @@ def include_command(session: Session, args: list[str]) -> None:
             if session.stopped:
                 break
     except _IncludeLoop as loop:
-        if len(files) > 1:
+        if depth:
             raise
         raise CommandError(str(loop)) from None  # the outermost include reports it, once
     finally:

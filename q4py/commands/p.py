@@ -5,8 +5,10 @@
 p4 echoed the address twice (`ADDR`, then `ADDR :`) before the dump; the header shows the type
 name as typed. ADDR is one word, an expression of q4py/expr.py (numbers, the 64-bit backtick
 form `0x0`4076da18`, `space.offset`, `sym+0x10`) read with p4's rule for a bare symbol: p takes
-an address, so a symbol is the address of the object it names (`&sym` too), except that `p s SYM`
-of a pointer global (`char *panicstr`) prints the string it points to.
+an address, so a symbol is the address of the object it names (`&sym` too), except that a
+pointer global is where it points, as `x`, `examine` and `load ... from` take it: `p proc_t
+proc` prints the first struct proc (`proc` is a `struct proc *`) and `p s panicstr` the string
+`char *panicstr` points to. `&SYM` is always the symbol's own address.
 """
 
 from __future__ import annotations
@@ -32,8 +34,8 @@ USAGE = "p TYPE ADDR | p struct TAG ADDR | p s ADDR"
 class _AddressEnv(expr.ProgramEnv):
     """The dump's symbols as p reads them. A bare symbol is its address: p4 took the address
     of the object to print (`p struct crash_event crash_event_table` prints the global itself),
-    the same as `&sym`. For `p s` (`follow_pointers`) a pointer global is its value instead,
-    where its string is (`p s panicstr`, as `examine panicstr using s`)."""
+    the same as `&sym`. With `follow_pointers` a pointer global is its value instead, what it
+    points to (`p proc_t proc`, `p s panicstr`), as `x` and `examine` read it."""
 
     def __init__(self, program: Program, follow_pointers: bool) -> None:
         super().__init__(program)
@@ -86,8 +88,10 @@ def _close_types(prog: Program, name: str) -> list[str]:
     "Paste q4's own addresses such as 0x0.0x18191a1b'1c1d1e1f back quoted "
     "(\"0x0.0x18191a1b'1c1d1e1f\"): an unquoted ' starts a quotation.\n"
     "A bare symbol is an address, as p4 took one: p TYPE sym prints the object sym names "
-    "(the same as &sym), and p s sym prints the string sym holds, or, for a pointer global "
-    "such as panicstr (char *), the string it points to.\n"
+    "(the same as &sym), except that a pointer global is followed, as x, examine and "
+    "load ... from do: p proc_t proc prints the struct proc that proc (struct proc *) "
+    "points to, p s panicstr the string panicstr (char *) points to; p TYPE &sym prints "
+    "the memory of the pointer variable itself.\n"
     "Nested structures open a block indented by two; arrays print one line per element; "
     "char arrays print as strings; a char * that points at text is annotated.\n"
     "p s ADDR prints the NUL-terminated string at ADDR, as p4 did:\n"
@@ -108,7 +112,7 @@ def p_command(session: Session, args: list[str]) -> None:
         close = _close_types(prog, type_name)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
         raise CommandError(f"p: unknown type '{type_name}'{hint}") from None
-    space, offset = parse_address(prog, args[-1])
+    space, offset = parse_address(prog, args[-1], follow_pointers=True)
     lines = struct_lines(prog, layout, offset, space, type_name)
     echo = format_space_offset(space, offset) if space else f"{offset:#x}"
     print(echo, file=session.out)

@@ -10,13 +10,17 @@ is data, and running code shipped with it would let a dump run code.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import importlib.util
 import os
+import signal
+import threading
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import q4py.scripts
 from q4py.commands import command
@@ -84,23 +88,65 @@ def _refuse_inside_dump(session: Session, script: ScriptFile) -> None:
 
 
 def run_script(session: Session, script: ScriptFile, args: list[str]) -> None:
-    """Load the script's file afresh (edits take effect) and call its `run`."""
+    """Load the script's file afresh (edits take effect) and call its `run`.
+
+    A script ends itself, never the session: `sys.exit()`, `raise SystemExit` or a
+    KeyboardInterrupt it raises itself become one error line and the batch goes on. Only a
+    real Ctrl-C (SIGINT) while it runs interrupts the session, as for any command."""
     _refuse_inside_dump(session, script)
     spec = importlib.util.spec_from_file_location(f"q4py_script_{script.name}", script.path)
     if spec is None or spec.loader is None:
         raise CommandError(f"run: cannot load {script.path}")
     module = importlib.util.module_from_spec(spec)
+    with _sigint_watch() as sigint:
+        try:
+            spec.loader.exec_module(module)
+            entry = getattr(module, "run", None)
+            if not callable(entry):
+                raise CommandError(f"run: {script.path} defines no run(q4, args) function")
+            entry(Q4Script(session, script.name, args), list(args))
+        except Q4Error:
+            raise
+        except SystemExit as exc:
+            where = _where(exc, script.path)
+            raise CommandError(f"run: {script.name} called exit({exc.code!r}){where} (a script "
+                               "ends itself, not the session)") from None
+        except KeyboardInterrupt as exc:
+            if sigint.fired:
+                raise  # the user's Ctrl-C: the session's own handling
+            raise CommandError(f"run: {script.name} raised KeyboardInterrupt"
+                               f"{_where(exc, script.path)} (not a Ctrl-C)") from None
+        except Exception as exc:  # a bug in the script: say where, in one line
+            raise CommandError(f"run: {script.name} failed: {type(exc).__name__}: {exc}"
+                               f"{_where(exc, script.path)}") from exc
+
+
+class _SigintSeen:
+    fired = False
+
+
+@contextlib.contextmanager
+def _sigint_watch() -> Iterator[_SigintSeen]:
+    """Note whether a real SIGINT arrives (only the main thread can set a handler; elsewhere
+    a KeyboardInterrupt cannot come from a signal anyway)."""
+    seen = _SigintSeen()
+    if threading.current_thread() is not threading.main_thread():
+        yield seen
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handler(signum: int, frame: Any) -> None:
+        seen.fired = True
+        if callable(previous):
+            previous(signum, frame)
+        else:
+            signal.default_int_handler(signum, frame)
+
+    signal.signal(signal.SIGINT, handler)
     try:
-        spec.loader.exec_module(module)
-        entry = getattr(module, "run", None)
-        if not callable(entry):
-            raise CommandError(f"run: {script.path} defines no run(q4, args) function")
-        entry(Q4Script(session, script.name, args), list(args))
-    except Q4Error:
-        raise
-    except Exception as exc:  # a bug in the script: say where, in one line
-        raise CommandError(f"run: {script.name} failed: {type(exc).__name__}: {exc}"
-                           f"{_where(exc, script.path)}") from exc
+        yield seen
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _where(exc: BaseException, path: Path) -> str:

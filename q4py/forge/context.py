@@ -7,6 +7,7 @@ the processes) go through the orchestrator in `build.py`, not through here.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from typing import TYPE_CHECKING, Any
 
 from q4py.errors import ScenarioError
@@ -40,6 +41,9 @@ class ForgeContext:
         self.data = (data_address, pages["data"] * PAGE_SIZE)
         self.bss = (data_address + self.data[1], pages["bss"] * PAGE_SIZE)
         self._data_cursor = data_address
+        # Structures placed so far, sorted by (space, address): two never share a byte.
+        self._placed_keys: list[tuple[int, int]] = []
+        self._placed: list[tuple[int, str, str]] = []  # (end, type, scenario path)
 
     # -- symbols -------------------------------------------------------------------------------
     def place_symbol(self, name: str, size: int) -> int:
@@ -108,7 +112,24 @@ class ForgeContext:
             layout = self.types.get(type_name)
         except LayoutError as err:
             raise ScenarioError(path, str(err)) from None
+        self._claim(space, address, layout.size, layout.name, path)
         self.write_value(self.types.ctype(layout.name), address, fields, path, space)
+
+    def _claim(self, space: int, address: int, size: int, type_name: str, path: str) -> None:
+        """Record a structure's bytes; ScenarioError when they overlap one placed before (a
+        scenario that puts an rpb onto another event's rpb describes no machine)."""
+        keys, placed = self._placed_keys, self._placed
+        key = (space, address)
+        i = bisect_left(keys, key)
+        for j in (i - 1, i):
+            if 0 <= j < len(keys) and keys[j][0] == space:
+                start, (end, other_type, other_path) = keys[j][1], placed[j]
+                if start < address + size and address < end:
+                    where = f"{space:#x}.{start:#x}" if space else f"{start:#x}"
+                    raise ScenarioError(path, f"{type_name} at {address:#x} ({size:#x} bytes) "
+                                        f"overlaps {other_type} at {where} ({other_path})")
+        keys.insert(i, key)
+        placed.insert(i, (address + size, type_name, path))
 
     def string(self, text: str) -> int:
         """A NUL-terminated string in kernel dynamic data; returns its address."""

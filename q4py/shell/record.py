@@ -15,6 +15,7 @@ each line it reads with `Recorder.command`.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -65,10 +66,21 @@ class Tee:
 
 
 class Recorder:
-    """A transcript being written to `file` (which the recorder owns and closes)."""
+    """A transcript being written to `file` (which the recorder owns and closes).
+
+    Each block (a command line and what it printed) is held back until the next one starts or
+    the recording ends well: an interrupted command (Ctrl-C) is dropped whole with `discard`,
+    so the transcript never keeps a partial output that no replay could match."""
+
+    _PROMPTS = ("q4> ", "p4> ", "p4>")
 
     def __init__(self, file: TextIO, header: dict[str, str], source: str | None = None) -> None:
         self.file = file
+        # Whether an echoed prompt now starts a block: not inside an `include`, whose echoed
+        # lines belong to its own block (the CLI sets it from the session).
+        self.at_top: Callable[[], bool] = lambda: True
+        self._pending: list[str] = []  # the block being written
+        self._line_start = True
         for key, value in header.items():
             file.write(f"# {key}: {value}\n")
         what = f" from {source}" if source else ""
@@ -79,18 +91,50 @@ class Recorder:
     def open(
         cls, path: str | Path, header: dict[str, str], source: str | None = None
     ) -> Recorder:
-        """Create (or overwrite) the transcript file; OSError when it cannot be written."""
-        return cls(open(path, "w", encoding="utf-8"), header, source)  # noqa: SIM115
+        """Create the transcript file; FileExistsError when it exists (a transcript is never
+        overwritten silently), another OSError when it cannot be written."""
+        return cls(open(path, "x", encoding="utf-8"), header, source)  # noqa: SIM115
 
     def tee(self, out: TextIO) -> TextIO:
         """`out` with everything written to it copied into the transcript."""
-        return Tee(out, self.file)  # type: ignore[return-value]
+        return Tee(out, self)  # type: ignore[arg-type, return-value]
+
+    def write(self, text: str) -> int:
+        """Output of the session (through the tee); a batch's echoed `q4> ` line starts a new
+        block."""
+        if self._line_start and text.startswith(self._PROMPTS) and self.at_top():
+            self.commit()
+        self._pending.append(text)
+        if text:
+            self._line_start = text.endswith("\n")
+        return len(text)
+
+    def flush(self) -> None:
+        """Written blocks reach the file; the open one waits for its end."""
+        self.file.flush()
 
     def command(self, line: str) -> None:
-        """A command line the output did not echo itself (the REPL's input)."""
-        self.file.write(line.rstrip("\n") + "\n")
+        """A command line the output did not echo itself (the REPL's input): a new block."""
+        self.commit()
+        self._pending.append(line.rstrip("\n") + "\n")
+        self._line_start = True
 
-    def close(self) -> None:
+    def commit(self) -> None:
+        """Write the block held so far."""
+        if self._pending:
+            self.file.write("".join(self._pending))
+            self._pending.clear()
+
+    def discard(self) -> None:
+        """Drop the block held so far (its command was interrupted)."""
+        self._pending.clear()
+        self._line_start = True
+
+    def close(self, interrupted: bool = False) -> None:
+        """Write the last block (unless the run was `interrupted` in it) and close the file."""
+        if interrupted:
+            self.discard()
+        self.commit()
         self.file.close()
 
     def __enter__(self) -> Recorder:

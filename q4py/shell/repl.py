@@ -224,6 +224,8 @@ def _loop(
             session.execute(line)
         except KeyboardInterrupt:  # Ctrl-C while the command ran: back to the prompt
             print("q4: interrupted", file=session.out)
+            if recorder is not None:
+                recorder.discard()  # a partial output no replay could match
         finally:
             if status is not None:
                 status.clear()

@@ -16,8 +16,10 @@ CommandError (`cannot write FILE: REASON`), never a traceback.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import shlex
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
@@ -27,7 +29,7 @@ from q4py.commands import Registry
 from q4py.errors import CommandError, Q4Error
 from q4py.piles import PileHistory
 from q4py.settings import Settings
-from q4py.shell.paths import inside_crash_dir
+from q4py.shell.paths import inside_crash_dir, is_dump_file, short_path
 from q4py.shell.pipes import run_piped, run_shell, split_pipeline
 
 # Commands whose words are expressions, where `> WORD` may be a comparison (see the docstring).
@@ -40,6 +42,11 @@ load, examine, x, Let and symbol, whose arguments are expressions, `> WORD` is t
 expression (`keep "p_pid > 5"`) always keeps its `>`. One redirection a command: `help > a > b`
 is refused. Files inside the crash directory are refused: a dump is never written to."""
 _REDIRECT = re.compile(r"(?:^|(?<=\s))(>>?)\s+(\"[^\"]*\"|'[^']*'|[^\s\"']+)\s*$")
+
+
+class OutputError(Exception):
+    """The session's own output cannot be written (a full disk, `> /dev/full`): nothing more
+    can be said there, so the run ends with one line on stderr (q4py.cli)."""
 
 
 def no_progress(done: int, total: int | None, what: str) -> None:
@@ -78,8 +85,8 @@ class Session:
         except Q4Error as exc:
             self._error_line(str(exc))
             return False
-        except BrokenPipeError:
-            raise  # the reader of the output went away: the run ends (q4py.cli), not a q4py bug
+        except (BrokenPipeError, OutputError):
+            raise  # the output cannot be written: the run ends (q4py.cli), not a q4py bug
         except Exception as exc:  # a q4py bug: report it and let the batch go on
             self._error_line(f"internal error: {type(exc).__name__}: {exc}")
             return False
@@ -166,14 +173,21 @@ class Session:
 
     def _redirect_to(self, path: Path, mode: str) -> RedirectFile:
         """Check the target before the command runs; the file itself opens on first output."""
+        name = short_path(path)
         if inside_crash_dir(self.program, path):
-            raise CommandError(f"refusing to write {path}: it is inside the crash directory "
+            raise CommandError(f"refusing to write {name}: it is inside the crash directory "
                                f"{self.program.path} (a dump is never written to)")
-        if path.is_dir():
-            raise CommandError(f"cannot write {path}: it is a directory (name a file in it)")
-        if not path.parent.is_dir():
-            raise CommandError(f"cannot write {path}: No such file or directory")
-        return RedirectFile(path, mode)
+        try:
+            if path.is_dir():
+                raise CommandError(f"cannot write {name}: it is a directory (name a file in it)")
+            if not path.parent.is_dir():
+                raise CommandError(f"cannot write {name}: No such file or directory")
+            if path.exists() and not _writable_kind(path.stat().st_mode):
+                raise CommandError(f"cannot write {name}: not a regular file (a FIFO or "
+                                   "socket could block the session)")
+        except OSError as exc:  # a name too long, a path of thousands of directories
+            raise CommandError(f"cannot write {name}: {exc.strerror or exc}") from None
+        return RedirectFile(path, mode, self.program)
 
     def _unknown_message(self, name: str) -> str:
         close = difflib.get_close_matches(name, self.commands.names(), n=1)
@@ -189,24 +203,50 @@ class Session:
 
 class RedirectFile:
     """The text stream of `CMD > FILE`: FILE is opened (truncated) at the first write, so a
-    command that fails before any output leaves it untouched; OSError becomes CommandError."""
+    command that fails before any output leaves it untouched; OSError becomes CommandError.
 
-    def __init__(self, path: Path, mode: str) -> None:
+    Opening checks the file itself, not its name: it is opened without truncating and without
+    waiting, then refused when it is a FIFO or socket, or one of the dump's files under another
+    name (a hard link made after the command started), and only then truncated."""
+
+    def __init__(self, path: Path, mode: str, program: Any = None) -> None:
         self.path = path
         self.mode = mode
+        self.program = program
         self._file: TextIO | None = None
 
     def _failed(self, exc: OSError) -> CommandError:
-        return CommandError(f"cannot write {self.path}: {exc.strerror or exc}")
+        return CommandError(f"cannot write {short_path(self.path)}: {exc.strerror or exc}")
 
     def _open(self) -> TextIO:
         if self._file is None:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_NONBLOCK
+            flags |= os.O_APPEND if self.mode == "a" else 0
             try:
-                self._file = open(self.path, self.mode, encoding="utf-8")  # noqa: SIM115
+                fd = os.open(self.path, flags, 0o666)
             except OSError as exc:
                 raise self._failed(exc) from None
             except ValueError as exc:  # a NUL in the name
-                raise CommandError(f"cannot write {str(self.path)!r}: {exc}") from None
+                raise CommandError(f"cannot write {str(self.path)[:120]!r}: {exc}") from None
+            try:
+                st = os.fstat(fd)
+                if not _writable_kind(st.st_mode):
+                    raise CommandError(f"cannot write {short_path(self.path)}: not a regular "
+                                       "file (a FIFO or socket could block the session)")
+                if is_dump_file(self.program, st):
+                    raise CommandError(f"refusing to write {short_path(self.path)}: it is a "
+                                       "file of the crash directory under another name (a "
+                                       "hard link; a dump is never written to)")
+                os.set_blocking(fd, True)
+                if self.mode == "w" and stat.S_ISREG(st.st_mode):
+                    os.ftruncate(fd, 0)
+                self._file = open(fd, self.mode, encoding="utf-8")  # noqa: SIM115
+            except OSError as exc:
+                os.close(fd)
+                raise self._failed(exc) from None
+            except BaseException:
+                os.close(fd)
+                raise
         return self._file
 
     def write(self, text: str) -> int:
@@ -240,6 +280,11 @@ class RedirectFile:
         except (OSError, CommandError) as exc:
             if ok:
                 raise exc if isinstance(exc, CommandError) else self._failed(exc) from None
+
+
+def _writable_kind(mode: int) -> bool:
+    """A file `> FILE` writes: a regular file, or a character device such as /dev/null."""
+    return stat.S_ISREG(mode) or stat.S_ISCHR(mode)
 
 
 def _words(line: str) -> list[str]:

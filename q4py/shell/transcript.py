@@ -272,6 +272,7 @@ def header_dump(transcript: Transcript, base: Path, demo_name: str) -> HeaderDum
     """The dump named by the header of `transcript` (read from directory `base`); None when
     the header names none. `# crashdir:` wins over `# scenario:`; `demo_name` is the stem of
     the bundled demo scenario. TranscriptError when the named scenario file is missing."""
+    base = base.absolute()  # `.` (a transcript in the current directory) has no parent
     if "crashdir" in transcript.header:
         return HeaderDump(crashdir=base / Path(transcript.header["crashdir"]).expanduser())
     name = transcript.header.get("scenario")
