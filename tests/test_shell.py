@@ -35,7 +35,7 @@ from q4py.shell import (
     replay,
     run_lines,
 )
-from q4py.shell.transcript import working_directory
+from q4py.shell.transcript import ellipsis_spans, working_directory
 
 
 class FakeProgram:
@@ -413,6 +413,20 @@ LINES = st.lists(st.sampled_from(["a", "b", "a ", "", "..."]), max_size=9)
 @given(LINES, LINES)
 def test_match_lines_agrees_with_reference(expected: list[str], actual: list[str]) -> None:
     assert match_lines(expected, actual) == reference_match(expected, actual)
+
+
+def test_ellipsis_spans_say_what_each_dots_line_covers() -> None:
+    spans = ellipsis_spans(["a", "...", "c", "..."], ["a", "b", "b", "c"])
+    assert spans == [range(1, 3), range(4, 4)]
+    assert ellipsis_spans(["a"], ["a"]) == []
+    assert ellipsis_spans(["a", "..."], ["b"]) is None
+
+
+def test_replay_counts_the_lines_only_a_dots_line_covered(session: Session) -> None:
+    text = "q4> echo a b\n...\nq4> echo c\n...\nc\n...\n"
+    result = replay(parse_transcript(text), session)
+    assert result.ok and result.unchecked == 1
+    assert result.covered == [(1, ["a b"]), (3, []), (3, [])]
 
 
 # --- replay -----------------------------------------------------------------------------------

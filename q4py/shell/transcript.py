@@ -66,6 +66,13 @@ class ReplayResult:
     ok: bool
     failures: list[BlockFailure] = field(default_factory=list)
     checked: int = 0  # blocks compared (run, or matched against echoed output)
+    # What each `...` of a matching block covered: (the block's line number, the lines).
+    covered: list[tuple[int, list[str]]] = field(default_factory=list)
+
+    @property
+    def unchecked(self) -> int:
+        """Output lines of the matching blocks that only a `...` line covered."""
+        return sum(len(lines) for _, lines in self.covered)
 
 
 def split_prompt(line: str) -> tuple[str, str] | None:
@@ -172,7 +179,13 @@ def _find(haystack: Sequence[str], needle: Sequence[str], start: int, end: int) 
 
 def match_lines(expected: Sequence[str], actual: Sequence[str]) -> bool:
     """True when `actual` matches `expected`, where a line `...` in `expected` stands for any run
-    of zero or more lines. Lines compare with trailing blanks stripped.
+    of zero or more lines. Lines compare with trailing blanks stripped."""
+    return ellipsis_spans(expected, actual) is not None
+
+
+def ellipsis_spans(expected: Sequence[str], actual: Sequence[str]) -> list[range] | None:
+    """The lines of `actual` each `...` of `expected` covers (one range per `...`, in order),
+    or None when `actual` does not match.
 
     The literal runs between `...` lines must occur in order: the first anchored at the start,
     the last at the end, the ones between at their earliest place (earliest is always safe,
@@ -187,20 +200,23 @@ def match_lines(expected: Sequence[str], actual: Sequence[str]) -> bool:
         else:
             segments[-1].append(line)
     if len(segments) == 1:
-        return exp == act
+        return [] if exp == act else None
     first, middle, last = segments[0], segments[1:-1], segments[-1]
     if len(first) + len(last) > len(act):
-        return False
+        return None
     end = len(act) - len(last)
     if act[: len(first)] != first or act[end:] != last:
-        return False
+        return None
+    spans = []
     pos = len(first)
     for seg in middle:
         at = _find(act, seg, pos, end)
         if at < 0:
-            return False
+            return None
+        spans.append(range(pos, at))
         pos = at + len(seg)
-    return True
+    spans.append(range(pos, end))
+    return spans
 
 
 @dataclass
@@ -312,6 +328,7 @@ def replay(transcript: Transcript, session: Session, *,
 def _replay(transcript: Transcript, session: Session) -> ReplayResult:
     blocks = transcript.blocks
     failures: list[BlockFailure] = []
+    covered: list[tuple[int, list[str]]] = []
     checked = 0
 
     def check(index: int, actual: list[str], actual_label: str) -> None:
@@ -320,7 +337,9 @@ def _replay(transcript: Transcript, session: Session) -> ReplayResult:
         block = blocks[index]
         if index == len(blocks) - 1:  # trailing blank lines at the end of the file don't count
             actual = _strip_trailing_blank(actual)
-        if match_lines(block.expected, actual):
+        spans = ellipsis_spans(block.expected, actual)
+        if spans is not None:
+            covered.extend((block.line_no, [actual[i] for i in span]) for span in spans)
             return
         label = f"expected ({transcript.path}:{block.line_no} {block.prompt}{block.command})"
         diff = difflib.unified_diff(
@@ -347,4 +366,4 @@ def _replay(transcript: Transcript, session: Session) -> ReplayResult:
         for index, lines in matched:
             check(index, lines, f"actual (echoed by line {block.line_no})")
         i = j
-    return ReplayResult(not failures, failures, checked)
+    return ReplayResult(not failures, failures, checked, covered)
