@@ -20,6 +20,7 @@ from q4py.layouts.flat import flat_parser
 from q4py.program import Program
 from q4py.render import SECTIONS, load_sections
 from q4py.render.structs import declaration, struct_lines
+from q4py.render.styles import DEFAULT_STYLE
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "fixtures" / "scenarios"
 
@@ -114,6 +115,6 @@ def test_forged_1100_spinlock_names_its_lock(tmp_path: Path) -> None:
     assert lock_layout(prog).name == "struct lock_1100"
     lock = deadlocked_lock(prog)
     assert lock is not None and lock.name == "process lock"
-    lines = SECTIONS["events"].fn(prog)
+    lines = SECTIONS["events"].render(prog, DEFAULT_STYLE)
     assert "lock name : process lock" in lines
     assert any("sl_name_ptr:1:63;" in line for line in lines)

@@ -27,8 +27,10 @@ from q4py.kernel.pdir import lookup_va
 from q4py.kernel.release import by_release, parse_release
 from q4py.memory import pdir_hash, pdir_vtag
 from q4py.program import Program
-from q4py.render.events import RELEASE_STYLES, render_trap_information
+from q4py.render.events import render_trap_information
 from q4py.render.stack import NOT_AVAILABLE, render_args, render_event
+from q4py.render.styles import BY_NAME
+from q4py.render.vainfo import PDIR_STYLES
 from q4py.unwind import EventTrace, unwind_event
 
 SCSI = "hpux1100-64-dpf-scsi-dequeue"
@@ -303,16 +305,16 @@ def test_rp_fallbacks_are_reported(scsi: Program) -> None:
 def test_release_parsing_and_choice() -> None:
     assert [parse_release(r) for r in ("B.11.00", "B.11.0", "B.11.11", "B.11.23")] == \
         [(11, 0), (11, 0), (11, 11), (11, 23)]
-    assert by_release(RELEASE_STYLES, (11, 0)) is RELEASE_STYLES[(11, 0)]
-    assert by_release(RELEASE_STYLES, (11, 23)) is RELEASE_STYLES[(11, 11)]
-    assert by_release(RELEASE_STYLES, None) is RELEASE_STYLES[(11, 0)]
+    assert by_release(PDIR_STYLES, (11, 0)) is PDIR_STYLES[(11, 0)]
+    assert by_release(PDIR_STYLES, (11, 23)) is PDIR_STYLES[(11, 11)]
+    assert by_release(PDIR_STYLES, None) is PDIR_STYLES[(11, 0)]
 
 
-def test_trap_information_spacing_by_release(scsi: Program) -> None:
+def test_trap_information_spacing_by_style(scsi: Program) -> None:
     info = analyze_events(scsi).trap
     assert info is not None
-    spaced = render_trap_information(info, RELEASE_STYLES[(11, 0)])
-    compact = render_trap_information(info, RELEASE_STYLES[(11, 11)])
+    spaced = render_trap_information(info, BY_NAME["spaced"])
+    compact = render_trap_information(info, BY_NAME["plain"])
     assert [line for line in spaced if line] == [line for line in compact if line]
     assert spaced.count("") == 7 and compact.count("") == 2
 

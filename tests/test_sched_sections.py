@@ -26,6 +26,7 @@ from q4py.kernel.threads import WaitChannelNamer, thread_addresses, threads
 from q4py.layouts.sched import TSSLEEP
 from q4py.program import Program
 from q4py.render import SECTIONS, load_sections
+from q4py.render.styles import DEFAULT_STYLE
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "fixtures" / "scenarios"
 SPINLOCK = "hpux1111-64-spinlock-process-lock"
@@ -161,7 +162,7 @@ def test_no_timed_out_lock_no_lock_section(tmp_path: Path) -> None:
         sc["locks"][0]["timed_out"] = False
 
     prog = _forge(tmp_path, SPINLOCK, change)
-    lines = SECTIONS["events"].fn(prog)
+    lines = SECTIONS["events"].render(prog, DEFAULT_STYLE)
     assert "Lock structure" not in lines
     assert "Stack Trace for Crash event 0" in lines
 

@@ -62,7 +62,7 @@ def test_unknown_setting_names_the_settings(declared_colour):
 
 def test_set_command(declared_colour, forged_dump: Callable[[str], Path]):
     shell = Shell(Program.open(forged_dump("hpux1100-32-kalloc-sysmap")))
-    assert "test_colour  red" in shell.run("set")
+    assert ["test_colour", "red"] in [line.split() for line in shell.run("set")]
     assert shell.run("set test_colour blue") == ["test_colour  blue"]
     lines = shell.run("set test_colour")
     assert lines[0] == "test_colour  blue"

@@ -17,6 +17,7 @@ from q4py.disasm import disassemble
 from q4py.errors import Q4Error
 from q4py.kernel.args import FrameArgs, frame_arguments
 from q4py.kernel.events import crash_events
+from q4py.kernel.mpinfo import processors
 from q4py.kernel.pdir import VaLookup, lookup_va
 from q4py.kernel.release import kernel_release
 from q4py.kernel.traps import TrapType, trap_type
@@ -52,6 +53,10 @@ class CrashEventsReport:
     trap: TrapInfo | None = None  # from the main event's trap marker
     main_args: dict[FrameKey, FrameArgs] = field(default_factory=dict)
     release: tuple[int, int] | None = None
+    processors: list[int] = field(default_factory=list)  # every processor of mpproc_info
+    # A TOC nobody in the kernel asked for: every event a TOC and no panic string (q4py's rule;
+    # the reports show the note, not the test crashinfo made).
+    user_initiated: bool = False
 
 
 def panic_string(prog: Program) -> str | None:
@@ -109,6 +114,12 @@ def analyze_events(prog: Program) -> CrashEventsReport:
     traces = [unwind_event(prog, event) for event in crash_events(prog)]
     main = 0 if traces else None
     report = CrashEventsReport(panic_string(prog), traces, main, release=kernel_release(prog))
+    try:
+        report.processors = [cpu.index for cpu in processors(prog)]
+    except Q4Error:
+        report.processors = []  # no readable mpinfo: the processors with events only
+    report.user_initiated = bool(traces) and report.panic_string is None and all(
+        t.event.kind == "TOC" for t in traces)
     if main is not None:
         marker = trap_marker(traces[main])
         if marker is not None:

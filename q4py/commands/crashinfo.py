@@ -1,4 +1,5 @@
-"""`crashinfo [SECTION ...]`: HP's crash dump report, or some of its sections."""
+"""`crashinfo [--style NAME] [SECTION ...]`, `crashinfo --styles`: HP's crash dump report, or
+some of its sections, in one of the crashinfo styles (q4py.render.styles)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ from typing import TYPE_CHECKING
 
 from q4py.commands import command
 from q4py.errors import CommandError, Q4Error
-from q4py.render import load_sections
+from q4py.program import Program
+from q4py.render import Section, load_sections
+from q4py.render.styles import STYLE_SETTING, STYLES, CrashinfoStyle, crashinfo_style
+from q4py.render.text import banner
 
 if TYPE_CHECKING:
     from q4py.shell.session import Session
@@ -14,28 +18,54 @@ if TYPE_CHECKING:
 
 @command(
     "crashinfo",
-    usage="crashinfo [SECTION ...]",
+    usage="crashinfo [--style NAME] [SECTION ...] | crashinfo --styles",
     summary="print HP's crash dump report (all sections, or the ones named)",
     help="Sections, in report order: general events msgbuf memory kmem user bufcache swap "
     "processors clock syswait loadavg threads sysmap.\nWithout an argument every section is "
     "printed with its banner, as crashinfo did; name sections to print only those, in the "
     "order given. A section the dump does not let q4py read prints one line in its place, "
-    "`crashinfo: SECTION: PROBLEM`, and the others still print.",
+    "`crashinfo: SECTION: PROBLEM`, and the others still print.\n"
+    "HP's crashinfo versions differ in small ways (notes, blank lines, the title): "
+    "`crashinfo --styles` lists the styles q4py knows, `--style NAME` uses one for this run, "
+    "`set crashinfo_style NAME` for the session (docs/crashinfo.md says which report shows "
+    "each). The default is the newest, 3.5.",
 )
 def crashinfo_command(session: Session, args: list[str]) -> None:
+    if args == ["--styles"]:
+        for known in STYLES:
+            print(known.name, file=session.out)
+        return
+    style = crashinfo_style(str(session.settings[STYLE_SETTING.name]))
+    if args[:1] == ["--style"]:
+        if len(args) < 2:
+            raise CommandError("crashinfo: --style needs a NAME (crashinfo --styles lists them)")
+        style, args = crashinfo_style(args[1]), args[2:]
     sections = {s.name: s for s in load_sections()}
     unknown = [name for name in args if name not in sections]
     if unknown:
         raise CommandError(f"crashinfo: unknown section '{unknown[0]}' "
                            f"(sections: {' '.join(sections)})")
     chosen = [sections[name] for name in args] if args else list(sections.values())
-    for chosen_section in chosen:
-        # A garbled global sinks its section only: the rest of the report is what a reader of
-        # a damaged dump needs most.
-        try:
-            lines = chosen_section.fn(session.program)
-        except Q4Error as err:
-            problem = " ".join(str(err).split())
-            lines = [f"crashinfo: {chosen_section.name}: {problem}"]
+    rendered = [(s, section_lines(session.program, s, style)) for s in chosen]
+    if style.title and not args:
+        print("\n".join(title_lines(style, [s for s, lines in rendered if lines])),
+              file=session.out)
+    for _, lines in rendered:
         for line in lines:
             print(line, file=session.out)
+
+
+def section_lines(prog: Program, section: Section, style: CrashinfoStyle) -> list[str]:
+    # A garbled global sinks its section only: the rest of the report is what a reader of a
+    # damaged dump needs most.
+    try:
+        return section.render(prog, style)
+    except Q4Error as err:
+        problem = " ".join(str(err).split())
+        return [f"crashinfo: {section.name}: {problem}"]
+
+
+def title_lines(style: CrashinfoStyle, present: list[Section]) -> list[str]:
+    """`crashinfo (3.5) output` and the Table Of Contents of the sections that print."""
+    return [f"\t\t      crashinfo ({style.name}) output", "", *banner("Table Of Contents"),
+            "", "", *(f"* {s.title}" for s in present), ""]

@@ -1,15 +1,15 @@
 """Crash Events: the panic string, the trap information with the interrupted instruction and
 the page table on its address, and the EVENT blocks with their stacks, TRAP boxes and (`with
-all args`) stored arguments.
+all args`) stored arguments; for a TOC, the main event and then every other processor's.
 
-crashinfo's layout changed between releases: its 11.11 builds print the trap information without
-blank lines and the page directory rows in wider columns. That is data here (`RELEASE_STYLES`,
-chosen by the kernel's utsname release), never a per-report branch.
+Which layout follows the situation in the dump: a PANIC main event gets `Panic string`, the
+trap information, `Stack Trace for Crash event N` and its `with all args` twin, then `Stack
+Traces for all other Crash events`; a TOC gets `Stack Trace for crash event N` and `Stack Traces
+for other processors` with a `Processor #N` block each (every report agrees on that split).
+Blank lines and notes follow the crashinfo style (`q4py.render.styles`), never the release.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from q4py.analyses.events import CrashEventsReport, TrapInfo, analyze_events
 from q4py.kernel.pdir import VaLookup
@@ -18,32 +18,14 @@ from q4py.program import Program
 from q4py.render import section
 from q4py.render.lock import lock_lines
 from q4py.render.stack import render_event
+from q4py.render.styles import CrashinfoStyle
 from q4py.render.text import banner, underline
 from q4py.render.vainfo import PDIR_STYLES, va_lines
 
-
-@dataclass(frozen=True)
-class ReleaseStyle:
-    """How one release's crashinfo spaces the Crash Events section."""
-
-    blank_before_note: bool  # an empty line between the banner's blank line and `Note:`
-    blank_after_note: bool
-    spaced_trap_information: bool  # a blank line after each group of Trap information
-    va_gap: int  # blank lines after `Virtual address information:`
+FIRST_PASS_WEB = '"http://wtec.cup.hp.com/~hpux/crash/FirstPassWeb/PA/contents.htm#TOC"'
 
 
-RELEASE_STYLES: dict[tuple[int, int], ReleaseStyle] = {
-    (11, 0): ReleaseStyle(False, True, True, 1),
-    (11, 11): ReleaseStyle(True, False, False, 2),
-}
-
-
-def release_style(release: tuple[int, int] | None) -> ReleaseStyle:
-    """The style of the newest release not newer than `release` (11.00's when unknown)."""
-    return by_release(RELEASE_STYLES, release)
-
-
-def render_trap_information(info: TrapInfo, style: ReleaseStyle) -> list[str]:
+def render_trap_information(info: TrapInfo, style: CrashinfoStyle) -> list[str]:
     """From `Getting trap information ...` to the interrupted instruction and its blank."""
     gap = [""] if style.spaced_trap_information else []
     at = f" = {info.location}" if info.location else ""
@@ -61,46 +43,98 @@ def render_trap_information(info: TrapInfo, style: ReleaseStyle) -> list[str]:
     )
 
 
-def render_va(va: VaLookup, style: ReleaseStyle, release: tuple[int, int] | None) -> list[str]:
-    """`Virtual address information:` for the trap's address; two blank lines after."""
+def render_va(va: VaLookup, style: CrashinfoStyle, release: tuple[int, int] | None) -> list[str]:
+    """`Virtual address information:` for the trap's address; two blank lines after. (The
+    page directory's columns are the release's: every report of a release agrees on them.)"""
+    if style.va_gap is None:
+        return []
     return (["Virtual address information:"] + [""] * style.va_gap
             + va_lines(va, by_release(PDIR_STYLES, release)) + ["", ""])
 
 
-def render_main_event(report: CrashEventsReport, wide: bool) -> list[str]:
-    """`Stack Trace for Crash event N`, then the same `with all args`."""
-    if report.main is None:
-        return []
-    main = report.traces[report.main]
-    index = main.event.index
-    return (underline(f"Stack Trace for Crash event {index}") + [""]
-            + render_event(main, wide) + [""]
-            + underline(f"Stack Trace for Crash event {index} with all args") + [""]
-            + render_event(main, wide, report.main_args) + [""])
+def crash_event_note(kind: str, index: int, style: CrashinfoStyle) -> list[str]:
+    note = f"Note: Crash event {index} was a {kind} !"
+    if style.event_note == "before":
+        return ["", note]
+    if style.event_note == "after":
+        return [note, ""]
+    return []
 
 
-@section("events", "Crash Events", 20)
-def crash_events_section(prog: Program) -> list[str]:
-    report = analyze_events(prog)
-    style = release_style(report.release)
-    lines = banner("Crash Events") + [""]
-    main = report.traces[report.main] if report.main is not None else None
-    if main is not None:
-        lines += [""] if style.blank_before_note else []
-        lines += [f"Note: Crash event {main.event.index} was a {main.event.kind} !"]
-        lines += [""] if style.blank_after_note else []
+def user_toc_note(style: CrashinfoStyle) -> list[str]:
+    if style.toc_note == "line":
+        return ["This seems to be a user initiated TOC !", ""]
+    if style.toc_note == "note":
+        return ["", "", "Note: This seems to be a user initiated TOC !",
+                "To get a better understanding why the system was brought down,",
+                "please go to: ", FIRST_PASS_WEB, ""]
+    return [""] if style.event_note == "before" else []
+
+
+def render_panic(prog: Program, report: CrashEventsReport, style: CrashinfoStyle) -> list[str]:
+    """A panic (or HPMC): panic string, trap information, the main stack twice, the others."""
+    lines: list[str] = []
     if report.panic_string is not None:
-        lines += [f"Panic string : {report.panic_string}", ""]
+        lines += [f"Panic string : {report.panic_string}"]
+        lines += [""] if style.panic_string_blank else []
     if report.trap is not None:
         lines += render_trap_information(report.trap, style)
         if report.trap.va is not None:
             lines += render_va(report.trap.va, style, report.release)
     # A spinlock deadlock shows the lock and its holder's stack instead of the main event's.
     lock = lock_lines(prog)
-    lines += lock or render_main_event(report, prog.wide)
+    if lock:
+        lines += lock
+    elif report.main is not None:
+        main = report.traces[report.main]
+        index = main.event.index
+        lines += (underline(f"Stack Trace for Crash event {index}") + [""]
+                  + render_event(main, prog.wide, style=style) + [""]
+                  + underline(f"Stack Trace for Crash event {index} with all args") + [""]
+                  + render_event(main, prog.wide, report.main_args, style=style) + [""])
     others = [t for i, t in enumerate(report.traces) if lock or i != report.main]
     if others:
         lines += ["Stack Traces for all other Crash events ", "=" * 39, ""]
         for trace in others:
-            lines += render_event(trace, prog.wide) + ["", ""]
+            lines += render_event(trace, prog.wide, style=style) + ["", ""]
     return lines
+
+
+def render_toc(prog: Program, report: CrashEventsReport, style: CrashinfoStyle) -> list[str]:
+    """A TOC: the main event, then `Processor #N` and the last event of every other processor
+    (by number; one with no event says so)."""
+    assert report.main is not None
+    main = report.traces[report.main]
+    lines: list[str] = []
+    if report.user_initiated:
+        lines += user_toc_note(style)
+    elif style.event_note == "before":
+        lines.append("")
+    if style.toc_heading:
+        lines += underline(f"Stack Trace for crash event {main.event.index}") + [""]
+    lines += render_event(main, prog.wide, style=style) + [""]
+    by_cpu = {t.event.cpu: t for t in report.traces}  # a processor's last event wins
+    others = [cpu for cpu in sorted(set(by_cpu) | set(report.processors)) if cpu != main.event.cpu]
+    if not others:
+        return lines
+    lines += ["", "Stack Traces for other processors ", "=" * 33, ""]
+    for cpu in others:
+        lines += ["", f"Processor #{cpu}"]
+        trace = by_cpu.get(cpu)
+        if trace is None:
+            lines.append(f"Can't find the mpinfo[{cpu}].prochpa into the crash event table")
+        else:
+            lines += render_event(trace, prog.wide, style=style)
+    return lines + [""] * style.blanks_after_processors
+
+
+@section("events", "Crash Events", 20, styled=True)
+def crash_events_section(prog: Program, style: CrashinfoStyle) -> list[str]:
+    report = analyze_events(prog)
+    lines = banner("Crash Events") + ([""] if style.banner_blank else [])
+    main = report.traces[report.main] if report.main is not None else None
+    if main is not None:
+        lines += crash_event_note(main.event.kind, main.event.index, style)
+    if main is not None and main.event.kind == "TOC":
+        return lines + render_toc(prog, report, style)
+    return lines + render_panic(prog, report, style)

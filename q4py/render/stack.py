@@ -7,19 +7,26 @@ command, so neither of those imports the other.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from q4py.addr import format_space_offset
 from q4py.analyses.events import FrameKey
 from q4py.kernel.args import FrameArgs
 from q4py.unwind import EventTrace, Segment, Trap
+
+if TYPE_CHECKING:
+    from q4py.render.styles import CrashinfoStyle
 
 EVENT_RULE = "==============  EVENT  ============================"
 TRAP_RULE = "+-------------  TRAP  ----------------------------"
 
 
 def render_event(trace: EventTrace, wide: bool,
-                 args: dict[FrameKey, FrameArgs] | None = None) -> list[str]:
+                 args: dict[FrameKey, FrameArgs] | None = None, *,
+                 style: CrashinfoStyle | None = None) -> list[str]:
     """An EVENT block as crashinfo and `trace event N` print it; with `args`, each frame's
-    stored arguments under it (`with all args`)."""
+    stored arguments under it (`with all args`); `style` for crashinfo's variants (`Can't
+    unwind` under a USER-mode event, the words of an external interrupt's TRAP box)."""
     event = trace.event
     lines = [
         EVENT_RULE,
@@ -32,13 +39,14 @@ def render_event(trace: EventTrace, wide: bool,
     if trace.pc_source:
         lines.append(f"= Using pc from {trace.pc_source} = {trace.pc:#x}")
     if trace.user_mode:
-        lines += ["= USER mode!", EVENT_RULE, "Can't unwind"]
-        return lines
+        lines += ["= USER mode!", EVENT_RULE]
+        return lines + (["Can't unwind"] if style is None or style.user_mode_cant_unwind else [])
     lines.append(EVENT_RULE)
     for s, segment in enumerate(trace.segments):
         frame_args = None if args is None else \
             {f: a for (seg, f), a in args.items() if seg == s}
-        lines += render_segment(segment, wide, frame_args)
+        lines += render_segment(segment, wide, frame_args,
+                                interrupt_words=style is not None and style.interrupt_box_words)
     if trace.problem and not trace.segments:
         lines.append("Can't unwind")
     elif trace.problem:
@@ -46,8 +54,8 @@ def render_event(trace: EventTrace, wide: bool,
     return lines
 
 
-def render_segment(segment: Segment, wide: bool,
-                   args: dict[int, FrameArgs] | None = None) -> list[str]:
+def render_segment(segment: Segment, wide: bool, args: dict[int, FrameArgs] | None = None,
+                   interrupt_words: bool = False) -> list[str]:
     lines = [f"SR{segment.space_register}=0x{segment.space:08x}"]
     if wide:
         lines.append("                SP         RP Return Name")
@@ -59,7 +67,7 @@ def render_segment(segment: Segment, wide: bool,
         if args and f in args:
             lines += render_args(args[f], wide)
     if segment.trap is not None:
-        lines += render_trap(segment.trap)
+        lines += render_trap(segment.trap, interrupt_words)
     return lines
 
 
@@ -83,12 +91,19 @@ def render_args(args: FrameArgs, wide: bool) -> list[str]:
     return lines
 
 
-def render_trap(trap: Trap) -> list[str]:
+EXTERNAL_INTERRUPT = 4
+
+
+def render_trap(trap: Trap, interrupt_words: bool = False) -> list[str]:
+    """A TRAP box; `interrupt_words` names an external interrupt (`External interrupt in
+    KERNEL mode`) where most crashinfo versions print its number."""
     at = f"{trap.pcsq:#x}.{trap.pcoq:#x}" if trap.pcsq else f"{trap.pcoq:#x}"
     mode = "USER" if trap.user_mode else "KERNEL"
+    what = "External interrupt" if interrupt_words and trap.trap_type == EXTERNAL_INTERRUPT \
+        else f"Trap type {trap.trap_type}"
     return [
         TRAP_RULE,
-        f"|  Trap type {trap.trap_type} in {mode} mode at {at} ({trap.name or '???'})",
+        f"|  {what} in {mode} mode at {at} ({trap.name or '???'})",
         f"|  p struct save_state {format_space_offset(trap.space, trap.save_state)}",
         TRAP_RULE,
     ]

@@ -3,7 +3,7 @@
 The syntax is described in docs/transcripts.md. In short: a line starting with `q4> `, `p4> ` or
 `p4>` is a command; the lines up to the next command are its expected output; a line that is
 exactly `...` matches any run of lines; trailing blanks never matter. `#` lines before the first
-command are a header (`# scenario: NAME`, `# crashdir: PATH`).
+command are a header (`# scenario: NAME`, `# crashdir: PATH`, `# crashinfo-style: NAME`).
 
 A transcript replays in its own directory: relative paths in its commands (`include
 ../commands/tour.q4`, `> out.txt`, `run scripts/mine.py`) mean the same wherever q4 or pytest
@@ -23,12 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from q4py.errors import Q4Error
+from q4py.render.styles import BY_NAME as CRASHINFO_STYLES
+from q4py.render.styles import STYLE_SETTING, style_names
 from q4py.shell.session import Session
 
 # Longest first so `p4> x` keeps the space in its prompt.
 COMMAND_PROMPTS: tuple[str, ...] = ("q4> ", "p4> ", "p4>")
 ELLIPSIS = "..."
-KNOWN_HEADER_KEYS = ("scenario", "crashdir")
+STYLE_HEADER = "crashinfo-style"  # names the crashinfo style the replay uses
+KNOWN_HEADER_KEYS = ("scenario", "crashdir", STYLE_HEADER)
 
 _HEADER_RE = re.compile(r"#\s*([A-Za-z][\w-]*)\s*:\s*(.*)$")
 _SCENARIO_NAME_RE = re.compile(r"[\w.-]+$")  # a file name, so a header cannot point elsewhere
@@ -150,6 +153,9 @@ def _header_line(header: dict[str, str], line: str, path: str, no: int) -> None:
             raise TranscriptError(f"{path}:{no}: '# {key}:' needs a value")
         if key == "scenario" and not _SCENARIO_NAME_RE.match(value):
             raise TranscriptError(f"{path}:{no}: bad scenario name {value!r}")
+        if key == STYLE_HEADER and value not in CRASHINFO_STYLES:
+            raise TranscriptError(f"{path}:{no}: unknown crashinfo style {value!r} "
+                                  f"(styles: {style_names()})")
     header[key] = value
 
 
@@ -321,8 +327,27 @@ def replay(transcript: Transcript, session: Session, *,
     if directory is not None and dump is not None and not Path(dump).is_absolute():
         raise TranscriptError(f"{transcript.path}: the dump {dump} was opened by a relative "
                               "path, which the replay's working directory would change")
-    with working_directory(directory):
+    style = transcript.header.get(STYLE_HEADER)
+    with working_directory(directory), _crashinfo_style(session, style):
         return _replay(transcript, session)
+
+
+@contextlib.contextmanager
+def _crashinfo_style(session: Session, name: str | None) -> Iterator[None]:
+    """The session's crashinfo style set to the header's for the replay, then put back."""
+    if name is None:
+        yield
+        return
+    values = session.settings.values
+    before = values.get(STYLE_SETTING.name)
+    session.settings.change(STYLE_SETTING.name, name)
+    try:
+        yield
+    finally:
+        if before is None:
+            values.pop(STYLE_SETTING.name, None)
+        else:
+            values[STYLE_SETTING.name] = before
 
 
 def _replay(transcript: Transcript, session: Session) -> ReplayResult:
