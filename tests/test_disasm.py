@@ -24,14 +24,14 @@ TABLE = [
     (0x73DA3FF1, 0, True, "std  arg0,-8(sp)"),  # capstone
     (0x6BDA3FB9, 0, False, "stw  arg0,-0x24(sp)"),  # capstone
     (0x37DE0100, 0, False, "ldo  0x80(sp),sp"),  # capstone
-    (0x83472040, 0x183718, True, "cmpb,= r7,arg0,0x183740"),  # capstone
-    (0x8B472040, 0x183718, True, "cmpb,<> r7,arg0,0x183740"),  # capstone
-    (0x9F472040, 0x183718, True, "cmpb,*= r7,arg0,0x183740"),  # capstone
-    (0x83472042, 0x1000, True, "cmpb,=,n r7,arg0,0x1028"),
-    (0x834A5FF9, 0x2000, True, "cmpb,< r10,arg0,0x1004"),  # backward; capstone
-    (0x87472040, 0x1000, True, "cmpib,= -0xd,arg0,0x1028"),  # capstone
+    (0x83472040, 0x183718, True, "cmpb,=  r7,arg0,0x183740"),  # capstone
+    (0x8B472040, 0x183718, True, "cmpb,<>  r7,arg0,0x183740"),  # capstone
+    (0x9F472040, 0x183718, True, "cmpb,*=  r7,arg0,0x183740"),  # capstone
+    (0x83472042, 0x1000, True, "cmpb,=,n  r7,arg0,0x1028"),
+    (0x834A5FF9, 0x2000, True, "cmpb,<  r10,arg0,0x1004"),  # backward; capstone
+    (0x87472040, 0x1000, True, "cmpib,=  -0xd,arg0,0x1028"),  # capstone
     (0xE8400000, 0x183718, True, "b,l  0x183720,rp"),  # capstone
-    (0x00000000, 0, True, "break 0,0"),
+    (0x00000000, 0, True, "break  0,0"),
     (0xFFFFFFFF, 0, True, ".word 0xffffffff"),
 ]
 
@@ -39,7 +39,7 @@ TABLE = [
 @pytest.mark.parametrize(("word", "pc", "wide", "text"), TABLE,
                          ids=[f"{w:#010x}" for w, *_ in TABLE])
 def test_builtin_decoder(word: int, pc: int, wide: bool, text: str) -> None:
-    assert disassemble(word, pc, wide, use_capstone=False) == text
+    assert disassemble(word, pc, wide) == text
 
 
 def test_register_names() -> None:
@@ -78,7 +78,7 @@ def test_stw_and_ldo_encodings_round_trip(register: int, base: int, disp: int) -
 
 @given(word=st.integers(0, 0xFFFFFFFF), pc=st.integers(0, 0xFFFFFFFF))
 def test_any_word_decodes(word: int, pc: int) -> None:
-    text = disassemble(word, pc, True, use_capstone=False)
+    text = disassemble(word, pc, True)
     assert text and "\n" not in text
 
 
@@ -89,4 +89,4 @@ def test_capstone_agrees_on_the_report_forms() -> None:
     if not hasattr(capstone, "CS_ARCH_HPPA"):
         pytest.skip("capstone < 6 has no HPPA")
     for word, pc, wide, text in TABLE[:15]:
-        assert disassemble(word, pc, wide) == text
+        assert disassemble(word, pc, wide, use_capstone=True) == text
