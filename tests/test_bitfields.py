@@ -65,18 +65,22 @@ def test_bitfield_errors() -> None:
         TypeRegistry(NARROW).ctype("unsigned int:33")
 
 
-@pytest.mark.parametrize(("abi", "size", "bits"), [(NARROW, 0x10, 31), (WIDE, 0x20, 63)])
-def test_lock_1100_both_widths(abi, size: int, bits: int) -> None:
+@pytest.mark.parametrize("abi", [NARROW, WIDE])
+def test_lock_1100_both_widths(abi) -> None:
+    # The members and offsets of a public p4 Lock_t of an 11.00 kernel, in both widths.
     layout = registry_for(abi).get("struct lock_1100")
-    assert layout.size == size
+    assert layout.size == 0x20
     name = layout.field("sl_name_ptr")
-    assert (name.offset, name.bit_offset, name.ctype.count) == (2 * abi.pointer_size, 1, bits)
-    data = layout.build({"sl_owner": 0x131D3C8, "sl_indirect": 1, "sl_name_ptr": 0x944C70,
+    assert (name.offset, name.bit_offset, name.ctype.count) == (0x10, 1, 23)
+    assert layout.field("sl_pad").offset == 0x14
+    data = layout.build({"sl_owner": 0x131D3C8, "sl_indirect": 1, "sl_name_ptr": 0x1A184C,
                          "sl_flag": 1})
-    word = int.from_bytes(data[name.offset:name.offset + abi.pointer_size], "big")
-    assert word == (1 << bits) | 0x944C70
+    word = int.from_bytes(data[0x10:0x14], "big")
+    assert word == (1 << 31) | (0x1A184C << 8)
     parsed = layout.parse(data)
-    assert (parsed.sl_indirect, parsed.sl_name_ptr, parsed.sl_flag) == (1, 0x944C70, 1)
+    assert (parsed.sl_indirect, parsed.sl_name_ptr, parsed.sl_flag) == (1, 0x1A184C, 1)
+    with pytest.raises(LayoutError, match="does not fit"):
+        layout.build({"sl_name_ptr": 0x944C70})  # beyond 23 bits
     assert [f.name for f in layout.walk()] == [f.name for f in layout.fields]
 
 
@@ -91,22 +95,23 @@ class _Bytes:
 
 
 def test_p4_prints_bitfield_lines() -> None:
+    # p4 printed a bit-field's value in plain hex, not padded to its unit.
     layout = registry_for(WIDE).get("struct lock_1100")
-    data = layout.build({"sl_indirect": 1, "sl_name_ptr": 0x944C70, "sl_flag": 1})
-    lines = struct_lines(_Bytes(0x57849500, data), layout, 0x57849500, type_name="lock_t")
-    assert lines[3] == ("0x57849510   unsigned long sl_indirect:0:1;"
-                        "        0x00000000_00000001")
-    assert lines[4] == ("0x57849510   unsigned long sl_name_ptr:1:63;"
-                        "       0x00000000_00944c70")
-    assert lines[-1] == "0x57849520 };"
-    assert declaration(layout.field("sl_indirect").ctype, "x", 5) == "unsigned long x:5:1;"
+    data = layout.build({"sl_indirect": 1, "sl_name_ptr": 0x1A184C, "sl_flag": 1})
+    lines = struct_lines(_Bytes(0x6BD5BC0, data), layout, 0x6BD5BC0, type_name="lock_t")
+    assert lines[5] == "0x06bd5bd0   " + "u_int   sl_indirect:0:1;".ljust(38) + "0x1"
+    assert lines[6] == "0x06bd5bd0   " + "u_int   sl_name_ptr:1:23;".ljust(38) + "0x1a184c"
+    assert lines[-1] == "0x06bd5be0 };"
+    assert declaration(layout.field("sl_indirect").ctype, "x", 5) == "u_int   x:5:1;"
 
 
 def test_forged_1100_spinlock_names_its_lock(tmp_path: Path) -> None:
     text = (SCENARIOS / "hpux1111-64-spinlock-process-lock.toml").read_text()
     assert 'release = "B.11.11"' in text
     scenario = tmp_path / "spinlock-1100.toml"
-    scenario.write_text(text.replace('release = "B.11.11"', 'release = "B.11.00"', 1))
+    # 11.00's name pointer has 23 bits: the name goes lower.
+    scenario.write_text(text.replace('release = "B.11.11"', 'release = "B.11.00"', 1)
+                        .replace("name_address = 0x944c70", "name_address = 0x1a184c", 1))
     out = tmp_path / "dump"
     out.mkdir()
     Forge(load_scenario(scenario)).build(out)
@@ -117,4 +122,4 @@ def test_forged_1100_spinlock_names_its_lock(tmp_path: Path) -> None:
     assert lock is not None and lock.name == "process lock"
     lines = SECTIONS["events"].render(prog, DEFAULT_STYLE)
     assert "lock name : process lock" in lines
-    assert any("sl_name_ptr:1:63;" in line for line in lines)
+    assert any("sl_name_ptr:1:23;" in line for line in lines)

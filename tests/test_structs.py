@@ -92,8 +92,9 @@ def test_declarations() -> None:
     assert declaration(reg.ctype("char **"), "argv") == "char    **argv;"
     assert declaration(reg.ctype("unsigned long *"), "q") == "unsigned long *q;"
     assert declaration(reg.ctype("uint16_t"), "f") == "uint16_t f;"
-    assert declaration(reg.ctype("int"), "i") == "int      i;"
-    assert declaration(reg.ctype("char[16]"), "s") == "char     s[16];"
+    assert declaration(reg.ctype("int"), "i") == "int     i;"
+    assert declaration(reg.ctype("unsigned int"), "d") == "unsigned int  d;"
+    assert declaration(reg.ctype("char[16]"), "s") == "char    s[16];"
 
 
 def test_nested_arrays_and_strings() -> None:
@@ -105,15 +106,15 @@ def test_nested_arrays_and_strings() -> None:
     data = b'ab"c\0zzz' + struct.pack(">IHxxHH", 0xDEADBEEF, 7, 1, 2)
     lines = struct_lines(FakeProgram({0x1000: data}), outer, 0x1000, type_name="outer")
     assert lines == [
-        "0x1000 outer {",
-        '0x1000   char     tag[8];                      "ab\\"c"',
-        "0x1008   struct inner in {",
-        "0x1008     uint32_t a;                         0xdeadbeef",
-        "0x100c     uint16_t b;                         0x0007",
-        "0x1010   };",
-        "0x1010   uint16_t v[0];                        0x0001",
-        "0x1012   uint16_t v[1];                        0x0002",
-        "0x1014 };",
+        "0x00001000 outer {",
+        '0x00001000   char    tag[8];                       "ab\\"c"',
+        "0x00001008   struct inner in {",
+        "0x00001008     uint32_t a;                         0xdeadbeef",
+        "0x0000100c     uint16_t b;                         0x0007",
+        "0x00001010   };",
+        "0x00001010   uint16_t v[0];                        0x0001",
+        "0x00001012   uint16_t v[1];                        0x0002",
+        "0x00001014 };",
     ]
 
 
@@ -163,18 +164,19 @@ def test_p_save_state_of_the_trap(seed: Program) -> None:
     sp = 0x7FFF0D48  # the report's `p struct save_state 0x76db400.0x7fff0d48`
     lines = run(seed, f"p struct save_state {space:#x}.{sp:#x}")
     head = f"{space:#x}.{sp:#x}"
-    assert lines[:3] == [head, f"{head} :", f"{head} struct save_state {{"]
+    # p4 echoes the address as typed, then the offset alone (a public p struct pathname).
+    assert lines[:3] == [head, f"{sp:#x} :", f"{sp:#x} struct save_state {{"]
     layout = seed.types.get("struct save_state")
     assert lines[-1] == f"{sp + layout.size:#x} }};"
     pcoq = layout.field("ss_narrow.ss_pcoq_head")
-    expected = f"{sp + pcoq.offset:#x}     unsigned int ss_pcoq_head;          " \
+    expected = f"{sp + pcoq.offset:#x}     unsigned int  ss_pcoq_head;         " \
                f"0x{pgcopy['address'] + 0x1e0:08x}"
     assert expected in lines
     assert f"{sp + layout.field('ss_narrow').offset:#x}   struct __ss_narrow ss_narrow {{" in lines
     sr5 = layout.field("ss_narrow.ss_sr5")
-    assert f"{sp + sr5.offset:#x}     unsigned int ss_sr5;                0x{space:08x}" in lines
+    assert f"{sp + sr5.offset:#x}     unsigned int  ss_sr5;               0x{space:08x}" in lines
     # the type name is printed as typed
-    assert run(seed, f"p save_state {head}")[2] == f"{head} save_state {{"
+    assert run(seed, f"p save_state {head}")[2] == f"{sp:#x} save_state {{"
 
 
 def test_p_map_header_by_address(seed: Program) -> None:
@@ -182,9 +184,9 @@ def test_p_map_header_by_address(seed: Program) -> None:
     rmap = sc["maps"][0]
     addr = rmap["address"]
     lines = run(seed, f"p struct map {addr:#x}")
-    assert lines[3] == f"{addr:#x}   struct mapent *m_limit;               " \
+    assert lines[3] == f"0x{addr:08x}   struct mapent *m_limit;               " \
                        f"0x{addr + 8 * rmap['entries']:08x}"
-    assert lines[4].startswith(f"{addr + 4:#x}   char    *m_name;                      0x")
+    assert lines[4].startswith(f"0x{addr + 4:08x}   char    *m_name;                      0x")
     assert lines[4].endswith(f'  ("{rmap["name"]}")')
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from q4py.kernel.mpinfo import processors
 from q4py.kernel.threads import Thread, WaitChannelNamer, function_name, threads
-from q4py.layouts.sched import SYSCALL_NAMES, TSRUN, TSRUNPROC, TSSLEEP, TSZOMB
+from q4py.layouts.sched import KI_CALLS, SYSCALL_NAMES, TSRUN, TSRUNPROC, TSSLEEP, TSZOMB
 from q4py.program import Program
 
 RAN_WITHIN = (("second", 1), ("5 seconds", 5), ("10 seconds", 10), ("minute", 60),
@@ -92,7 +92,7 @@ def top_rows(named: list[tuple[str, int]]) -> list[TopRow]:
 
 
 def syscall_name(number: int) -> str:
-    if number == 0:
+    if number == 0 or number in KI_CALLS:  # no system call, or a kernel daemon's KI number
         return "n/a"
     return SYSCALL_NAMES.get(number, f"syscall {number}")
 

@@ -17,12 +17,11 @@ import difflib
 from typing import TYPE_CHECKING
 
 from q4py import expr
-from q4py.addr import format_space_offset
 from q4py.commands import command
 from q4py.errors import CommandError, Q4Error
 from q4py.layouts import LayoutError
 from q4py.program import Program
-from q4py.render.structs import struct_lines
+from q4py.render.structs import p4_address, struct_lines
 from q4py.render.text import c_escape
 
 if TYPE_CHECKING:
@@ -114,11 +113,17 @@ def p_command(session: Session, args: list[str]) -> None:
         raise CommandError(f"p: unknown type '{type_name}'{hint}") from None
     space, offset = parse_address(prog, args[-1], follow_pointers=True)
     lines = struct_lines(prog, layout, offset, space, type_name)
-    echo = format_space_offset(space, offset) if space else f"{offset:#x}"
-    print(echo, file=session.out)
-    print(f"{echo} :", file=session.out)
+    print_struct_echo(session, space, offset)
     for line in lines:
         print(line, file=session.out)
+
+
+def print_struct_echo(session: Session, space: int, offset: int) -> None:
+    """p4's two lines before a structure: the address as typed (`0x51e8.0x7fff0b40`), then
+    the offset alone (`0x7fff0b40 :`), 8 hex digits at least."""
+    address = p4_address(offset)
+    print(f"{space:#x}.{address}" if space else address, file=session.out)
+    print(f"{address} :", file=session.out)
 
 
 def p_string(session: Session, text: str) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from q4py.crashdir import write_crashdir
 from q4py.errors import ScenarioError
-from q4py.forge import kernel, memstate, objects, pages, processes, sched, stacks, system
+from q4py.forge import fs, kernel, memstate, objects, pages, processes, sched, stacks, system
 from q4py.forge.context import ForgeContext
 
 __all__ = ["Forge"]
@@ -42,6 +42,9 @@ class Forge:
         memstate.build_buf_lists(ctx)
         sched.build_scheduler(ctx, mpinfo, procs)
         stacks.build_events(ctx)
+        system.build_processor_spaces(ctx, mpinfo)
+        fs.build_mounts(ctx)
+        system.build_lpmc_log(ctx)
         kernel.write_text(ctx)  # after the events: they add the trapping instructions
         objects.build_raw_bytes(ctx)
         memstate.build_page_directory(ctx)  # last: every mapping is known by then

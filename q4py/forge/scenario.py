@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from q4py.errors import ScenarioError
+from q4py.forge.fs import MOUNT
 from q4py.forge.pages import PFDAT_CHUNK
-from q4py.forge.sched import LOCK, SWAP_MEMORY, THREAD_GROUP
+from q4py.forge.sched import LOCK, RW_LOCK, SWAP_MEMORY, THREAD_GROUP
 from q4py.forge.schema import Any_, Bool, Float, Int, List, MapOf, Str, Table
-from q4py.forge.system import PROCESSOR_KEYS
+from q4py.forge.system import LPMC_ENTRY, PROCESSOR_KEYS
 from q4py.layouts.crash import EVENT_CODES, EVENT_STATE_CODES
 from q4py.layouts.system import CPU_TYPE_CODES
 from q4py.layouts.vm import BUCKET_FIRST, BUCKET_LAST, KALLOC_POOLS
@@ -321,6 +322,9 @@ SCENARIO = Table("A crash scenario.", keys={
     "nkthread": Int("Thread table size (11.00); 0: as many as there are threads.", default=0,
                     minimum=0),
     "locks": List("Spinlocks.", item=LOCK),
+    "rw_locks": List("Sleeping reader/writer locks.", item=RW_LOCK),
+    "mounts": List("Mounted file systems, the root first.", item=MOUNT),
+    "lpmc": List("The log of low-priority machine checks.", item=LPMC_ENTRY),
     "buf_lists": List("Linked lists of buffer headers, generated (for large scenarios).",
                       item=BUF_LIST),
     "raw_bytes": List("Bytes placed as they are, after every structure.", item=RAW_BYTES),

@@ -21,10 +21,13 @@ from q4py.forge.system import lbolt, uses_lists
 from q4py.kernel.threads import UAREA_SIZE
 from q4py.layouts import KERNEL_GLOBALS
 from q4py.layouts.sched import (
+    LOCK_1100_NAME_BITS,
     SCHED_POLICIES,
     SYSCALL_NUMBERS,
     THREAD_STATE_CODES,
     TSBOUND,
+    TSDEACT,
+    TSDEACTSELF,
     TSRUNPROC,
 )
 
@@ -36,6 +39,7 @@ _SYMBOL_WCHAN = re.compile(r"^(?P<name>[A-Za-z_$][\w$]*)(\+(?P<off>0x[0-9a-fA-F]
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]+$")
 _UAREA_WCHAN = re.compile(r"^uarea(\+(?P<off>0x[0-9a-fA-F]+|\d+))?$", re.ASCII)
 _PROC_WCHAN = re.compile(r"^proc\[(?P<slot>\d+)\]$", re.ASCII)
+_DEACT_FLAGS = {"": 0, "yes": TSDEACT, "self": TSDEACT | TSDEACTSELF}
 _CALLER_SIZE = 0x100  # bytes given to a sleep caller the scenario does not declare
 
 
@@ -77,6 +81,24 @@ THREAD_GROUP = Table("Threads alike, generated: `count` threads of one process."
     "ticks": List("Clock ticks since each last ran: one value for all, two for the first and "
                   "the last (spread evenly), or one per thread.", item=Int("", minimum=0),
                   default=[0]),
+    "deactivated": Str("Deactivated by the memory scheduler (TSDEACT), or `self`: it was "
+                       "running and deactivated itself (TSDEACTSELF too).", default="",
+                       choices=("", "yes", "self")),
+})
+
+RW_LOCK = Table("A sleeping reader/writer lock (struct rw_lock).", keys={
+    "address": Int("Where it is (space 0).", required=True, minimum=0),
+    "interlock": Int("Address of the spinlock guarding it.", default=0, minimum=0),
+    "owner_tid": Int("Thread holding it for writing (l_kthread); -1 for none.", default=-1,
+                     minimum=-1),
+    "readers": Int("Threads holding it for reading (read_count).", default=0, minimum=0),
+    "write_waiters": Int("Threads waiting to write.", default=0, minimum=0),
+    "want_write": Bool("A writer holds or wants it.", default=False),
+    "want_upgrade": Bool("A reader wants to upgrade to writing.", default=False),
+    "waiting": Int("The waiting byte (threads sleep on its address).", default=0, minimum=0,
+                   maximum=0xFF),
+    "flags": Int("rwl_flags.", default=0, minimum=0, maximum=0xFF),
+    "delay": Int("delay.", default=0, minimum=0),
 })
 
 LOCK = Table("A spinlock (lock_t).", keys={
@@ -149,11 +171,13 @@ class _Symbols:
         return fn.address + min(0x44, fn.size - 4)
 
 
-def build_threads(ctx: ForgeContext, mpinfo_address: int, processes: Processes) -> None:
-    """The scenario's thread groups as kthreads: the 11.00 table or the 11i list."""
+def build_threads(ctx: ForgeContext, mpinfo_address: int,
+                  processes: Processes) -> dict[int, int]:
+    """The scenario's thread groups as kthreads: the 11.00 table or the 11i list; returns the
+    address of each thread by tid."""
     groups = ctx.sc["threads"]
     if not groups:
-        return
+        return {}
     proc_addresses, proc_table = processes.addresses, processes.table
     layout = ctx.types.get("struct kthread")
     now = lbolt(ctx)
@@ -184,7 +208,7 @@ def build_threads(ctx: ForgeContext, mpinfo_address: int, processes: Processes) 
         first_tid = group["tid"]
         if first_tid < 0:
             first_tid, next_tid = next_tid, next_tid + count
-        flag = TSBOUND if group["bound"] else 0
+        flag = (TSBOUND if group["bound"] else 0) | _DEACT_FLAGS[group["deactivated"]]
         for n in range(count):
             uarea = ctx.mem.alloc(UAREA_SIZE, 64)
             wchan = shared_wchan + n * group["wchan_step"]
@@ -217,13 +241,28 @@ def build_threads(ctx: ForgeContext, mpinfo_address: int, processes: Processes) 
             ctx.place("struct kthread", address, record, "threads")
         ctx.set_global("kthread", table)
     ctx.set_global("nkthread", len(records) if lists else size)
-    # Each processor's current thread is the one running (TSRUNPROC) on it.
+    by_tid = {record["kt_tid"]: address for record, address in zip(records, addresses,
+                                                                      strict=True)}
+    # Each processor's current thread is the one the scenario names, or the one running
+    # (TSRUNPROC) on it; the thread before it is the same one.
+    running = {record["kt_spu"]: address for record, address in zip(records, addresses,
+                                                                     strict=True)
+               if record["kt_stat"] == TSRUNPROC}
     mpinfo = ctx.types.get("struct mpinfo")
-    current = mpinfo.field("mpi_curthread")
-    for record, address in zip(records, addresses, strict=True):
-        if record["kt_stat"] == TSRUNPROC:
-            at = mpinfo_address + record["kt_spu"] * mpinfo.size + current.offset
-            ctx.mem.write(at, address.to_bytes(current.size, "big"))
+    for cpu, processor in enumerate(ctx.sc["processors"]):
+        address = running.get(cpu)
+        if processor["thread"] >= 0:
+            address = by_tid.get(processor["thread"])
+            if address is None:
+                raise ScenarioError(f"processors[{cpu}].thread",
+                                    f"no thread {processor['thread']}")
+        if address is None:
+            continue
+        for name in ("mpi_curthread", "mpi_prevthread"):
+            field = mpinfo.field(name)
+            at = mpinfo_address + cpu * mpinfo.size + field.offset
+            ctx.mem.write(at, address.to_bytes(field.size, "big"))
+    return by_tid
 
 
 def _shared_wchan(ctx: ForgeContext, symbols: _Symbols, group: dict[str, Any], proc_table: int,
@@ -258,8 +297,9 @@ def build_scheduler(ctx: ForgeContext, mpinfo_address: int, processes: Processes
     """lbolt, the threads, the spinlocks and pseudo-swap (after processes and globals)."""
     if "lbolt" not in ctx.sc["globals"]:
         ctx.set_global("lbolt", lbolt(ctx))
-    build_threads(ctx, mpinfo_address, processes)
+    threads = build_threads(ctx, mpinfo_address, processes)
     build_locks(ctx, mpinfo_address)
+    build_rw_locks(ctx, threads)
     build_swap_memory(ctx)
 
 
@@ -286,9 +326,28 @@ def build_locks(ctx: ForgeContext, mpinfo_address: int) -> None:
             fields["sl_arena_alloc_flag"] = lock["arena_alloc_flag"]
             ctx.place("lock_t", lock["address"], fields, path)
         else:  # 11.00's lock_t: the name pointer is a bit-field (layouts/sched.py)
+            if name_address >> LOCK_1100_NAME_BITS:
+                raise ScenarioError(f"{path}.name_address", f"{name_address:#x} does not fit "
+                                    f"11.00's {LOCK_1100_NAME_BITS}-bit name pointer")
             ctx.place("struct lock_1100", lock["address"], fields, path)
         if lock["timed_out"]:
             ctx.set_global("spinlock_timeout_lock", lock["address"], f"{path}.timed_out")
+
+
+def build_rw_locks(ctx: ForgeContext, threads: dict[int, int]) -> None:
+    for i, lock in enumerate(ctx.sc["rw_locks"]):
+        path = f"rw_locks[{i}]"
+        owner = 0
+        if lock["owner_tid"] >= 0:
+            owner = threads.get(lock["owner_tid"], -1)
+            if owner < 0:
+                raise ScenarioError(f"{path}.owner_tid", f"no thread {lock['owner_tid']}")
+        ctx.place("struct rw_lock", lock["address"], {
+            "interlock": lock["interlock"], "delay": lock["delay"],
+            "write_waiters": lock["write_waiters"], "read_count": lock["readers"],
+            "want_write": int(lock["want_write"]), "want_upgrade": int(lock["want_upgrade"]),
+            "waiting": lock["waiting"], "rwl_flags": lock["flags"], "l_kthread": owner,
+        }, path)
 
 
 def build_swap_memory(ctx: ForgeContext) -> None:

@@ -11,9 +11,9 @@ from typing import Any
 from q4py.crashdir.index import Timestamp
 from q4py.errors import ScenarioError
 from q4py.forge.context import ForgeContext
-from q4py.forge.schema import Bool, Float, Int, List, Str
+from q4py.forge.schema import Bool, Float, Int, List, Str, Table
 from q4py.layouts import KERNEL_GLOBALS
-from q4py.layouts.system import CPU_TYPE_CODES, MPI_CPUSTATE_CODES, MPI_ENABLED
+from q4py.layouts.system import CPU_TYPE_CODES, LPMC_TYPE_CODES, MPI_CPUSTATE_CODES, MPI_ENABLED
 from q4py.layouts.vm import PAGE_SIZE
 
 _U64 = 0xFFFFFFFFFFFFFFFF
@@ -34,7 +34,30 @@ PROCESSOR_KEYS = {
                   "misses.", item=Int("", minimum=0), default=[0, 0, 0]),
     "iowait": Int("Threads waiting for I/O on it (sets the syswait array); -1 for a kernel "
                   "without one.", default=-1, minimum=-1),
+    "thread": Int("Tid of the thread it runs (mpi_curthread and mpi_prevthread); -1: its "
+                  "TSRUNPROC thread, if any.", default=-1, minimum=-1),
+    "ics_base": Int("Where its interrupt control stack begins (0: not said).", default=0,
+                    minimum=0),
+    "ics_size": Int("Bytes of its interrupt control stack.", default=0x8000, minimum=0),
+    "ics_used": Int("Bytes of it in use at the crash (the ICS pointer is base + used).",
+                    default=0, minimum=0),
+    "idle_stack": Int("Where the stack idle() runs on is (0: not said).", default=0,
+                      minimum=0),
+    "tshare_ticks": Int("Clock ticks since it last ran a timeshare thread.", default=0,
+                        minimum=0),
+    "preempt_ticks": Int("Clock ticks since its last entry into the kernel.", default=0,
+                         minimum=0),
 }
+
+LPMC_ENTRY = Table("A logged low-priority machine check.", keys={
+    "cpu": Int("Processor that took it.", required=True, minimum=0),
+    "ticks": Int("Clock ticks before the crash it was logged.", default=0, minimum=0),
+    "type": Str("What failed.", default="cache", choices=tuple(LPMC_TYPE_CODES)),
+    "count": Int("Times the same check repeated.", default=1, minimum=1),
+    "check_summary": Int("PIM check summary word.", default=0, minimum=0, maximum=_U64),
+    "cpu_status": Int("PIM CPU diagnose status.", default=0, minimum=0, maximum=_U64),
+    "cache_status": Int("PIM cache check word.", default=0, minimum=0, maximum=_U64),
+})
 
 
 def uses_lists(release: str) -> bool:
@@ -110,7 +133,10 @@ def _processor_fields(ctx: ForgeContext, cpu: dict[str, Any], path: str) -> dict
     """The mpinfo members a processor's scenario entry sets beyond its identity."""
     ready = (list(cpu["ready"]) + [0, 0, 0])[:3]
     now = lbolt(ctx)
-    for key in ("idle_ticks", "migrate_ticks"):
+    ics, idle = cpu["ics_base"], cpu["idle_stack"]
+    if cpu["ics_used"] > cpu["ics_size"]:
+        raise ScenarioError(f"{path}.ics_used", "more than ics_size")
+    for key in ("idle_ticks", "migrate_ticks", "tshare_ticks", "preempt_ticks"):
         if cpu[key] > now:
             raise ScenarioError(f"{path}.{key}", f"more than lbolt ({now}) ticks")
     return {
@@ -119,7 +145,43 @@ def _processor_fields(ctx: ForgeContext, cpu: dict[str, Any], path: str) -> dict
         "mpi_cpustate": MPI_CPUSTATE_CODES[cpu["state"]], "mpi_ics": int(cpu["on_ics"]),
         "mpi_last_idle": now - cpu["idle_ticks"], "mpi_last_migrate": now - cpu["migrate_ticks"],
         "mpi_nready_free": ready[0], "mpi_nready_locked": ready[1], "mpi_nready_alpha": ready[2],
+        "mpi_last_tshare": now - cpu["tshare_ticks"],
+        "mpi_preempt_start": now - cpu["preempt_ticks"],
+        "mpi_ics_base": ics, "mpi_ics_top": ics + cpu["ics_size"] if ics else 0,
+        "mpi_ics_ptr": ics + cpu["ics_used"] if ics else 0, "mpi_idlestack": idle,
     }
+
+
+def build_processor_spaces(ctx: ForgeContext, mpinfo_address: int) -> None:
+    """Each processor's mpi_uareasid: the space of the kernel stack its last event ran on."""
+    layout = ctx.types.get("struct mpinfo")
+    field = layout.field("mpi_uareasid")
+    for event in ctx.sc["events"]:
+        at = mpinfo_address + event["cpu"] * layout.size + field.offset
+        ctx.mem.write(at, event["space"].to_bytes(field.size, "big"))
+
+
+def build_lpmc_log(ctx: ForgeContext) -> None:
+    entries = ctx.sc["lpmc"]
+    if not entries:
+        return
+    layout = ctx.types.get("struct lpmc_entry")
+    log = ctx.mem.alloc(layout.size * len(entries), 64)
+    now = lbolt(ctx)
+    for i, entry in enumerate(entries):
+        path = f"lpmc[{i}]"
+        if entry["cpu"] >= len(ctx.sc["processors"]):
+            raise ScenarioError(f"{path}.cpu", f"no processor {entry['cpu']}")
+        if entry["ticks"] > now:
+            raise ScenarioError(f"{path}.ticks", f"more than lbolt ({now}) ticks")
+        ctx.place("struct lpmc_entry", log + i * layout.size, {
+            "lpmc_cpu": entry["cpu"], "lpmc_lbolt": now - entry["ticks"],
+            "lpmc_type": LPMC_TYPE_CODES[entry["type"]], "lpmc_count": entry["count"],
+            "lpmc_check_summary": entry["check_summary"], "lpmc_cpu_status": entry["cpu_status"],
+            "lpmc_cache_status": entry["cache_status"],
+        }, path)
+    ctx.set_global("lpmc_log", log, "lpmc")
+    ctx.set_global("lpmc_log_count", len(entries), "lpmc")
 
 
 def _build_per_processor_globals(ctx: ForgeContext) -> None:

@@ -103,12 +103,34 @@ PROVENANCE: dict[str, str] = {
         "`sl_owner` points at the holding processor's mpinfo is q4py's reading. The 11.00 "
         "lock_t is `struct lock_1100`."),
     "struct lock_1100": (
-        "Reconstruction of the 11.00 spinlock. A public p4 dump of an 11.00 `lock_t` prints "
-        "its name pointer as a bit-field beside `sl_indirect` (`sl_indirect:0:1;`). q4py "
-        "packs `sl_indirect:1` and `sl_name_ptr` (31 bits narrow, 63 wide) MSB-first in one "
-        "pointer-sized word after `sl_lock` and `sl_owner`; the name's address is the "
-        "bit-field value unshifted (kernel data addresses have the top bit clear). The other "
-        "members and all offsets are q4py's."),
+        "Reconstruction of the 11.00 spinlock from a public p4 `Lock_t` of a 64-bit 11.00 "
+        "kernel, which shows every member with its type and offset: `u_int sl_lock`, "
+        "`sl_owner`, `sl_flag`, `sl_next_cpu`, then one u_int holding `sl_indirect:0:1` and "
+        "`sl_name_ptr:1:23` (printed as the name's address, so the value is unshifted; the "
+        "low 8 bits are unnamed), then `u_int sl_pad[3]`; 0x20 bytes. That `sl_owner` points "
+        "at the holder's mpinfo is q4py's reading; the narrow layout is assumed the same."),
+    "struct rw_lock": (
+        "Reconstruction from a public p4 `p struct rw_lock` of a 64-bit 11.11 kernel, which "
+        "shows every member with its type and offset (`interlock`, `delay`, `write_waiters`, "
+        "`read_count`, `want_write`, `want_upgrade`, `waiting`, `rwl_flags`, `l_kthread`; "
+        "0x20 bytes). That `l_kthread` is the writer holding it is the report's reading; the "
+        "narrow layout follows the C rules."),
+    "struct pathname": (
+        "Reconstruction from a public p4 `p struct pathname` of a 32-bit 11.00 kernel "
+        "(`pn_buf`, `pn_path`, `pn_pathlen`; 0xc bytes)."),
+    "struct vfs": (
+        "Reconstruction. `rootvfs` and the list through `vfs_next` are the SVR4/HP-UX names "
+        "and p4's `Mount` prints a `struct vfs` address per mounted file system; the other "
+        "members (device, type index into `vfssw`, the special file and mount point names the "
+        "kernel kept, and the statvfs block counts `Bdf` reads) are q4py's."),
+    "struct vfssw": (
+        "Reconstruction: the file system switch, one entry per file system type, `vsw_name` "
+        "(`vxfs`, `hfs`, `nfs`) the name `Mount` prints (SVR4 name; layout q4py's)."),
+    "struct lpmc_entry": (
+        "Reconstruction (q4py's own): HP's p4 had an `Lpmc` command printing the logged "
+        "low-priority machine checks, whose kernel structure is not public. An entry holds "
+        "the processor, the lbolt it was logged at, the check type, and the PIM words (check "
+        "summary, CPU and cache status) firmware reported."),
     "struct swdevt": (
         "Reconstruction. Member names are public (net-snmp reads HP-UX's swap table through "
         "nlist); their order and sizes are q4py's."),

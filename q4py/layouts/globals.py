@@ -98,6 +98,18 @@ _DECLS = [
                "(11i)"),
     GlobalDecl("proc_list", "struct proc *", "first process, linked by p_factp (11i)"),
     GlobalDecl("memory_sleepers", "int", "threads waiting for memory sleep on its address"),
+    # file systems
+    GlobalDecl("rootvfs", "struct vfs *", "the root file system, first of the mounted ones"),
+    GlobalDecl("vfssw", "struct vfssw *", "the file system switch, one entry per type"),
+    GlobalDecl("nvfssw", "int", "entries in vfssw"),
+    # machine checks and boot
+    GlobalDecl("lpmc_log", "struct lpmc_entry *", "logged low-priority machine checks"),
+    GlobalDecl("lpmc_log_count", "int", "entries in lpmc_log"),
+    GlobalDecl("boot_string", "char[128]", "the boot command the loader ran"),
+    GlobalDecl("krs_kernel_file", "char[128]", "the kernel registry file of the kernel"),
+    GlobalDecl("krs_system_file", "char[128]", "the system kernel registry file"),
+    GlobalDecl("vmtotal_pwrun", "int", "disk wait jobs vmtotal() last counted"),
+    GlobalDecl("vmtotal_lbolt", "int", "lbolt when vmtotal() last ran"),
     GlobalDecl("spinlock_timeout_lock", "lock_t *", "the spinlock whose wait timed out, set "
                "before the \"Spinlock deadlock\" panic"),
 ]

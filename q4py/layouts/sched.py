@@ -7,10 +7,11 @@ All reconstructions. Public facts: HP-UX 11.00 keeps its threads in a table (`kt
 and scheduling policy (SCHED_NOAGE). The 11.11 `lock_t` members and their order are those a
 public p4 dump of a spinlock shows (`sl_lock`, `sl_owner`, `sl_name_ptr`, `sl_flag`,
 `sl_next_cpu`, `sl_arena_alloc_flag`, 0x20 bytes on a wide kernel). The 11.00 lock_t
-(`struct lock_1100`, p4 shows its name pointer packed in a bit-field next to `sl_indirect`) is
-a reconstruction: `sl_lock`, `sl_owner`, then one pointer-sized word holding `sl_indirect:1`
-and `sl_name_ptr` in the remaining 31 or 63 bits (kernel data addresses have their top bit
-clear, so the bit-field value is the name's address unshifted), then `sl_flag`, `sl_next_cpu`.
+(`struct lock_1100`) has the members, types and offsets a public p4 `Lock_t` of a 64-bit 11.00
+kernel shows: four u_ints (`sl_lock`, `sl_owner`, `sl_flag`, `sl_next_cpu`), then one u_int
+holding `sl_indirect:1` and `sl_name_ptr:23` (the name's address unshifted), then
+`u_int sl_pad[3]`; 0x20 bytes. `struct rw_lock` (sleeping reader/writer lock) has the members
+a public p4 `p struct rw_lock` of a 64-bit 11.11 kernel shows, and their offsets.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ THREAD_STATE_CODES = {name: code for code, name in THREAD_STATES.items()}
 # kt_flag bits (reconstruction).
 TSBOUND = 0x1  # bound to its processor (mpctl)
 TSSYSTEM = 0x2  # a kernel daemon thread
+TSDEACT = 0x4  # deactivated by the memory scheduler
+TSDEACTSELF = 0x8  # deactivated itself (it was running when its process was chosen)
 
 # kt_schedpolicy: HP-UX <sched.h> policy numbers.
 SCHED_FIFO = 0
@@ -48,8 +51,15 @@ SYSCALL_NAMES: dict[int, str] = {
     1: "exit", 3: "read", 4: "write", 5: "open", 6: "close", 7: "wait", 54: "ioctl",
     59: "execve", 93: "select", 113: "recvmsg", 114: "sendmsg", 269: "poll",
     302: "ksleep", 303: "kwakeup",
+    # q4py's numbers: the reports name these calls, not their numbers.
+    18: "stat", 35: "accept", 209: "shmat", 239: "pstat",
 }
-SYSCALL_NUMBERS = {name: number for number, name in SYSCALL_NAMES.items()}
+# Kernel daemons run outside any system call; KI, the kernel instrumentation, gave each a
+# pseudo call number of its own, which p4's thread views print and crashinfo shows as `n/a`
+# (numbers q4py's).
+KI_CALLS: dict[int, str] = {1001: "KI_vHAND", 1002: "KI_SWAPPER", 1003: "KI_STATDAEMON"}
+SYSCALL_NUMBERS = {name: number for number, name in {**SYSCALL_NAMES, **KI_CALLS}.items()}
+LOCK_1100_NAME_BITS = 23  # width of the 11.00 lock_t's name pointer bit-field
 
 
 def define(reg: TypeRegistry) -> None:
@@ -96,17 +106,34 @@ def define(reg: TypeRegistry) -> None:
         aliases=("lock_t",),
         doc="an 11i spinlock",
     )
-    name_bits = 8 * reg.abi.pointer_size - 1
     reg.define(
         "struct lock_1100",
         [
-            ("sl_lock", "uintptr_t"),
-            ("sl_owner", "uintptr_t"),  # mpinfo_t of the processor that holds it
-            ("sl_indirect", "unsigned long:1"),
-            ("sl_name_ptr", f"unsigned long:{name_bits}"),  # the name's address, unshifted
-            ("sl_flag", "uint16_t"),
-            ("sl_next_cpu", "uint16_t"),
+            ("sl_lock", "u_int"),
+            ("sl_owner", "u_int"),  # mpinfo_t of the processor that holds it
+            ("sl_flag", "u_int"),
+            ("sl_next_cpu", "u_int"),
+            ("sl_indirect", "u_int:1"),
+            ("sl_name_ptr", f"u_int:{LOCK_1100_NAME_BITS}"),  # the name's address, unshifted
+            ("sl_pad", "u_int[3]"),
         ],
         reconstruction=True,
         doc="an 11.00 spinlock (lock_t of 11.00 kernels): the name pointer is a bit-field",
+    )
+    reg.define(
+        "struct rw_lock",
+        [
+            ("interlock", "lock_t *"),
+            ("delay", "unsigned int"),
+            ("write_waiters", "unsigned int"),
+            ("read_count", "int"),
+            ("want_write", "char"),
+            ("want_upgrade", "char"),
+            ("waiting", "char"),
+            ("rwl_flags", "char"),
+            ("l_kthread", "struct kthread *"),  # the thread holding it for writing
+        ],
+        reconstruction=True,
+        aliases=("rw_lock_t",),
+        doc="a sleeping reader/writer lock (lock_read, lock_write)",
     )

@@ -22,12 +22,18 @@ CPU_TYPES: dict[int, tuple[str, str]] = {
     5: ("PCXW2", "PA-RISC 2.0"),
     6: ("PCXL2", "PA-RISC 1.1"),
 }
+# lpmc_type values (q4py's) and their names in `Lpmc`.
+LPMC_TYPES: dict[int, str] = {1: "CACHE", 2: "TLB", 3: "BUS", 4: "ASSIST"}
+LPMC_TYPE_CODES = {name.lower(): code for code, name in LPMC_TYPES.items()}
 CPU_TYPE_CODES = {name: code for code, (name, _) in CPU_TYPES.items()}
 
 MPI_ENABLED = 0x1
 # mpi_cpustate values (reconstruction) and the names crashinfo prints for them.
 MPI_CPUSTATES: dict[int, str] = {0: "USER", 1: "NICE", 2: "SYS", 3: "IDLE", 4: "WAIT"}
 MPI_CPUSTATE_CODES = {name: code for code, name in MPI_CPUSTATES.items()}
+# p4's names for the same states (SystemInfo, ProcInfo).
+SPUSTATES: dict[int, str] = {0: "SPUSTATE_USER", 1: "SPUSTATE_NICE", 2: "SPUSTATE_SYSTEM",
+                             3: "SPUSTATE_IDLE", 4: "SPUSTATE_WAIT"}
 MPINFO_SIZE_NARROW = 0x80
 MPINFO_SIZE_WIDE = 0x100
 
@@ -69,8 +75,33 @@ def define(reg: TypeRegistry) -> None:
             ("mpi_nready_free", "int"),  # ready threads free to run on any processor
             ("mpi_nready_locked", "int"),  # ready threads locked to it
             ("mpi_nready_alpha", "int"),  # ready threads after alpha semaphore misses
+            # What p4's ProcInfo reads.
+            ("mpi_prevthread", "void *"),  # the thread that ran before the current one
+            ("mpi_uareasid", "unsigned int"),  # space of the current thread's u-area (SR5)
+            ("mpi_last_tshare", "int"),  # lbolt when it last ran a timeshare thread
+            ("mpi_preempt_start", "int"),  # lbolt of its last entry into the kernel
+            ("mpi_ics_ptr", "unsigned long"),  # interrupt control stack pointer
+            ("mpi_ics_base", "unsigned long"),  # where its interrupt control stack begins
+            ("mpi_ics_top", "unsigned long"),  # and ends
+            ("mpi_idlestack", "unsigned long"),  # the stack idle() runs on
+            ("mpi_ksp", "unsigned long"),  # saved kernel stack pointer (0 while running)
         ],
         reconstruction=True,
         aliases=("mpinfo_t",),
         size=MPINFO_SIZE_WIDE if reg.abi.wide else MPINFO_SIZE_NARROW,
     )
+    reg.define(
+        "struct lpmc_entry",
+        [
+            ("lpmc_cpu", "int"),  # processor that took the check
+            ("lpmc_lbolt", "int"),  # when it was logged
+            ("lpmc_type", "int"),  # LPMC_TYPES
+            ("lpmc_count", "int"),  # times the same check repeated
+            ("lpmc_check_summary", "uint64_t"),  # PIM check summary word
+            ("lpmc_cpu_status", "uint64_t"),  # PIM CPU diagnose status
+            ("lpmc_cache_status", "uint64_t"),  # PIM cache check word
+        ],
+        reconstruction=True,
+        doc="one logged low-priority machine check (q4py's layout)",
+    )
+
