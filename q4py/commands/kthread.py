@@ -105,7 +105,7 @@ def pview_line(session: Session, address: int, t: Any, now: int) -> str:
     stat = THREAD_STATES.get(t.kt_stat, str(t.kt_stat))
     bound = "yes" if t.kt_flag & TSBOUND else "no"
     return (f"{c_hex(address):>10}{t.kt_tid:>8}{t.kt_pri:>5}{t.kt_spu:>5}{t.kt_spu_group:>4}"
-            f"{bound:>5}{stat:>9}{now - t.kt_lastrun:>11}{pid:>7}  {comm:<11}"
+            f"{bound:>5} {stat:>8}{now - t.kt_lastrun:>11}{pid:>7}  {comm:<11}"
             f"{_syscall(t.kt_syscall):<7} {c_hex(t.kt_wchan)}")
 
 
