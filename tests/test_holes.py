@@ -275,9 +275,11 @@ def test_record_drops_an_interrupted_block(program: Program, tmp_path: Path) -> 
 def test_p_follows_a_pointer_global_as_x_does(program: Program) -> None:
     pointee = lines_of(program, "x proc")[0]
     printed = lines_of(program, "p proc_t proc")
-    assert printed[0] == pointee and printed[2] == f"{pointee} proc_t {{"
+    # p4 prints structure addresses with 8 hex digits at least (0x01a01000).
+    assert int(printed[0], 16) == int(pointee, 16)
+    assert printed[2] == f"{printed[0]} proc_t {{"
     own = lines_of(program, "p proc_t &proc")[0]
-    assert own == f"{program.symbol('proc').address:#x}" and own != pointee
+    assert int(own, 16) == program.symbol("proc").address and own != printed[0]
 
 
 # -- 18. the forge's errors, and a batch file that includes itself ------------------------------
