@@ -112,4 +112,4 @@ def test_objects_index_dereference_and_compare(forged_dump: Callable[[str], Path
     with pytest.raises(Q4Error, match="NULL"):
         null.deref_()
     assert str(dump.struct("struct proc", table.value_())).startswith(
-        f"{table.value_():#x} struct proc {{")
+        f"0x{table.value_():08x} struct proc {{")
