@@ -30,6 +30,7 @@ from q4py import __version__
 from q4py.cachedir import forge_cached
 from q4py.errors import Q4Error
 from q4py.shell.batch import run_commands, run_lines, split_commands
+from q4py.shell.config import Config
 from q4py.shell.paths import inside_crash_dir, read_command_text
 from q4py.shell.record import Recorder, transcript_header
 from q4py.shell.session import OutputError, Session
@@ -153,6 +154,7 @@ def _main(argv: list[str] | None) -> int:
         out: Any = _GuardedOut(sys.stdout)
         if args.commands is not None:
             session = Session(_open_dump(args.crashdir), out)
+            _use_config(session)
             with _recording(args.record, session, args.crashdir, "-c") as recorder:
                 failed = run_commands(session, split_commands(args.commands), recorder)
                 return 1 if failed else 0
@@ -169,8 +171,11 @@ def _main(argv: list[str] | None) -> int:
         # The REPL only when a person is at both ends; otherwise the plain batch reader, so
         # transcripts and pipes never see prompt_toolkit's screen control.
         if sys.stdin.isatty() and sys.stdout.isatty():
+            from q4py.render.banner import render_banner
             from q4py.shell.repl import run_repl  # prompt_toolkit only when it is used
 
+            _use_config(session)
+            print("\n".join(render_banner(session.program)) + "\n")
             with _recording(args.record, session, args.crashdir, None) as recorder:
                 run_repl(session, recorder=recorder)
             return 0
@@ -183,6 +188,15 @@ def _main(argv: list[str] | None) -> int:
     except KeyboardInterrupt:
         print(file=sys.stderr)
         return 130
+
+
+def _use_config(session: Session) -> None:
+    """The user's config file for the prompt and `q4 -c` (never for command files or replays,
+    whose output must not depend on the machine); its problems are warnings on stderr."""
+    config, warning = Config.load()
+    problems = ([warning] if warning else []) + session.use_config(config)
+    for problem in problems:
+        print(f"q4: {problem}", file=sys.stderr)
 
 
 @contextlib.contextmanager

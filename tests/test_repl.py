@@ -208,11 +208,24 @@ def test_no_color_disables_the_lexer(
 ) -> None:
     monkeypatch.setattr(sys, "stdout", TtyStringIO())
     coloured = build_prompt_session(session, input=pipe, output=DummyOutput())
-    assert isinstance(coloured.lexer, PygmentsLexer)
+    assert isinstance(coloured.lexer.get_lexer(), PygmentsLexer)  # type: ignore[union-attr]
     monkeypatch.setenv("NO_COLOR", "1")
     plain = build_prompt_session(session, input=pipe, output=DummyOutput())
     assert plain.lexer is None
     assert isinstance(plain.completer, Q4Completer)  # completion stays
+
+
+def test_theme_picks_the_highlighting(
+    session: Session, pipe: PipeInput, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdout", TtyStringIO())
+    prompt = build_prompt_session(session, input=pipe, output=DummyOutput())
+    dark = prompt.style.get_attrs_for_style_str("class:pygments.name.builtin")
+    session.settings.change("theme", "light")
+    light = prompt.style.get_attrs_for_style_str("class:pygments.name.builtin")
+    assert (dark.color, light.color) == ("ansibrightcyan", "ansiblue")
+    session.settings.change("theme", "none")
+    assert prompt.lexer.get_lexer() is None  # type: ignore[union-attr]
 
 
 def test_no_lexer_when_stdout_is_not_a_terminal(session: Session, pipe: PipeInput) -> None:

@@ -32,6 +32,7 @@ from q4py.errors import CommandError
 from q4py.layouts.base import CType
 from q4py.piles import PSEUDO_FIELDS, Pile, resolve_field
 from q4py.render.text import c_escape
+from q4py.settings import Setting, declare
 
 if TYPE_CHECKING:
     from q4py.program import Program
@@ -51,7 +52,8 @@ translation). Without FIELDs, every member is printed.
   -x   hexadecimal like C's %#x (zero prints as 0)
   -o   octal like C's %#o
   -d   decimal
-       (no radix flag: integers in decimal, pointers and addresses in hex)
+       (no radix flag: integers in decimal, pointers and addresses in hex, or
+       the radix `set radix x|d|o` chose)
   -t   tall: one `field value` line per member, a blank line between structures; without
        FIELDs each structure is headed by indexof, spaceof, addrof and physaddrof.
 Flags combine (`-tx`). Columns are right-justified, as wide as their name or their value in
@@ -195,9 +197,16 @@ def parse_flags(args: list[str]) -> tuple[str | None, bool, list[str]]:
     return radix, tall, names
 
 
+declare(Setting(
+    "radix", "auto", "print's radix when no -x, -d or -o is given (auto: integers in decimal, "
+    "pointers and addresses in hex)", choices=("auto", "x", "d", "o")))
+
+
 @command("print", usage=USAGE, summary="print the structures of the current pile", help=HELP)
 def print_command(session: Session, args: list[str]) -> None:
     radix, tall, names = parse_flags(args)
+    if radix is None and session.settings["radix"] != "auto":
+        radix = str(session.settings["radix"])
     pile = session.piles.current
     program = session.program
     columns = _columns(pile, names, tall)

@@ -17,8 +17,13 @@ if TYPE_CHECKING:
     usage="set [NAME [VALUE]]",
     summary="show the session settings, or change one",
     help="`set` lists every setting with its value; `set NAME` shows one; `set NAME VALUE`\n"
-    "changes it for this session; `set NAME default` puts back its default. `set NAME` also\n"
-    "says what the setting does and which values it takes.",
+    "changes it; `set NAME default` puts back its default. `set NAME` also says what the\n"
+    "setting does and which values it takes. At the prompt and with `q4 -c` a change is also\n"
+    "written to the config file (~/.config/q4py/config.toml), so the next session starts with\n"
+    "it; command files and replays start from the defaults.\n"
+    "Example:\n"
+    "  set pager off\n"
+    "  set theme light",
 )
 def set_command(session: Session, args: list[str]) -> None:
     out = session.out
@@ -34,8 +39,10 @@ def set_command(session: Session, args: list[str]) -> None:
     if len(args) == 2:
         if args[1] == "default":
             session.settings.reset(setting.name)
+            session.save_config("settings", setting.name, None)
         else:
             session.settings.change(setting.name, args[1])
+            session.save_config("settings", setting.name, args[1])
     print(f"{setting.name}  {setting.show(session.settings[setting.name])}", file=out)
     if len(args) == 1:
         print(f"  {setting.help} (values: {setting.accepts()}; "

@@ -29,12 +29,15 @@ from prompt_toolkit import PromptSession
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.input import Input
-from prompt_toolkit.lexers import PygmentsLexer
+from prompt_toolkit.lexers import DynamicLexer, PygmentsLexer
 from prompt_toolkit.output import ColorDepth, Output
+from prompt_toolkit.styles import DynamicStyle
 
 from q4py.cachedir import user_state_dir
 from q4py.shell.completion import Q4Completer
 from q4py.shell.lexers import Q4Lexer
+from q4py.shell.pipes import split_pipeline
+from q4py.shell.terminal import pager_command, run_paged, theme_style
 
 if TYPE_CHECKING:
     from q4py.shell.record import Recorder
@@ -58,16 +61,20 @@ def history_path() -> Path:
     return user_state_dir() / "history"
 
 
-def want_colour(stream: Any = None) -> bool:
-    """Colour only on a terminal, and never when `NO_COLOR` is set (https://no-color.org)."""
-    if os.environ.get("NO_COLOR"):
-        return False
-    stream = sys.stdout if stream is None else stream
+def want_terminal(stream: Any) -> bool:
+    """True when `stream` is a terminal."""
     isatty = getattr(stream, "isatty", None)
     try:
         return bool(isatty()) if callable(isatty) else False
     except (OSError, ValueError):  # a closed or detached stream
         return False
+
+
+def want_colour(stream: Any = None) -> bool:
+    """Colour only on a terminal, and never when `NO_COLOR` is set (https://no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    return want_terminal(sys.stdout if stream is None else stream)
 
 
 def _history() -> History:
@@ -89,9 +96,15 @@ def build_prompt_session(
     colour: bool | None = None,
     history: History | None = None,
 ) -> PromptSession[str]:
-    """The prompt_toolkit session of the REPL; `colour` None decides from stdout and NO_COLOR."""
+    """The prompt_toolkit session of the REPL; `colour` None decides from stdout and NO_COLOR.
+    With colour, the session's `theme` setting picks the highlighting (`none`: none)."""
     if colour is None:
         colour = want_colour()
+    lexer = PygmentsLexer(Q4Lexer)
+
+    def current_lexer() -> PygmentsLexer | None:
+        return lexer if session.settings["theme"] != "none" else None
+
     return PromptSession(
         PROMPT,
         input=input,
@@ -101,7 +114,9 @@ def build_prompt_session(
         completer=Q4Completer(session),
         complete_in_thread=True,  # a big symbol table must not stall typing
         complete_while_typing=False,  # Tab asks; the line stays quiet otherwise
-        lexer=PygmentsLexer(Q4Lexer) if colour else None,
+        lexer=DynamicLexer(current_lexer) if colour else None,
+        style=DynamicStyle(lambda: theme_style(str(session.settings["theme"]))),
+        include_default_pygments_style=False,
         color_depth=None if colour else ColorDepth.DEPTH_1_BIT,
         enable_history_search=False,
     )
@@ -168,11 +183,7 @@ class _ClearingOut:
 
 
 def _status_for(stream: TextIO) -> StatusLine | None:
-    isatty = getattr(stream, "isatty", None)
-    try:
-        return StatusLine(stream, delay=PROGRESS_DELAY) if callable(isatty) and isatty() else None
-    except (OSError, ValueError):
-        return None
+    return StatusLine(stream, delay=PROGRESS_DELAY) if want_terminal(stream) else None
 
 
 def run_repl(
@@ -191,12 +202,15 @@ def run_repl(
     """
     prompt = prompt_session or build_prompt_session(session, input=input, output=output)
     status = _status_for(sys.stderr)
+    # Page only what goes to a terminal, and not while recording (the pager would keep the
+    # output from the transcript).
+    paging = recorder is None and want_terminal(sys.stdout)
     saved_progress, saved_out = session.progress, session.out
     if status is not None:
         session.progress = status
         session.out = _ClearingOut(session.out, status)  # type: ignore[assignment]
     try:
-        _loop(session, prompt, status, recorder)
+        _loop(session, prompt, status, recorder, paging)
     finally:
         session.progress, session.out = saved_progress, saved_out
 
@@ -206,6 +220,7 @@ def _loop(
     prompt: PromptSession[str],
     status: StatusLine | None,
     recorder: Recorder | None,
+    paging: bool = False,
 ) -> None:
     while not session.stopped:
         try:
@@ -221,7 +236,7 @@ def _loop(
         if status is not None:
             status.start()
         try:
-            session.execute(line)
+            _execute(session, line, status, paging)
         except KeyboardInterrupt:  # Ctrl-C while the command ran: back to the prompt
             print("q4: interrupted", file=session.out)
             if recorder is not None:
@@ -231,3 +246,18 @@ def _loop(
                 status.clear()
         if line.strip() in _LEAVE and session.commands.lookup(line.strip()) is None:
             return  # a registry without exit/quit (tests, embedders) still leaves on them
+
+
+def _execute(session: Session, line: str, status: StatusLine | None, paging: bool) -> None:
+    """Run one line; its output through the pager when paging and the line neither escapes to
+    the shell nor pipes (the user chose where that output goes)."""
+    command = pager_command(session.settings["pager"]) if paging else None
+    if command is None or line.lstrip().startswith("!") or split_pipeline(line)[1] is not None:
+        session.execute(line)
+        return
+
+    def set_out(stream: TextIO) -> None:
+        session.out = stream
+
+    run_paged(lambda: session.execute(line), lambda: session.out, set_out, command,
+              status.clear if status is not None else lambda: None)

@@ -29,6 +29,8 @@ from q4py.commands import Registry
 from q4py.errors import CommandError, Q4Error
 from q4py.piles import PileHistory
 from q4py.settings import Settings
+from q4py.shell import terminal  # noqa: F401  (declares the pager and theme settings)
+from q4py.shell.config import Config
 from q4py.shell.paths import inside_crash_dir, is_dump_file, short_path
 from q4py.shell.pipes import run_piped, run_shell, split_pipeline
 
@@ -41,6 +43,13 @@ load, examine, x, Let and symbol, whose arguments are expressions, `> WORD` is t
 (`keep p_pid > 5`) unless WORD holds a `/`: write `keep p_pid > 5 > ./kept.txt`. Quoting an
 expression (`keep "p_pid > 5"`) always keeps its `>`. One redirection a command: `help > a > b`
 is refused. Files inside the crash directory are refused: a dump is never written to."""
+# Names a crash(8) user types, standing for q4py's commands (`alias` lists them with the user's).
+BUILTIN_ALIASES = {
+    "bt": "trace",
+    "log": "crashinfo msgbuf",
+    "rd": "examine",
+    "sym": "symbol",
+}
 _REDIRECT = re.compile(r"(?:^|(?<=\s))(>>?)\s+(\"[^\"]*\"|'[^']*'|[^\s\"']+)\s*$")
 
 
@@ -69,10 +78,45 @@ class Session:
         self.stopped = False
         self.piles = PileHistory()
         self.settings = Settings()  # `set` changes these (q4py.settings)
+        self.aliases = dict(BUILTIN_ALIASES)  # `alias` adds to these
+        self.config: Config | None = None  # the user's config file, when this session uses it
         # `session.progress(done, total, what)`: long commands report how far they are.
         self.progress: Callable[[int, int | None, str], None] = no_progress
         self.include_depth = 0  # files `include` is running, one inside the other
         self.include_files: list[Path] = []  # those files, resolved, outermost first
+
+    def use_config(self, config: Config) -> list[str]:
+        """Take the settings and aliases of the user's config file, which `set` and `alias`
+        then write back; returns a line for each entry that could not be used."""
+        self.config = config
+        problems = []
+        for name, text in config.settings.items():
+            try:
+                self.settings.change(name, text)
+            except Q4Error as exc:
+                problems.append(f"{config.path}: {exc} (ignored)")
+        for name, line in config.aliases.items():
+            if self.commands.lookup(name) is not None:
+                problems.append(f"{config.path}: alias {name!r} is a command (ignored)")
+            else:
+                self.aliases[name] = line
+        return problems
+
+    def save_config(self, table: str, name: str, value: str | None) -> None:
+        """Write one setting or alias (None: remove it) to the config file, when the session
+        uses one; a file that cannot be written is one line, and the change holds for now."""
+        if self.config is None:
+            return
+        values = getattr(self.config, table)
+        if value is None:
+            values.pop(name, None)
+        else:
+            values[name] = value
+        try:
+            self.config.save()
+        except OSError as exc:
+            self._error_line(f"cannot save {name} to {self.config.path}: "
+                             f"{exc.strerror or exc} (it holds for this session)")
 
     def stop(self) -> None:
         """Ask the loop driving this session to end (what `exit` / `quit` do)."""
@@ -103,6 +147,7 @@ class Session:
         if pipeline is not None:
             self._dispatch_piped(line, pipeline)
             return
+        line = self._expand_alias(line)
         words, target = self._split(line)
         if not words:  # cannot happen for a non-blank line, but keep `words[0]` safe
             return
@@ -140,6 +185,15 @@ class Session:
                 self.out = saved
 
         run_piped(run, pipeline, saved)
+
+    def _expand_alias(self, line: str) -> str:
+        """The line with its first word replaced by the alias it names (once: an alias
+        naming another alias is not followed, so no definition can loop)."""
+        first, _, rest = line.partition(" ")
+        alias = None if self.commands.lookup(first) else self.aliases.get(first)
+        if alias is None:
+            return line
+        return f"{alias} {rest}".strip()
 
     def _split(self, line: str) -> tuple[list[str], tuple[Path, str] | None]:
         """The words of `line` and, when it ends in a redirection, (file, open mode)."""
