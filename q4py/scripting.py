@@ -28,6 +28,7 @@ from q4py.render.text import kmem_size, pages_in_mb, percent
 from q4py.vmunix import Symbol
 
 if TYPE_CHECKING:
+    from q4py.dump import Dump, Object
     from q4py.shell.session import Session
 
 
@@ -134,6 +135,27 @@ class Q4Script:
         return self.piles.name_current(name) if name is not None else pile
 
     # -- reading the dump ---------------------------------------------------------------------
+    @property
+    def dump(self) -> Dump:
+        """The session's dump as the Python library sees it (docs/library.md): typed Objects
+        (`q4.dump.struct("proc_t", ADDR).p_comm.value_()` is text), iterators, analyses."""
+        from q4py.dump import Dump
+
+        return Dump(self.prog)
+
+    def struct(self, item: PileItem, type_name: str | None = None) -> Object:
+        """A pile item (or any address) as a typed library Object: members as attributes,
+        char arrays as text (`q4.struct(item).p_comm.value_()` is `'java'`), pointers
+        followed (`.p_vas.va_rss`). `type_name` defaults to the current pile's type."""
+        name = type_name or self.piles.current.layout.name
+        return self.dump.struct(name, item.address, item.space)
+
+    @staticmethod
+    def text(raw: bytes) -> str:
+        """A char array's bytes as text, up to the first NUL (Latin-1): what a decoded
+        structure's `p_comm` holds (`bytes`) as `str`."""
+        return raw.split(b"\0", 1)[0].decode("latin-1")
+
     def symbol(self, name: str) -> Symbol:
         """A kernel symbol (name, address, size, kind); a Q4Error if vmunix has no such name."""
         return self.prog.symbol(name)

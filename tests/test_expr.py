@@ -163,8 +163,16 @@ def test_name_tokens() -> None:
     ("a = 1", "expression: unexpected '=' at column 3"),
     ("1 $ 2", "expression: unexpected '$' at column 3"),
     ("&3", "expression: unexpected '3' at column 2: '&' takes a symbol name"),
-    ("& (x)", "expression: unexpected '(' at column 3: '&' takes a symbol name"),
-    ("* 4", "expression: unexpected '*' at column 1"),
+    ("& -x", "expression: unexpected '-' at column 3: '&' takes a symbol name"),
+    ("* 4 *", "expression: unexpected end of expression at column 6"),
+    ("p[1", "expression: unexpected end of expression at column 4: ']' expected to close "
+            "the '[' at column 2"),
+    ("p->3", "expression: unexpected '3' at column 4: a member name expected after '->'"),
+    ('"ab', "expression: unterminated string at column 1"),
+    ("(struct proc *", "expression: unexpected end of expression at column 15: a type and "
+                       "')' expected after the '(' at column 1"),
+    ("sizeof 4", "expression: unexpected '4' at column 8: sizeof takes a type or a name in "
+                 "parentheses: sizeof(struct proc)"),
     ("1 . 2", "expression: unexpected '.' at column 3"),
     ("x ? 1 : 2", "expression: unexpected '?' at column 3"),
 ])

@@ -113,3 +113,18 @@ def test_objects_index_dereference_and_compare(forged_dump: Callable[[str], Path
         null.deref_()
     assert str(dump.struct("struct proc", table.value_())).startswith(
         f"0x{table.value_():08x} struct proc {{")
+
+
+def test_scripts_get_char_arrays_as_text(forged_dump: Callable[[str], Path]) -> None:
+    from q4py.scripting import Q4Script
+    from tests.helpers import Shell
+
+    shell = Shell(q4py.open(forged_dump("hpux1111-64-spinlock-process-lock")).program)
+    assert shell.run("load struct proc from proc_list next p_factp max 20")[0].startswith(
+        "loaded ")
+    q4 = Q4Script(shell.session, "test")
+    item = shell.session.piles.current.items[1]
+    assert isinstance(item.value.p_comm, bytes)  # what the decoded structure holds
+    name = q4.struct(item).p_comm.value_()
+    assert name == q4.text(item.value.p_comm) and name == "init"
+    assert q4.dump.struct("struct proc", item.address).p_pid.value_() == item.value.p_pid

@@ -27,6 +27,9 @@ _EXAMPLES = """\
 Names in EXPR are members of the pile's structures first (`p_stat`, `b_un.b_addr`), then the
 pseudo-fields addrof, indexof, spaceof, physaddrof, then kernel symbols (a bare symbol is its
 value, `&sym` its address). Operators are C's, with C precedence; numbers are 64-bit unsigned.
+A char array compares with a string (`p_comm == "java"`) and matches a regular expression
+(`p_comm =~ "^ora"`, `!~`); `p_comm[0]`, `p_vas->va_rss`, `*ADDR`, casts and `sizeof(TYPE)` are
+C's (`help x` has the whole language).
 A `>` in EXPR compares (`keep p_pid > 5`); to write the output to a file, end the line with
 `> ./FILE` (a name with a `/`, see `help help`). Quote EXPR when it holds `#`."""
 
@@ -35,7 +38,7 @@ def _select(session: Session, verb: str, args: list[str]) -> tuple[Pile, Records
     if not args:
         raise CommandError(f"usage: {verb} EXPR")
     pile = session.piles.current
-    text = " ".join(args)
+    text = session.args_text or " ".join(args)  # as typed: a string keeps its quotes
     try:
         node = expr.parse(text)
     except CommandError as err:
@@ -81,6 +84,9 @@ def _finish(session: Session, pile: Pile, chosen: Records, verb: str,
     "non-zero, and prints `kept K of N TYPEs, discarded D`.\n" + _EXAMPLES + "\nExamples:\n"
     "  keep p_stat != 0\n"
     "  keep p_pid > 100 && p_uid == 0\n"
+    '  keep p_comm == "java"\n'
+    '  keep p_comm =~ "^ora"\n'
+    "  keep p_vas->va_rss > 1000\n"
     "  keep av_forw != 0",
 )
 def keep_command(session: Session, args: list[str]) -> None:

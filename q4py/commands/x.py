@@ -28,8 +28,9 @@ def evaluate_words(session: Session, args: list[str], verb: str) -> expr.Value:
     """The value of the expression spelt by `args`; a one-line CommandError otherwise."""
     if not args:
         raise CommandError(f"usage: {USAGE}" if verb == "x" else f"{verb}: which value?")
+    text = session.args_text if verb == "x" and session.args_text else " ".join(args)
     try:
-        return expr.evaluate_text(" ".join(args), expr.ProgramEnv(session.program))
+        return expr.evaluate_text(text, expr.ProgramEnv(session.program))
     except Q4Error as err:
         raise CommandError(f"{verb}: {err}") from None
 
@@ -41,11 +42,17 @@ def evaluate_words(session: Session, args: list[str], verb: str) -> expr.Value:
     help="Prints the value of EXPR in hex (`0x...`); an address with a space as SPACE.OFFSET.\n"
     "EXPR: numbers (0x1f, 31, 037, 0x0`4076da18), kernel symbols (a bare symbol is its value,\n"
     "&sym its address), space.offset, and C's operators with C precedence; arithmetic is\n"
-    "64-bit unsigned. Quotes are optional (p4 used them).\n"
+    "64-bit unsigned. Quotes are optional (p4 used them). Every address form q4py prints\n"
+    "reads back: 0x0.0x18191a1b'1c1d1e1f, 0.0x804920, 0x00000000_1a98f7c0.\n"
+    "Typed values, C's way: *ADDR (a pointer-sized word, or what a typed pointer points at),\n"
+    "casts ((struct proc *)ADDR)->p_pid, proc->p_pid, proc[2].p_stat, utsname.nodename[0],\n"
+    "sizeof(struct proc), and strings compared with char arrays (== != =~ !~).\n"
     "Examples:\n"
     '  x "0xe0000006384ef200+32"\n'
     "  x proc + 3 * 700\n"
-    "  x nproc * 700",
+    "  x nproc * sizeof(struct proc)\n"
+    "  x ((struct proc *)proc)[1].p_pid\n"
+    "  x *&freemem",
 )
 def x_command(session: Session, args: list[str]) -> None:
     value = evaluate_words(session, args, "x")

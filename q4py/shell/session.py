@@ -84,6 +84,9 @@ class Session:
         self.progress: Callable[[int, int | None, str], None] = no_progress
         self.include_depth = 0  # files `include` is running, one inside the other
         self.include_files: list[Path] = []  # those files, resolved, outermost first
+        # The running command's arguments as typed (quotes kept, redirection cut): what
+        # expression commands parse, so `keep p_comm == "java"` keeps its string.
+        self.args_text = ""
 
     def use_config(self, config: Config) -> list[str]:
         """Take the settings and aliases of the user's config file, which `set` and `alias`
@@ -152,6 +155,8 @@ class Session:
         if not words:  # cannot happen for a non-blank line, but keep `words[0]` safe
             return
         name, args = words[0], words[1:]
+        head = line if target is None else line[:_REDIRECT.search(line).start(1)]  # type: ignore[union-attr]
+        self.args_text = re.sub(r"^\s*\S+\s*", "", head, count=1).strip()
         cmd = self.commands.lookup(name)
         if cmd is None:
             raise CommandError(self._unknown_message(name))
@@ -206,7 +211,7 @@ class Session:
             return words, None
         head = line[:match.start(1)]
         try:
-            head_words = shlex.split(head, posix=True)
+            head_words = shlex.split(protect_address_quotes(head), posix=True)
         except ValueError:  # the `>` sits inside an open quote: part of an argument
             return words, None
         file_word = shlex.split(match.group(2), posix=True)[0] if match.group(2) else ""
@@ -341,8 +346,38 @@ def _writable_kind(mode: int) -> bool:
     return stat.S_ISREG(mode) or stat.S_ISCHR(mode)
 
 
+# q4's 64-bit addresses hold a quote (`0x0.0x18191a1b'1c1d1e1f`): one between the hex halves
+# is part of the number, not the start of a quoted string.
+_ADDRESS_QUOTE = re.compile(r"(?<=0[xX][0-9a-fA-F]{8})'(?=[0-9a-fA-F]{8}(?![0-9A-Za-z_]))")
+
+
+def protect_address_quotes(line: str) -> str:
+    """`line` with the quote of every unquoted q4 address escaped for shlex."""
+    out, quote, i = [], "", 0
+    while i < len(line):
+        ch = line[i]
+        if quote:
+            if ch == quote:
+                quote = ""
+            elif ch == "\\" and quote == '"':
+                out.append(line[i:i + 2])
+                i += 2
+                continue
+        elif ch == "\\":
+            out.append(line[i:i + 2])
+            i += 2
+            continue
+        elif ch == "'" and _ADDRESS_QUOTE.match(line, i):
+            ch = "\\'"
+        elif ch in "'\"":
+            quote = ch
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
 def _words(line: str) -> list[str]:
     try:
-        return shlex.split(line, posix=True)
+        return shlex.split(protect_address_quotes(line), posix=True)
     except ValueError as exc:
         raise CommandError("unbalanced quotes") from exc
