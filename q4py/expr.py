@@ -196,6 +196,14 @@ class _Token:
     raw: bytes = b""  # a string's bytes
 
 
+def _ends_operand(tokens: list[_Token]) -> bool:
+    """Does the last token end an operand (so a binary operator may follow)?"""
+    if not tokens:
+        return False
+    last = tokens[-1]
+    return last.kind in ("num", "name", "str") or last.text in (")", "]")
+
+
 def _describe(token: _Token) -> str:
     return "end of expression" if token.kind == "end" else f"'{token.text}'"
 
@@ -239,6 +247,8 @@ class _Lexer:
             else:
                 for op in _OPERATORS:
                     if text.startswith(op, self.pos):
+                        if op == "!~" and not _ends_operand(out):
+                            op = "!"  # C's `!~x`: not the complement of x, no match there
                         self.pos += len(op)
                         out.append(_Token("op", op, start + 1))
                         break
@@ -466,6 +476,8 @@ class _Parser:
                 j += 1
             return tokens[j].kind == "op" and tokens[j].text == ")"
         # `(pid_t)x`: a typedef name, then an operand right after the `)`.
+        if after.kind == "end":
+            return False
         operand = tokens[i + 2]
         return (first.text.endswith("_t") and after.kind == "op" and after.text == ")"
                 and (operand.kind in ("num", "name", "str")

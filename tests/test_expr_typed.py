@@ -163,3 +163,8 @@ def test_keep_with_strings_pointers_and_indexes(
     assert shell.run("keep sizeof(p_comm) == 15 && &p_comm == addrof + "
                      f"{prog.types.get('struct proc').field('p_comm').offset}")[0].startswith(
         "kept ")
+
+
+def test_not_complement_stays_cs() -> None:
+    assert ev("!~0") == 0 and ev("!~x", DictEnv(fields={"x": expr.MASK64})) == 1
+    assert ev('"ab" !~ "b$"') == 0
