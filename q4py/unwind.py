@@ -1,4 +1,5 @@
-"""Stack unwinding on PA-RISC: from a crash event's saved registers to frames and trap boxes.
+"""Stack unwinding on PA-RISC: from a crash event's saved registers, a save_state, or a
+thread's switch context (its PCB) to frames and trap boxes; one walk for all three.
 
 The stack grows up. For a frame at `sp` running `pc`, the unwind descriptor of `pc`'s function
 gives its frame size; the caller's frame is at `sp - size` and, when the function saved RP, the
@@ -16,8 +17,10 @@ from dataclasses import dataclass, field
 
 from q4py.addr import format_q4_address
 from q4py.errors import Q4Error
-from q4py.kernel.events import CrashEvent, rpb_registers
+from q4py.kernel.events import CrashEvent, last_event_of, rpb_registers
+from q4py.kernel.threads import Thread
 from q4py.layouts.save_state import SS_WIDEREGS, TRAP_TYPE_FIELD
+from q4py.layouts.sched import TSRUNPROC
 from q4py.program import Program
 
 MAX_FRAMES = 512
@@ -120,8 +123,8 @@ def _unwind_event(prog: Program, event: CrashEvent) -> EventTrace:
 _Resume = tuple[Segment, int, int, int | None]
 
 
-def _walk(prog: Program, trace: EventTrace | SavedStateTrace, segment: Segment, sp: int,
-          pc: int, rp: int | None) -> None:
+def _walk(prog: Program, trace: EventTrace | SavedStateTrace | ThreadTrace, segment: Segment,
+          sp: int, pc: int, rp: int | None) -> None:
     """Walk segment after segment, one loop: a chain of hundreds of traps (a garbled or a
     hostile dump) must not grow Python's stack."""
     # `seen` spans every segment of the trace: a save_state that leads back to a frame already
@@ -134,8 +137,9 @@ def _walk(prog: Program, trace: EventTrace | SavedStateTrace, segment: Segment, 
         resume = _walk_segment(prog, trace, segment, sp, pc, rp, seen)
 
 
-def _walk_segment(prog: Program, trace: EventTrace | SavedStateTrace, segment: Segment, sp: int,
-                  pc: int, rp: int | None, seen: set[tuple[int, int, int]]) -> _Resume | None:
+def _walk_segment(prog: Program, trace: EventTrace | SavedStateTrace | ThreadTrace,
+                  segment: Segment, sp: int, pc: int, rp: int | None,
+                  seen: set[tuple[int, int, int]]) -> _Resume | None:
     """The frames of one stack segment; where to go on when it ends in a kernel-mode trap."""
     while True:
         if (segment.space, sp, pc) in seen or len(seen) >= MAX_FRAMES:
@@ -219,4 +223,58 @@ def unwind_save_state(prog: Program, address: int, space: int = 0) -> SavedState
     sp = regs.ss_sp
     sr = space_register(prog, sp)
     _walk(prog, trace, Segment(sr, regs[f"ss_sr{sr}"]), sp, pcoq & ~3, regs.ss_rp)
+    return trace
+
+
+@dataclass
+class ThreadTrace:
+    """A thread's kernel stack. A running thread's is its processor's crash event (`event`);
+    any other's starts from the context it saved in its PCB (the head of its u-area) when it
+    switched out, on its kernel stack in its u-area's space."""
+
+    thread: Thread
+    event: EventTrace | None = None
+    pcb_pc: int = 0  # where the switched-out thread resumes
+    segments: list[Segment] = field(default_factory=list)
+    problem: str | None = None
+
+    @property
+    def user_mode(self) -> bool:
+        """Stopped in user mode: the running thread's event, or a trap from user mode."""
+        if self.event is not None:
+            return self.event.user_mode
+        return bool(self.segments) and self.segments[-1].trap is not None and \
+            self.segments[-1].trap.user_mode
+
+
+def unwind_thread(prog: Program, thread: Thread) -> ThreadTrace:
+    """The kernel stack of `thread`; a problem (unreadable PCB, no saved context, a walk that
+    stops early) is kept in `problem`, never raised."""
+    trace = ThreadTrace(thread)
+    if thread.stat == TSRUNPROC:
+        try:
+            event = last_event_of(prog, thread.spu)
+        except Q4Error as err:
+            event, trace.problem = None, f"cannot read the crash events: {err}"
+        if event is not None:
+            trace.event = unwind_event(prog, event)
+            trace.segments = trace.event.segments
+            trace.problem = trace.event.problem
+            return trace
+        trace.problem = trace.problem or \
+            f"running on processor {thread.spu}, which recorded no crash event"
+        return trace
+    space, uarea = thread.uarea_space, thread.uarea
+    try:
+        pcb = prog.read_struct("struct pcb", uarea, space)
+    except Q4Error as err:
+        trace.problem = f"cannot read its PCB: {err}"
+        return trace
+    if not pcb.pcb_sp or not pcb.pcb_pc:
+        trace.problem = "no context saved in its PCB"
+        return trace
+    trace.pcb_pc = pcb.pcb_pc
+    sp = pcb.pcb_sp
+    _walk(prog, trace, Segment(space_register(prog, sp), space), sp, pcb.pcb_pc & ~3,
+          pcb.pcb_rp or None)
     return trace

@@ -10,7 +10,7 @@ from typing import Any
 from q4py.errors import ScenarioError
 from q4py.forge.context import ForgeContext
 from q4py.forge.system import uses_lists
-from q4py.layouts.proc import PST_UCOMMLEN, SDEACT, SLOAD, SSLEEP
+from q4py.layouts.proc import PST_CLEN, PST_UCOMMLEN, SDEACT, SINUSE, SLOAD, SSLEEP
 from q4py.layouts.vm import PAGE_SIZE
 
 
@@ -30,7 +30,8 @@ def build_processes(ctx: ForgeContext) -> Processes:
         for i in range(count):
             procs.append({
                 "pid": group["first_pid"] + i * group["pid_step"],
-                "command": group["command"], "virtual": group["virtual"],
+                "command": group["command"], "cmdline": group["cmdline"],
+                "virtual": group["virtual"],
                 "physical": low + (high - low) * i // max(count - 1, 1),
                 "deactivated": group["deactivated"], "uid": 0, "ppid": group["ppid"],
             })
@@ -49,18 +50,22 @@ def _build_table(ctx: ForgeContext, procs: list[dict[str, Any]]) -> Processes:
     vas = ctx.types.get("struct vas")
     table = ctx.mem.alloc(proc.size * nproc, PAGE_SIZE)
     comms = ctx.mem.alloc(PST_UCOMMLEN * nproc, 8)
+    cmds = ctx.mem.alloc(PST_CLEN * nproc, 8)
     vas_array = ctx.mem.alloc(vas.size * max(len(procs), 1), 8)
     # The whole table and its name array are kernel memory the dump holds, unused slots too.
     ctx.mem.write(table, bytes(proc.size * nproc))
     ctx.mem.write(comms, bytes(PST_UCOMMLEN * nproc))
+    ctx.mem.write(cmds, bytes(PST_CLEN * nproc))
     addresses: dict[int, int] = {}
     for i, p in enumerate(procs):
         addresses.setdefault(p["pid"], table + i * proc.size)
         _place(ctx, i, p, table + i * proc.size, vas_array + i * vas.size)
         ctx.mem.write(comms + i * PST_UCOMMLEN, _comm(p))
+        ctx.mem.write(cmds + i * PST_CLEN, _cmdline(p))
     ctx.set_global("proc", table)
     ctx.set_global("nproc", nproc)
     ctx.set_global("pst_ucomms", comms)
+    ctx.set_global("pst_cmds", cmds)
     return Processes(addresses, table)
 
 
@@ -73,7 +78,8 @@ def _build_list(ctx: ForgeContext, procs: list[dict[str, Any]]) -> Processes:
     by_pid: dict[int, int] = {}
     for i, (p, address) in enumerate(zip(procs, addresses, strict=True)):
         _place(ctx, i, p, address, ctx.mem.alloc(vas.size, 8),
-               p_factp=addresses[i + 1] if i + 1 < len(procs) else 0, p_comm=_comm(p))
+               p_factp=addresses[i + 1] if i + 1 < len(procs) else 0, p_comm=_comm(p),
+               p_cmds=_cmdline(p), p_stat=SINUSE)
         by_pid.setdefault(p["pid"], address)
     ctx.set_global("proc_list", addresses[0] if addresses else 0)
     ctx.set_global("nproc", ctx.sc["nproc"])
@@ -94,3 +100,7 @@ def _place(ctx: ForgeContext, i: int, p: dict[str, Any], address: int, vas_addre
 
 def _comm(p: dict[str, Any]) -> bytes:
     return p["command"].encode("latin-1")[: PST_UCOMMLEN - 1]
+
+
+def _cmdline(p: dict[str, Any]) -> bytes:
+    return (p["cmdline"] or p["command"]).encode("latin-1")[: PST_CLEN - 1]

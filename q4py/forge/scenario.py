@@ -19,6 +19,7 @@ from q4py.forge.fs import MOUNT
 from q4py.forge.pages import PFDAT_CHUNK
 from q4py.forge.sched import LOCK, RW_LOCK, SWAP_MEMORY, THREAD_GROUP
 from q4py.forge.schema import Any_, Bool, Float, Int, List, MapOf, Str, Table
+from q4py.forge.stacks import CONTEXT
 from q4py.forge.system import LPMC_ENTRY, PROCESSOR_KEYS
 from q4py.layouts.crash import EVENT_CODES, EVENT_STATE_CODES
 from q4py.layouts.system import CPU_TYPE_CODES
@@ -29,22 +30,11 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-_CALL = re.compile(r"^[A-Za-z_$][\w$]*(\+0x[0-9a-fA-F]+)?$")
 _TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$", re.ASCII)
-
-
-def _call_problem(text: str) -> str | None:
-    return None if _CALL.match(text) else f"'{text}' is not a call site like 'panic+0x14'"
 
 
 def _time_problem(text: str) -> str | None:
     return None if _TIME.match(text) else f"'{text}' is not a time like '2004-06-28 11:35:46'"
-
-
-def _arg_problem(key: str) -> str | None:
-    if re.fullmatch(r"arg[0-7]", key):
-        return None
-    return f"'{key}' is not an argument name arg0..arg7"
 
 
 def _bucket_problem(key: str) -> str | None:
@@ -171,33 +161,6 @@ PAGES = Table("Physical page classes: how many pages the kernel used for what (p
                          "reserved pages then have no entry).", item=PFDAT_CHUNK),
 })
 
-CONTEXT = Table("One stack context of an event, innermost first.", keys={
-    "calls": List("Call sites, innermost first, e.g. `panic+0x14`.",
-                  item=Str("", check=_call_problem)),
-    "trap": Int("Trap type that interrupted this context (contexts after the first).",
-                default=-1, minimum=-1),
-    "user": Table("The context was in user mode: where it was.", default=None, keys={
-        "pcsq": Int("Space of the user pc.", required=True, minimum=0, maximum=_U64),
-        "pcoq": Int("Offset of the user pc, privilege bits included.", required=True,
-                    minimum=0, maximum=_U64),
-        "sp": Int("User stack pointer.", default=0, minimum=0, maximum=_U64),
-    }),
-    "registers": MapOf("Other registers saved in this context's save_state "
-                       "(save_state names: `gr25`, `ret0`, `cr19` ... or `iir`, `isr`, `ior`); "
-                       "the first context's go to the rpb, which also keeps `cr16` (`itmr`, "
-                       "the interval timer) and `cr23` (`eirr`).",
-                       value=Int("", minimum=0, maximum=_U64)),
-    "stack_space": Int("This context ran on a stack of its own (an interrupt stack): its "
-                       "space; -1 continues on the stack of the context it interrupted.",
-                       default=-1, minimum=-1, maximum=_U32),
-    "stack_base": Int("Where that stack begins: the save_state of the interrupted context "
-                      "sits there; -1 as for `stack_space`.", default=-1, minimum=-1),
-    "args": MapOf("Argument values a call stored in its caller's frame, by call site: "
-                  "`\"f+0x1c\" = { arg0 = 0x4076da18 }`; `\"save_state\"` stands for the "
-                  "address of the save_state this context's handler built, `\"trap\"` for "
-                  "its trap type.", value=MapOf("", value=Any_(""), key_check=_arg_problem)),
-})
-
 EVENT = Table("A crash event.", keys={
     "kind": Str("Event type.", required=True, choices=tuple(EVENT_CODES)),
     "cpu": Int("Processor index.", required=True, minimum=0),
@@ -215,6 +178,8 @@ EVENT = Table("A crash event.", keys={
 PROCESS = Table("A process.", keys={
     "pid": Int("Process id.", required=True, minimum=0),
     "command": Str("Command name (15 bytes at most are kept).", required=True),
+    "cmdline": Str("Command line (pst_cmds at 11.00, p_cmds at 11i; 63 bytes at most are "
+                   "kept); empty: the command name.", default=""),
     "virtual": Int("Virtual size in pages.", default=0, minimum=0),
     "physical": Int("Resident pages.", default=0, minimum=0),
     "deactivated": Bool("Deactivated by the memory scheduler.", default=False),
@@ -224,6 +189,7 @@ PROCESS = Table("A process.", keys={
 
 PROCESS_GROUP = Table("Many similar processes, generated.", keys={
     "command": Str("Command name.", required=True),
+    "cmdline": Str("Command line of each; empty: the command name.", default=""),
     "count": Int("How many.", required=True, minimum=1),
     "first_pid": Int("Pid of the first; the rest follow by `pid_step`.", required=True),
     "pid_step": Int("Pid increment.", default=1, minimum=1),

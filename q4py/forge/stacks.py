@@ -11,12 +11,14 @@ of the handler's stack.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from q4py.errors import ScenarioError
 from q4py.forge.context import ForgeContext
 from q4py.forge.kernel import KernelFunction, call_site, place_text
+from q4py.forge.schema import Any_, Int, List, MapOf, Str, Table
 from q4py.layouts.crash import EVENT_CODES, EVENT_STATE_CODES
 from q4py.layouts.save_state import (
     GR_NAMES,
@@ -33,6 +35,48 @@ _REGISTER_ALIASES = {"iir": "cr19", "isr": "cr20", "ior": "cr21", "ipsw": "cr22"
 _RPB_ONLY = ((("cr16", "itmr"), "rp_cr16"), (("cr23", "eirr"), "rp_cr23"))
 
 Call = tuple[KernelFunction, int]  # a function and the pc in it
+_U32 = 0xFFFFFFFF
+_U64 = 0xFFFFFFFFFFFFFFFF
+_CALL = re.compile(r"^[A-Za-z_$][\w$]*(\+0x[0-9a-fA-F]+)?$")
+
+
+def call_problem(text: str) -> str | None:
+    return None if _CALL.match(text) else f"'{text}' is not a call site like 'panic+0x14'"
+
+
+def arg_problem(key: str) -> str | None:
+    if re.fullmatch(r"arg[0-7]", key):
+        return None
+    return f"'{key}' is not an argument name arg0..arg7"
+
+
+CONTEXT = Table("One stack context of an event, innermost first.", keys={
+    "calls": List("Call sites, innermost first, e.g. `panic+0x14`.",
+                  item=Str("", check=call_problem)),
+    "trap": Int("Trap type that interrupted this context (contexts after the first).",
+                default=-1, minimum=-1),
+    "user": Table("The context was in user mode: where it was.", default=None, keys={
+        "pcsq": Int("Space of the user pc.", required=True, minimum=0, maximum=_U64),
+        "pcoq": Int("Offset of the user pc, privilege bits included.", required=True,
+                    minimum=0, maximum=_U64),
+        "sp": Int("User stack pointer.", default=0, minimum=0, maximum=_U64),
+    }),
+    "registers": MapOf("Other registers saved in this context's save_state "
+                       "(save_state names: `gr25`, `ret0`, `cr19` ... or `iir`, `isr`, `ior`); "
+                       "the first context's go to the rpb, which also keeps `cr16` (`itmr`, "
+                       "the interval timer) and `cr23` (`eirr`).",
+                       value=Int("", minimum=0, maximum=_U64)),
+    "stack_space": Int("This context ran on a stack of its own (an interrupt stack): its "
+                       "space; -1 continues on the stack of the context it interrupted.",
+                       default=-1, minimum=-1, maximum=_U32),
+    "stack_base": Int("Where that stack begins: the save_state of the interrupted context "
+                      "sits there; -1 as for `stack_space`.", default=-1, minimum=-1),
+    "args": MapOf("Argument values a call stored in its caller's frame, by call site: "
+                  "`\"f+0x1c\" = { arg0 = 0x4076da18 }`; `\"save_state\"` stands for the "
+                  "address of the save_state this context's handler built, `\"trap\"` for "
+                  "its trap type.", value=MapOf("", value=Any_(""), key_check=arg_problem)),
+})
+
 
 
 def build_events(ctx: ForgeContext) -> None:
@@ -48,7 +92,7 @@ def build_events(ctx: ForgeContext) -> None:
         if event["cpu"] >= len(processors):
             raise ScenarioError(f"{path}.cpu", f"no processor {event['cpu']}")
         event, rpb_only = _split_rpb_registers(event)
-        regs = _build_stack(ctx, event, path)
+        regs = build_stack(ctx, event, path)
         pim = {k: v for reg, value in regs.items() for k, v in _rpb_pair(f"rp_{reg}", value)}
         ctx.place("rpb_t", event["rpb"], {"pim": {"wide": pim},
                                           "rp_hpa": processors[event["cpu"]]["hpa"],
@@ -81,7 +125,7 @@ def _rpb_pair(member: str, value: int) -> tuple[tuple[str, int], tuple[str, int]
     return (f"{member}_hi", (value >> 32) & 0xFFFFFFFF), (f"{member}_lo", value & 0xFFFFFFFF)
 
 
-def _build_stack(ctx: ForgeContext, event: dict[str, Any], path: str) -> dict[str, int]:
+def build_stack(ctx: ForgeContext, event: dict[str, Any], path: str) -> dict[str, int]:
     """Lay the event's contexts on their stacks; return the registers for its rpb.
 
     Contexts are laid from the outermost one in. A context runs on top of the context it

@@ -49,3 +49,9 @@ def rpb_registers(prog: Program, rpb: int) -> dict[str, int]:
     """The rpb's `pim.wide` registers by save_state name (`rp`, `sp`, `sr5`, ...), hi:lo joined."""
     wide = prog.read_struct("rpb_t", rpb).pim.wide
     return {r: (wide[f"rp_{r}_hi"] << 32) | wide[f"rp_{r}_lo"] for r in REGISTERS}
+
+
+def last_event_of(prog: Program, cpu: int) -> CrashEvent | None:
+    """The last crash event processor `cpu` recorded (its state when the dump was taken)."""
+    mine = [e for e in crash_events(prog) if e.cpu == cpu]
+    return mine[-1] if mine else None

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from q4py.errors import Q4Error
 from q4py.kernel.procs import Proc
-from q4py.layouts.proc import PST_UCOMMLEN
+from q4py.layouts.proc import PST_CLEN, PST_UCOMMLEN
 from q4py.program import Program
 
 
@@ -24,13 +25,47 @@ def _name(raw: bytes) -> str:
 def proc_identity(prog: Program, address: int) -> ProcIdentity:
     """Pid, parent pid and command name of the proc at `address` (11.00 table or 11i list)."""
     proc = prog.read_struct("struct proc", address)
-    if prog.has_symbol("pst_ucomms") and prog.has_symbol("proc"):
-        size = prog.types.get("struct proc").size
-        slot = (address - prog.read_global("proc")) // size
+    slot = _table_slot(prog, address)
+    if slot is not None:
         raw = prog.read(prog.read_global("pst_ucomms") + slot * PST_UCOMMLEN, PST_UCOMMLEN)
     else:
         raw = proc.p_comm
     return ProcIdentity(proc.p_pid, proc.p_ppid, _name(raw))
+
+
+def _table_slot(prog: Program, address: int) -> int | None:
+    """The 11.00 process table slot of the proc at `address` (None on 11i)."""
+    if not (prog.has_symbol("pst_ucomms") and prog.has_symbol("proc")):
+        return None
+    return (address - prog.read_global("proc")) // prog.types.get("struct proc").size
+
+
+def command_line(prog: Program, address: int) -> str:
+    """The command line of the proc at `address`: `pst_cmds[slot]` on 11.00, `p_cmds` on 11i.
+
+    Bytes that are not printable ASCII (a garbled entry) print as `?`.
+    """
+    slot = _table_slot(prog, address)
+    if slot is not None and prog.has_symbol("pst_cmds"):
+        raw = prog.read(prog.read_global("pst_cmds") + slot * PST_CLEN, PST_CLEN)
+    elif slot is not None:
+        raw = b""
+    else:
+        raw = prog.read_struct("struct proc", address).p_cmds
+    text = raw.split(b"\0", 1)[0].decode("latin-1")
+    return "".join(c if " " <= c <= "~" else "?" for c in text)
+
+
+def proc_label(prog: Program, address: int) -> str:
+    """How p4 names a process: `proc[99]` (its 11.00 table slot) or `proc_list{131}` (its
+    position on the 11i list)."""
+    slot = _table_slot(prog, address)
+    if slot is not None:
+        return f"proc[{slot}]"
+    try:
+        return f"proc_list{{{proc_list_addresses(prog).index(address)}}}"
+    except (ValueError, Q4Error):
+        return "proc_list{?}"
 
 
 def proc_list_addresses(prog: Program) -> list[int]:

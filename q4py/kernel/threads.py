@@ -23,10 +23,11 @@ from q4py.errors import Q4Error
 from q4py.kernel.proclist import proc_identity
 from q4py.kernel.swap import device_name
 from q4py.kernel.tables import table_size
-from q4py.layouts.sched import SCHED_NOAGE, TSBOUND, TSUNUSED
+from q4py.layouts.base import Layout
+from q4py.layouts.sched import SCHED_NOAGE, TSBOUND, TSUNUSED, sleepq_index
 from q4py.program import Program
 
-UAREA_SIZE = 0x2000  # bytes of a thread's u-area (reconstruction)
+UAREA_SIZE = 0x2000  # bytes of a thread's u-area and kernel stack (reconstruction)
 # Sleep callers whose channel is a struct buf: biowait() waits for its I/O, ogetblk() for a
 # busy buffer.
 BUF_SLEEPERS = frozenset({"biowait", "ogetblk"})
@@ -46,7 +47,9 @@ class Thread:
     lastrun: int  # lbolt when it last ran
     wchan: int
     sleep_caller: int  # return address into the function that called sleep
-    uarea: int
+    uarea: int  # its u-area (user_t, PCB first), an offset in `uarea_space`
+    uarea_space: int  # space of its u-area and kernel stack (its SR5 in the kernel)
+    link: int  # kt_link: the next thread on its run or sleep queue
     proc: int  # address of its struct proc
     pid: int
     ppid: int
@@ -95,25 +98,75 @@ def thread_addresses(prog: Program) -> list[int]:
 
 def threads(prog: Program) -> list[Thread]:
     """Every thread, with the pid, ppid and command of its process."""
+    return [thread_at(prog, address) for address in thread_addresses(prog)]
+
+
+def thread_at(prog: Program, address: int) -> Thread:
+    """The thread whose kthread is at `address`, with its process's pid, ppid and command."""
     layout = prog.types.get("struct kthread")
-    at = {f.name: i for i, f in enumerate(layout.fields)}
-    out = []
+    at = _field_indexes(layout)
+    rec = prog.read_records(layout, address, 1)[0]
+    procp = rec[at["kt_procp"]]
+    try:
+        ident = proc_identity(prog, procp) if procp else None
+    except Q4Error:
+        ident = None  # a garbled kt_procp: the thread still counts
+    return Thread(
+        address=address, tid=rec[at["kt_tid"]], stat=rec[at["kt_stat"]],
+        flag=rec[at["kt_flag"]], pri=rec[at["kt_pri"]], spu=rec[at["kt_spu"]],
+        group=rec[at["kt_spu_group"]], policy=rec[at["kt_schedpolicy"]],
+        syscall=rec[at["kt_syscall"]], lastrun=rec[at["kt_lastrun"]],
+        wchan=rec[at["kt_wchan"]], sleep_caller=rec[at["kt_sleep_caller"]],
+        uarea=rec[at["kt_uarea"]], uarea_space=rec[at["kt_uarea_space"]],
+        link=rec[at["kt_link"]], proc=procp,
+        pid=ident.pid if ident else -1, ppid=ident.ppid if ident else -1,
+        command=ident.command if ident else "")
+
+
+def _field_indexes(layout: Layout) -> dict[str, int]:
+    return {f.name: i for i, f in enumerate(layout.fields)}
+
+
+def thread_by_tid(prog: Program, tid: int) -> Thread:
+    """The thread with thread id `tid`; Q4Error when there is none."""
+    layout = prog.types.get("struct kthread")
+    tid_at = layout.field("kt_tid").offset
     for address in thread_addresses(prog):
-        rec = prog.read_records(layout, address, 1)[0]
-        procp = rec[at["kt_procp"]]
-        try:
-            ident = proc_identity(prog, procp) if procp else None
-        except Q4Error:
-            ident = None  # a garbled kt_procp: the thread still counts
-        out.append(Thread(
-            address=address, tid=rec[at["kt_tid"]], stat=rec[at["kt_stat"]],
-            flag=rec[at["kt_flag"]], pri=rec[at["kt_pri"]], spu=rec[at["kt_spu"]],
-            group=rec[at["kt_spu_group"]], policy=rec[at["kt_schedpolicy"]],
-            syscall=rec[at["kt_syscall"]], lastrun=rec[at["kt_lastrun"]],
-            wchan=rec[at["kt_wchan"]], sleep_caller=rec[at["kt_sleep_caller"]],
-            uarea=rec[at["kt_uarea"]], proc=procp,
-            pid=ident.pid if ident else -1, ppid=ident.ppid if ident else -1,
-            command=ident.command if ident else ""))
+        if prog.read_u32(address + tid_at) == tid & 0xFFFFFFFF:
+            return thread_at(prog, address)
+    raise Q4Error(f"no thread with tid {tid}")
+
+
+def threads_of(prog: Program, proc: int) -> list[Thread]:
+    """The threads of the process whose proc is at `proc`, in list or table order."""
+    layout = prog.types.get("struct kthread")
+    procp_at = layout.field("kt_procp").offset
+    return [thread_at(prog, address) for address in thread_addresses(prog)
+            if prog.read_ulong(address + procp_at) == proc]
+
+
+def sleep_queue(prog: Program, wchan: int) -> list[int]:
+    """The threads on the sleep queue `wchan` hashes to that sleep on it (kthread addresses).
+
+    Q4Error when the queue loops or passes nkthread entries (a corrupt link).
+    """
+    if not prog.has_symbol("sleepq"):
+        return []
+    head = prog.symbol("sleepq").address + \
+        sleepq_index(wchan) * prog.types.get("struct sleepq").size
+    layout = prog.types.get("struct kthread")
+    link_at, wchan_at = layout.field("kt_link").offset, layout.field("kt_wchan").offset
+    limit = table_size(prog, "nkthread", 0) or 1 << 20
+    out: list[int] = []
+    seen: set[int] = set()
+    address = prog.read_ulong(head)
+    while address:
+        if address in seen or len(seen) > limit:
+            raise Q4Error(f"sleep queue {sleepq_index(wchan)} loops at kthread {address:#x}")
+        seen.add(address)
+        if prog.read_ulong(address + wchan_at) == wchan:
+            out.append(address)
+        address = prog.read_ulong(address + link_at)
     return out
 
 

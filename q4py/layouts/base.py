@@ -65,6 +65,7 @@ _SCALARS: dict[str, tuple[int | None, bool]] = {
     "dev_t": (4, True),
     "pgcnt_t": (4, True),
     "ssflags_t": (4, True),
+    "space_t": (4, False),
     "int64_t": (8, True),
     "uint64_t": (8, False),
     "long long": (8, True),

@@ -92,7 +92,24 @@ PROVENANCE: dict[str, str] = {
         "release notes, q4 `load kthread_t from kthread_list ... next kt_global_kthread`); "
         "`kt_tid`, `kt_stat`, `kt_pri`, `kt_spu`, `kt_wchan`, `kt_procp`, `kt_schedpolicy` "
         "follow HP's names as p4 listings show them. Offsets, the sleep caller, u-area and "
-        "system call members and the state values are q4py's."),
+        "system call members and the state values are q4py's. That a thread's u-area and "
+        "kernel stack live in a space of its own (`kt_uarea_space`, its SR5 in the kernel) "
+        "follows public p4 traces (`Using PCB: p user_t 0x51e8.0x7fff0000`, `SR5=0x51e8`)."),
+    "struct pcb": (
+        "Reconstruction. p4 traces a sleeping thread from its PCB (`Using PCB: p user_t "
+        "SPACE.0x7fff0000`): the context the switch saved (SP, the pc it resumes at, RP, the "
+        "callee-saved registers gr3..gr18 of the PA-RISC calling convention). Members and "
+        "offsets are q4py's."),
+    "struct user": (
+        "Reconstruction. The u-area `user_t` sits at 0x7fff0000 (32-bit) or "
+        "0x400003ffffff0000 (64-bit) in the thread's space (public p4 traces), its PCB first "
+        "(q4py's reading of `Using PCB: p user_t ...`). The kernel stack starts after it: the "
+        "64-bit size 0x7a0 follows a public 11.00 report (syscallinit's 0x4d0-byte frame at "
+        "SP 0x400003ffffff0c70); the 32-bit size and the other members are q4py's."),
+    "struct sleepq": (
+        "Reconstruction. HP-UX hashes sleeping threads on wait channels into sleep queues; "
+        "q4py's `sleepq[256]` heads (the hash `(wchan >> 3) % 256`), threads linked through "
+        "`kt_link`, are its own model."),
     "struct syswait": (
         "Reconstruction. crashinfo's `Syswait Array` shows an `iowait` count per processor; "
         "the other members (SysV's `struct syswait`) and the per-processor array are q4py's."),

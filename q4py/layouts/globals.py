@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from q4py.layouts.base import GlobalDecl
 from q4py.layouts.io import NSWAPDEV, NSWAPFS
+from q4py.layouts.sched import NSLEEPQ
 
 _DECLS = [
     # identity and time
@@ -57,6 +58,7 @@ _DECLS = [
     GlobalDecl("proc", "struct proc *", "the process table"),
     GlobalDecl("nproc", "int", "entries in the process table"),
     GlobalDecl("pst_ucomms", "char *", "command names, char[15] per proc entry"),
+    GlobalDecl("pst_cmds", "char *", "command lines, char[64] per proc entry (11.00)"),
     # buffer cache
     GlobalDecl("bufpages", "int"),
     GlobalDecl("nbuf", "int", "buffer headers"),
@@ -97,6 +99,8 @@ _DECLS = [
     GlobalDecl("kthread_list", "struct kthread *", "first thread, linked by kt_global_kthread "
                "(11i)"),
     GlobalDecl("proc_list", "struct proc *", "first process, linked by p_factp (11i)"),
+    GlobalDecl("sleepq", f"struct sleepq[{NSLEEPQ}]", "sleep queue heads: a sleeping thread is "
+               "on the queue its wait channel hashes to (SLEEPQ_HASH), linked by kt_link"),
     GlobalDecl("memory_sleepers", "int", "threads waiting for memory sleep on its address"),
     # file systems
     GlobalDecl("rootvfs", "struct vfs *", "the root file system, first of the mounted ones"),

@@ -1,9 +1,10 @@
 """Processes (11.00 table layout): `struct proc`, its `struct vas` and the command names.
 
 11.00 keeps a static table `proc[nproc]` of 700-byte entries (HP-UX 11i Internals) and
-parallel arrays of command names (`pst_ucomms`, 15 bytes each, PST_UCOMMLEN). 11i links its
-processes in `proc_list` through `p_factp` and keeps the name in the proc (`p_comm`). Member
-offsets inside proc and vas are q4py's reconstruction.
+parallel arrays of command names (`pst_ucomms`, 15 bytes each, PST_UCOMMLEN) and command lines
+(`pst_cmds`, 64 bytes each, PST_CLEN). 11i links its processes in `proc_list` through `p_factp`
+and keeps both in the proc (`p_comm`, `p_cmds`: q4py's names). Member offsets inside proc and
+vas, and the p_stat values, are q4py's reconstruction (SINUSE is 11i's in-use state).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from q4py.layouts.base import TypeRegistry
 
 PST_UCOMMLEN = 15
+PST_CLEN = 64  # bytes of a command line (pst_cmds entry; public <sys/pstat.h>)
 PROC_SIZE_NARROW = 700
 
 # p_stat values and p_flag bits (reconstruction of HP's names).
@@ -18,6 +20,9 @@ SUNUSED = 0
 SSLEEP = 1
 SRUN = 3
 SZOMB = 5
+SINUSE = 7  # 11i: a process in use (its threads carry the state)
+P_STATES = {SUNUSED: "SUNUSED", SSLEEP: "SSLEEP", 2: "SWAIT", SRUN: "SRUN", 4: "SIDL",
+            SZOMB: "SZOMB", 6: "SSTOP", SINUSE: "SINUSE"}
 SLOAD = 0x00000001
 SSYS = 0x00000002
 SDEACT = 0x00080000  # process is deactivated (swapped out by the memory scheduler)
@@ -49,6 +54,7 @@ def define(reg: TypeRegistry) -> None:
             ("p_vas", "struct vas *"),
             ("p_factp", "struct proc *"),  # next active process in proc_list (11i)
             ("p_comm", f"char[{PST_UCOMMLEN}]"),  # command name (11i; 11.00 uses pst_ucomms)
+            ("p_cmds", f"char[{PST_CLEN}]"),  # command line (11i; 11.00 uses pst_cmds)
         ],
         reconstruction=True,
         aliases=("proc_t",),

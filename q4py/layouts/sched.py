@@ -1,7 +1,9 @@
 """Threads, scheduling and locks: `struct kthread`, `struct syswait`, `lock_t`.
 
-All reconstructions. Public facts: HP-UX 11.00 keeps its threads in a table (`kthread`,
-`nkthread`) like its processes; 11i links them in a list (`kthread_list` through
+All reconstructions. Public facts: p4 traces a sleeping thread from "PCB" in its u-area
+(`Using PCB: p user_t 0x51e8.0x7fff0000`, `SR5=0x51e8`): the u-area and the kernel stack
+sit in a space of the thread's own. Public facts besides: HP-UX 11.00 keeps its threads in a
+table (`kthread`, `nkthread`) like its processes; 11i links them in a list (`kthread_list` through
 `kt_global_kthread`, HP-UX 11i release notes); crashinfo prints a thread's tid, state
 (TSSLEEP, TSRUN, TSRUNPROC, TSZOMB), priority, processor, wait channel, sleep caller, system call
 and scheduling policy (SCHED_NOAGE). The 11.11 `lock_t` members and their order are those a
@@ -29,6 +31,27 @@ TSRUNPROC = 6
 THREAD_STATES = {TSSLEEP: "TSSLEEP", TSRUN: "TSRUN", TSIDL: "TSIDL", TSZOMB: "TSZOMB",
                  TSSTOP: "TSSTOP", TSRUNPROC: "TSRUNPROC"}
 THREAD_STATE_CODES = {name: code for code, name in THREAD_STATES.items()}
+
+# The u-area (`struct user`, its PCB first) and the kernel stack above it sit at one offset in
+# every thread's own space (its SR5 while it runs in the kernel): public reports print
+# `p user_t 0x51e8.0x7fff0000` (32-bit) and `p user_t 0x8619c00.0x400003ffffff0000` (64-bit).
+UAREA_OFFSET_NARROW = 0x7FFF0000
+UAREA_OFFSET_WIDE = 0x400003FFFFFF0000
+# sizeof(struct user): the kernel stack begins right after it. 64-bit: a public 11.00 report's
+# outermost frame (syscallinit, 0x4d0 bytes, SP 0x400003ffffff0c70) starts at +0x7a0. 32-bit:
+# q4py's choice (reconstruction).
+USER_SIZE_WIDE = 0x7A0
+USER_SIZE_NARROW = 0x4A0
+PCB_CALLEE_SAVED = 16  # gr3..gr18, saved by the switch
+
+# Sleep queues: NSLEEPQ heads; a wait channel's queue is SLEEPQ_HASH (reconstruction).
+NSLEEPQ = 256
+
+
+def sleepq_index(wchan: int) -> int:
+    """Which sleep queue a wait channel hashes to."""
+    return (wchan >> 3) % NSLEEPQ
+
 
 # kt_flag bits (reconstruction).
 TSBOUND = 0x1  # bound to its processor (mpctl)
@@ -80,11 +103,43 @@ def define(reg: TypeRegistry) -> None:
             ("kt_lastrun", "int"),                      # lbolt when it last ran
             ("kt_wchan", "caddr_t"),                    # what it sleeps on
             ("kt_sleep_caller", "caddr_t"),             # return address into the sleeper
-            ("kt_uarea", "caddr_t"),                    # its u-area (uptr)
+            ("kt_uarea", "caddr_t"),                    # its u-area (uptr), in its space
+            ("kt_uarea_space", "space_t"),              # space of its u-area and kernel stack
         ],
         reconstruction=True,
         aliases=("kthread_t",),
         doc="one thread; 11.00 keeps them in the table `kthread`, 11i in `kthread_list`",
+    )
+    wide = reg.abi.wide
+    reg.define(
+        "struct pcb",
+        [
+            ("pcb_flags", "unsigned long"),
+            ("pcb_sp", "unsigned long"),   # its SP when it switched out
+            ("pcb_pc", "unsigned long"),   # where it resumes (in the switch routine)
+            ("pcb_rp", "unsigned long"),   # RP at the switch (0: the routine saved it)
+            ("pcb_gr", f"unsigned long[{PCB_CALLEE_SAVED}]"),  # callee-saved gr3..gr18
+        ],
+        reconstruction=True,
+        doc="the context a thread saved when it switched out (its process control block)",
+    )
+    reg.define(
+        "struct user",
+        [
+            ("u_pcb", "struct pcb"),
+            ("u_procp", "struct proc *"),
+            ("u_kthreadp", "struct kthread *"),
+        ],
+        reconstruction=True,
+        aliases=("user_t",),
+        size=USER_SIZE_WIDE if wide else USER_SIZE_NARROW,
+        doc="a thread's u-area, at kt_uarea in space kt_uarea_space; its kernel stack follows",
+    )
+    reg.define(
+        "struct sleepq",
+        [("sq_first", "struct kthread *")],
+        reconstruction=True,
+        doc="a sleep queue head: its threads are linked through kt_link",
     )
     reg.define(
         "struct syswait",

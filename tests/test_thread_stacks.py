@@ -1,0 +1,177 @@
+"""Every thread's kernel stack: the thread model (u-area, PCB, sleep queues, command lines) as
+the forge writes it and the decoder reads it, unwound through the one unwinder; and bad input
+(a PCB outside the dump, a sleep queue that loops) kept to one line per thread."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import poke
+
+from q4py.errors import Q4Error, ScenarioError
+from q4py.forge.build import Forge
+from q4py.forge.scenario import SCENARIO, load_scenario
+from q4py.kernel.proclist import command_line, proc_label
+from q4py.kernel.threads import sleep_queue, thread_by_tid, threads, threads_of
+from q4py.layouts.sched import UAREA_OFFSET_NARROW, UAREA_OFFSET_WIDE
+from q4py.program import Program
+from q4py.unwind import unwind_thread
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "fixtures" / "scenarios"
+SPINLOCK = "hpux1111-64-spinlock-process-lock"  # 11.11, 64-bit: the kthread list
+SEED = "hpux1100-32-kalloc-sysmap"  # 11.00, 32-bit: the kthread table
+
+SLEEPER = ["_swtch+0xc4", "_sleep+0x1a8", "select+0x100", "syscall+0x2a4", "syscallinit+0x554"]
+USER_PC = 0xC0001003
+
+
+def preempted(sc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Preempted in user mode: the scenario's interrupt handler at the bottom of the stack."""
+    handler = next(f["name"] for f in sc["kernel"]["functions"] if f.get("interrupt"))
+    return [{"calls": ["_swtch+0x40", "preempt+0x20", f"{handler}+0x10"]},
+            {"trap": 4, "user": {"pcsq": 0x4321400, "pcoq": USER_PC}}]
+
+
+def _threads(sc: dict[str, Any], pid: int) -> None:
+    """Three sleepers with a call chain, one preempted in user mode, one without a stack."""
+    sc.setdefault("processes", []).append({"pid": pid, "command": "oracle", "cmdline": "oracleARDR "
+                            "(DESCRIPTION=(LOCAL=YES)(ADDRESS=(PROTOCOL=beq)))"})
+    sc.setdefault("threads", []).extend([
+        {"pid": pid, "tid": 9000, "count": 3, "wchan": "selwait", "caller": "_sleep",
+         "calls": SLEEPER, "ticks": [100]},
+        {"pid": pid, "tid": 9100, "state": "run", "contexts": preempted(sc), "ticks": [5]},
+        {"pid": pid, "tid": 9200, "wchan": "selwait", "ticks": [7]},
+    ])
+
+
+def _forge(tmp_path: Path, name: str, change: Callable[[dict[str, Any]], None]) -> Path:
+    sc = copy.deepcopy(load_scenario(SCENARIOS / f"{name}.toml"))
+    change(sc)
+    out = tmp_path / "dump"
+    out.mkdir()
+    Forge(sc).build(out)
+    return out
+
+
+def _complete(sc: dict[str, Any]) -> dict[str, Any]:
+    """Defaults for the keys the test's own tables leave out (as validation fills them)."""
+    return SCENARIO.validate(sc, "")
+
+
+@pytest.fixture(scope="module", params=[SPINLOCK, SEED])
+def dump(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    raw = _raw(request.param)
+    _threads(raw, 31337)
+    out = tmp_path_factory.mktemp("threads") / "dump"
+    out.mkdir()
+    Forge(_complete(raw)).build(out)
+    return out
+
+
+def _raw(name: str) -> dict[str, Any]:
+    return tomllib.loads((SCENARIOS / f"{name}.toml").read_text(encoding="utf-8"))
+
+
+def names(trace: Any) -> list[str]:
+    return [f.name for s in trace.segments for f in s.frames]
+
+
+def test_a_sleeper_unwinds_from_its_pcb_in_its_own_space(dump: Path) -> None:
+    prog = Program.open(dump)
+    sleepers = [thread_by_tid(prog, tid) for tid in (9000, 9001, 9002)]
+    assert len({t.uarea_space for t in sleepers}) == 3  # a space each
+    for thread in sleepers:
+        assert thread.uarea == (UAREA_OFFSET_WIDE if prog.wide else UAREA_OFFSET_NARROW)
+        trace = unwind_thread(prog, thread)
+        assert names(trace) == SLEEPER and trace.problem is None
+        assert trace.event is None and not trace.user_mode
+        segment = trace.segments[0]
+        assert segment.space == thread.uarea_space and segment.space_register == 5
+        sps = [f.sp for f in segment.frames]
+        assert sps == sorted(sps, reverse=True)  # the stack grows up: callers lower
+        assert sps[-1] > thread.uarea + prog.types.get("user_t").size
+
+
+def test_a_thread_preempted_in_user_mode_stops_at_the_user_boundary(dump: Path) -> None:
+    prog = Program.open(dump)
+    trace = unwind_thread(prog, thread_by_tid(prog, 9100))
+    assert names(trace)[:2] == ["_swtch+0x40", "preempt+0x20"] and len(names(trace)) == 3
+    trap = trace.segments[-1].trap
+    assert trap is not None and trap.user_mode and trap.trap_type == 4
+    assert trap.pcoq == USER_PC and trace.user_mode
+
+
+def test_a_thread_without_a_stated_stack_says_so(dump: Path) -> None:
+    prog = Program.open(dump)
+    trace = unwind_thread(prog, thread_by_tid(prog, 9200))
+    assert trace.segments == [] and trace.problem is not None
+    assert "PCB" in trace.problem
+
+
+def test_a_running_thread_is_its_processors_crash_event(tmp_path: Path) -> None:
+    prog = Program.open(_forge(tmp_path, SPINLOCK, lambda sc: None))
+    running = [t for t in threads(prog) if t.tid == 14727]  # on processor 1, in user mode
+    trace = unwind_thread(prog, running[0])
+    assert trace.event is not None and trace.event.event.cpu == 1 and trace.user_mode
+    other = unwind_thread(prog, [t for t in threads(prog) if t.tid == 14730][0])
+    assert other.event is not None and other.event.event.cpu == 0
+    assert names(other)[:2] == ["panic+0x6c", "too_much_time+0x2e8"]  # its last event
+
+
+def test_sleep_queues_command_lines_and_p4_process_names(dump: Path) -> None:
+    prog = Program.open(dump)
+    selwait = prog.symbol("selwait").address
+    sleepers = set(sleep_queue(prog, selwait))
+    ours = {thread_by_tid(prog, tid).address for tid in (9000, 9001, 9002, 9200)}
+    assert ours <= sleepers  # the three with stacks and the one without
+    assert thread_by_tid(prog, 9100).address not in sleepers  # runnable: on no sleep queue
+    proc = thread_by_tid(prog, 9000).proc
+    assert command_line(prog, proc) == \
+        "oracleARDR (DESCRIPTION=(LOCAL=YES)(ADDRESS=(PROTOCOL=beq)))"
+    assert {t.tid for t in threads_of(prog, proc)} == {9000, 9001, 9002, 9100, 9200}
+    label = proc_label(prog, proc)
+    assert label.startswith("proc_list{" if prog.has_symbol("kthread_list") else "proc[")
+
+
+def test_a_pcb_outside_the_dump_is_one_problem(dump: Path, tmp_path: Path) -> None:
+    copy_ = Path(shutil.copytree(dump, tmp_path / "copy"))
+    prog = Program.open(copy_)
+    thread = thread_by_tid(prog, 9001)
+    pcb = prog.translate(thread.uarea_space, thread.uarea).pfn * 4096 + thread.uarea % 4096
+    size = prog.pointer_size
+    poke(copy_, pcb + size, (0x3F000000).to_bytes(size, "big"))  # pcb_sp: nowhere
+    prog = Program.open(copy_)
+    trace = unwind_thread(prog, thread_by_tid(prog, 9001))
+    assert trace.problem is not None and "\n" not in trace.problem
+    assert names(unwind_thread(prog, thread_by_tid(prog, 9002))) == SLEEPER  # the rest go on
+
+
+def test_a_sleep_queue_that_loops_is_one_error(dump: Path, tmp_path: Path) -> None:
+    copy_ = Path(shutil.copytree(dump, tmp_path / "copy"))
+    prog = Program.open(copy_)
+    last = thread_by_tid(prog, 9200)
+    first = thread_by_tid(prog, 9000)
+    link = prog.types.get("struct kthread").field("kt_link").offset
+    size = prog.pointer_size
+    poke(copy_, last.address + link, first.address.to_bytes(size, "big"))
+    prog = Program.open(copy_)
+    with pytest.raises(Q4Error, match="loops"):
+        sleep_queue(prog, prog.symbol("selwait").address)
+
+
+def test_forge_rejects_a_stack_it_cannot_lay(tmp_path: Path) -> None:
+    def running_with_calls(sc: dict[str, Any]) -> None:
+        sc["threads"].append(dict(sc["threads"][0], calls=SLEEPER))
+    with pytest.raises(ScenarioError, match="processor's crash event"):
+        _forge(tmp_path, SPINLOCK, running_with_calls)
