@@ -180,12 +180,12 @@ class Q4Script:
         return self.prog.symbolize(address)
 
     def disassemble(self, word: int, pc: int) -> str | None:
-        """One PA-RISC instruction word as text (`ldw 0(sr2,r25),ret0`), or None when this
-        q4py has no disassembler."""
-        from q4py.commands.examine import disassembler
+        """One PA-RISC instruction word as text (`ldw  0(sr2,arg1),ret0`), a branch target
+        named by a kernel symbol. (None was the answer of q4py versions without a
+        disassembler; scripts may still test for it.)"""
+        from q4py.analyses.disassembly import symbolic_text
 
-        decode = disassembler(self.prog.wide)
-        return decode(word, pc) if decode is not None else None
+        return symbolic_text(self.prog, word, pc)
 
     def saved_registers(self, address: int, space: int = 0) -> dict[str, int]:
         """The registers of the `struct save_state` at `space.address`, by save_state name

@@ -16,7 +16,8 @@ its first unit, symbolic when a kernel symbol holds it (`bucket+0x10:`), else `0
                 holds the value; adb's `a` printed the address itself, which every q4py line
                 already does
     s           NUL-terminated strings, one a line (`for N`: N strings one after the other)
-    i           instructions: the word and its PA-RISC disassembly, one a line
+    i           instructions: the word and its PA-RISC disassembly, one a line (as `dis`:
+                branch targets named, a trap's interrupted instruction marked)
 
 ADDR is an expression (q4py/expr.py): `&nproc` is nproc's address, a bare symbol its value
 (`examine panicstr using s` follows the char * to the panic string), `SPACE.OFFSET` an
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING
 
 from q4py import expr
 from q4py.addr import format_p4_value, format_space_offset
+from q4py.analyses.disassembly import interrupted, symbolic_text
 from q4py.commands import command
 from q4py.errors import CommandError, Q4Error, ReadError
 from q4py.render.text import c_escape
@@ -79,7 +81,8 @@ Prints memory from ADDR on, adb style: each line starts with the address of its 
   c           characters, `od -c` style
   a           pointer-size words as symbols (`panic+0x14`), hex when no symbol holds them
   s           NUL-terminated strings, one a line
-  i           instructions: the word and its disassembly, one a line
+  i           instructions: the word and its disassembly, one a line, branch targets as
+              symbols and a crash event's interrupted instruction marked (see dis)
 Lines hold 4 words, 8 halfwords, 16 bytes or characters, 2 eight-byte values, or one
 symbol, string or instruction. ADDR is an expression: `&sym` is a symbol's address, a bare symbol
 its value (a char * global is where its string is), `0x76db400.0x7fff0d48` an address in a
@@ -95,16 +98,6 @@ Examples:
   ex &utsname for 32 using c
   examine 0x76db400.0x7fff0d48 for 4 using a
   examine pgcopy+0x1e0 for 4 using i"""
-
-
-def disassembler(wide: bool) -> Callable[[int, int], str] | None:
-    """`decode(word, pc) -> text` from q4py's PA-RISC disassembler (q4py/disasm.py) for a
-    kernel of this width, or None when this q4py has none."""
-    try:
-        from q4py import disasm
-    except ImportError:  # pragma: no cover - disasm.py ships with q4py
-        return None
-    return lambda word, pc: disasm.disassemble(word, pc, wide)
 
 
 def parse_examine(args: list[str]) -> tuple[str, str | None, str]:
@@ -189,15 +182,17 @@ def examine_lines(prog: Program, space: int, address: int, count: int,
             check_end(address, n + 1 < count)
         return
     size = fmt.size or prog.pointer_size
-    decode = disassembler(prog.wide) if fmt.kind == "insn" else None
+    marks = interrupted(prog) if fmt.kind == "insn" and not space else {}
     done = 0
     while done < count:
         units = min(fmt.per_line, count - done)
         data = prog.read(address, units * size, space)
         if fmt.kind == "insn":
             (word,) = struct.unpack(">I", data)
-            text = decode(word, address) if decode is not None else f".word {word:#010x}"
-            emit(address_label(prog, space, address), f"{format_p4_value(word, 4)}  {text}")
+            text = f"{format_p4_value(word, 4)}  {symbolic_text(prog, word, address)}"
+            if address in marks:
+                text += f"   <- {marks[address]}"
+            emit(address_label(prog, space, address), text)
         else:
             cells = [format_unit(prog, fmt, data[i * size:(i + 1) * size]) for i in range(units)]
             emit(address_label(prog, space, address), "  ".join(cells))

@@ -57,7 +57,7 @@ class Instruction:
     `kind` is `load`, `store`, `ldo`, `branch`, `invalid` or `other`; for loads and stores
     `register` is the target or source, `base` the base register and `displacement` the
     byte offset (None for an indexed form); for `ldo` `register` is the target. `target` is
-    the address a pc-relative branch goes to (its last operand).
+    the address a pc-relative branch goes to (the operand that prints it in hex).
     """
 
     word: int
