@@ -1,8 +1,8 @@
 """The crash directory savecrash writes: `INDEX`, the kernel `vmunix`, memory in `image.M.P`.
 
 `CrashDir.open(path)` parses the INDEX, opens every image's header and builds `PhysicalMemory`;
-page data is mapped only when read. Nothing in the directory is ever written: gzip files are
-inflated into a per-user cache (see q4py.crashdir.cache). `write_crashdir` makes one.
+page data is mapped only when read, gzip images are read in place (q4py.crashdir.gzindex).
+Nothing in the directory is ever written (see q4py.crashdir.cache). `write_crashdir` makes one.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import zlib
 from functools import cached_property
 from types import TracebackType
 
-from q4py.crashdir.cache import inflate_to_cache, is_gzip, iter_uncompressed
+from q4py.crashdir.cache import cache_dir_for, inflate_to_cache, is_gzip, iter_uncompressed
 from q4py.crashdir.image import ImageFile, write_image
 from q4py.crashdir.index import (
     ImageEntry,
@@ -76,13 +76,14 @@ class CrashDir:
             raise DumpError(path, "not a crash directory: no INDEX file")
         index = read_index(index_path)
         images: dict[str, ImageFile] = {}
+        cache = cache_dir_for(path)  # gzip images keep their seek-point indexes there
         for entry in index.images:
             image_path = _member(path, entry.file)
             if image_path is None:
                 raise DumpError(
                     os.path.join(path, entry.file), "image file named in INDEX is missing"
                 )
-            image = ImageFile.open(image_path, index.pagesize)
+            image = ImageFile.open(image_path, index.pagesize, cache)
             _check_against_index(image, entry)
             images[entry.file] = image
         memory = PhysicalMemory(list(images.values()), index.memsize, index.pagesize)
@@ -100,8 +101,13 @@ class CrashDir:
         except OSError as e:
             raise DumpError(self.vmunix_file, f"cannot read: {e.strerror or e}") from None
         if compressed:
-            # Inflating stops at the size the INDEX declares: a gzip bomb cannot fill the disk.
-            return inflate_to_cache(self.vmunix_file, self.index.vmunix.size)
+            # Inflating stops at the size the INDEX declares, which must be a kernel's: a gzip
+            # bomb cannot fill the disk, nor a huge declared size the memory.
+            declared = self.index.vmunix.size
+            if declared > MAX_KERNEL_SIZE:
+                raise DumpError(self.vmunix_file, f"INDEX declares {declared:#x} bytes: larger "
+                                f"than any kernel (q4py reads at most {MAX_KERNEL_SIZE:#x})")
+            return inflate_to_cache(self.vmunix_file, declared)
         if size > MAX_KERNEL_SIZE:
             raise DumpError(self.vmunix_file, f"{size:#x} bytes: larger than any kernel "
                             f"(q4py reads at most {MAX_KERNEL_SIZE:#x})")

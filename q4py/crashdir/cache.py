@@ -1,10 +1,11 @@
-"""Reading plain-or-gzip files, and inflating gzip files once into a per-user cache.
+"""Reading plain-or-gzip files, and the per-user cache a dump may use.
 
-savecrash may gzip the image files and vmunix. Page data must be mmapped for random access, so a
-compressed file is inflated once into `<cache>/inflated/<sha256>` (the cache is
-q4py.cachedir.user_cache_dir()) and reused by later sessions.
-The key hashes the file's absolute path, size and mtime, so a replaced file is inflated anew.
-The crash directory itself is never written.
+savecrash may gzip the image files and vmunix. Image files are read in place through a
+seek-point index kept in the cache (q4py.crashdir.gzindex); a gzipped kernel, read whole
+anyway, is inflated once into `<cache>/inflated/<sha256>` (the cache is
+q4py.cachedir.user_cache_dir()), at most to the size its INDEX line declares, and reused by
+later sessions. The key hashes the file's absolute path, size and mtime, so a replaced file is
+inflated anew. The crash directory itself is never written: a cache inside it is not used.
 """
 
 from __future__ import annotations
@@ -69,6 +70,18 @@ def iter_uncompressed(path: str, limit: int | None = None) -> Iterator[bytes]:
         raise DumpError(path, f"cannot read: {e.strerror or e}") from None
 
 
+def cache_dir_for(crash_dir: str) -> Path | None:
+    """The cache a dump in `crash_dir` may write to: None when it lies inside the dump
+    (`Q4PY_CACHE_DIR=/crash/c`), where nothing may be written."""
+    cache = user_cache_dir()
+    try:
+        root = Path(crash_dir).resolve()
+        resolved = cache.expanduser().resolve()
+    except (OSError, RuntimeError):
+        return None
+    return None if resolved.is_relative_to(root) else cache
+
+
 def inflated_path(path: str) -> Path:
     """Where the cache keeps the inflated copy of `path`."""
     st = os.stat(path)
@@ -80,8 +93,13 @@ def inflate_to_cache(path: str, expected_size: int | None = None) -> str:
     """Inflate the gzip file `path` into the cache (once) and return the inflated file's path.
 
     With `expected_size`, data longer or shorter than that is a DumpError ("inflates past its
-    declared size" / "truncated"), and a cached copy of another size is inflated again.
+    declared size" / "truncated"), and a cached copy of another size is inflated again. A
+    cache inside the crash directory is refused (DumpError): a dump is never written to.
     """
+    if cache_dir_for(os.path.dirname(os.path.abspath(path))) is None:
+        raise DumpError(path, f"cannot inflate into the cache {user_cache_dir()}: it is inside "
+                        "the crash directory (a dump is never written to; set Q4PY_CACHE_DIR "
+                        "elsewhere)")
     target = inflated_path(path)
     if target.is_file() and (expected_size is None or target.stat().st_size == expected_size):
         return str(target)

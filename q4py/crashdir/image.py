@@ -12,7 +12,8 @@ HP does not publish the layout of its image files, so q4py defines one (docs/dum
     data_offset   npages * page_size bytes of page data, in pfn order
 
 all big-endian. A file may be gzip-compressed as a whole. Opening reads only the header and the
-pfn array; page data is mmapped on first use (gzip files are inflated once into the cache).
+pfn array; page data is mmapped on first use, and a gzip file is read in place through a
+seek-point index (q4py.crashdir.gzindex).
 """
 
 from __future__ import annotations
@@ -25,14 +26,17 @@ import sys
 import zlib
 from array import array
 from bisect import bisect_left
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import islice
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from construct import Bytes, Int32ub, Struct
 
-from q4py.crashdir.cache import inflate_to_cache, is_gzip, open_uncompressed
+from q4py.crashdir.cache import is_gzip, open_uncompressed
+from q4py.crashdir.gzindex import GzipData, index_path_for
 from q4py.errors import DumpError
 
 IMAGE_MAGIC = b"Q4PYIMG\0"
@@ -126,10 +130,17 @@ def write_image(
 
 
 class ImageFile:
-    """An opened image file: the pfn array in memory, the page data mapped on first use."""
+    """An opened image file: the pfn array in memory, the page data read on demand.
+
+    A plain file's data is mapped on first use; at most MAX_MAPPED files stay mapped (each
+    holds two descriptors: its own and the map's), the least recently used one is unmapped
+    and mapped again when next read, so a dump of thousands of chunk files stays within any
+    ulimit. A gzip file is read in place through a seek-point index (q4py.crashdir.gzindex):
+    nothing inflated is written anywhere."""
 
     def __init__(
-        self, path: str, page_size: int, pfns: array, data_offset: int, compressed: bool
+        self, path: str, page_size: int, pfns: array, data_offset: int, compressed: bool,
+        cache: Path | None = None,
     ) -> None:
         self.path = path
         self.page_size = page_size
@@ -137,12 +148,14 @@ class ImageFile:
         self.data_offset = data_offset
         self.compressed = compressed
         self._map: mmap.mmap | None = None
-        self._view: memoryview | None = None
         self._fd: int | None = None  # the mapped file, kept open for pread
+        self._gzip = (GzipData(path, self.file_size, index_path_for(path, cache))
+                      if compressed else None)
 
     @classmethod
-    def open(cls, path: str, page_size: int) -> ImageFile:
-        """Read and check the header and pfn array; DumpError naming the file and offset."""
+    def open(cls, path: str, page_size: int, cache: Path | None = None) -> ImageFile:
+        """Read and check the header and pfn array; DumpError naming the file and offset.
+        `cache` is where a gzip file's seek-point index is kept (None: in memory only)."""
         try:
             compressed = is_gzip(path)
             stream = open_uncompressed(path)
@@ -166,9 +179,9 @@ class ImageFile:
             raise DumpError(path, f"corrupt or truncated gzip data in the header: {e}") from None
         except OSError as e:
             raise DumpError(path, f"cannot read image: {e.strerror or e}") from None
-        image = cls(path, page_size, pfns, header.data_offset, compressed)
+        image = cls(path, page_size, pfns, header.data_offset, compressed, cache)
         if not compressed:
-            # A plain file's length is known now; a gzip file's only once inflated.
+            # A plain file's length is known now; a gzip file's when its last block is read.
             size = os.stat(path).st_size
             image._check_length(size)
         return image
@@ -219,14 +232,12 @@ class ImageFile:
         i = bisect_left(self.pfns, pfn)
         return i if i < len(self.pfns) and self.pfns[i] == pfn else None
 
-    def page(self, pfn: int) -> memoryview | None:
-        """The page's bytes (a read-only view of the mapped file), or None if not in this file."""
+    def page(self, pfn: int) -> bytes | None:
+        """The page's bytes, or None if not in this file."""
         i = self.index_of(pfn)
         if i is None:
             return None
-        view = self._view if self._view is not None else self._map_data()
-        start = self.data_offset + i * self.page_size
-        return view[start : start + self.page_size]
+        return self.read_data(i, 0, self.page_size)
 
     def run_length(self, index: int, want: int) -> int:
         """How many of the pages index, index+1, ... (at most `want`) hold consecutive pfns.
@@ -248,53 +259,66 @@ class ImageFile:
 
     def read_data(self, index: int, start: int, size: int) -> bytes:
         """`size` bytes from byte `start` of page `index` on (the caller stays inside a run)."""
-        view = self._view if self._view is not None else self._map_data()
         offset = self.data_offset + index * self.page_size + start
+        if self._gzip is not None:
+            return self._gzip.read(offset, size)
+        data = self._map if self._map is not None else self._map_data()
+        if _MAPPED and next(reversed(_MAPPED)) is not self:
+            _MAPPED.move_to_end(self)
         if size >= _PREAD_MIN and self._fd is not None:
             try:
-                data = os.pread(self._fd, size, offset)
+                chunk = os.pread(self._fd, size, offset)
             except OSError as e:
                 raise DumpError(self.path, f"cannot read image data: {e.strerror or e}",
                                 offset) from None
-            if len(data) == size:
-                return data
-            raise DumpError(self.path, "truncated: the file shrank while open", offset + len(data))
-        return bytes(view[offset : offset + size])
+            if len(chunk) == size:
+                return chunk
+            raise DumpError(self.path, "truncated: the file shrank while open", offset + len(chunk))
+        return data[offset : offset + size]
 
-    def _map_data(self) -> memoryview:
-        path = inflate_to_cache(self.path, self.file_size) if self.compressed else self.path
+    def _map_data(self) -> mmap.mmap:
         try:
-            fd = os.open(path, os.O_RDONLY)
+            fd = os.open(self.path, os.O_RDONLY)
         except OSError as e:
             raise DumpError(self.path, f"cannot map image data: {e.strerror or e}") from None
         try:
             size = os.fstat(fd).st_size
             self._check_length(size)  # the file may have changed since open()
-            self._map = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+            mapped = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
         except OSError as e:
             os.close(fd)
             raise DumpError(self.path, f"cannot map image data: {e.strerror or e}") from None
         except BaseException:
             os.close(fd)
             raise
-        self._fd = fd
-        self._view = memoryview(self._map)
-        return self._view
+        self._fd, self._map = fd, mapped
+        _MAPPED[self] = None
+        while len(_MAPPED) > MAX_MAPPED:
+            oldest, _ = _MAPPED.popitem(last=False)
+            oldest.close()
+        return mapped
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the file holds descriptors or a reader now (tests of the bound)."""
+        return self._fd is not None or (self._gzip is not None and self._gzip.is_open)
 
     def close(self) -> None:
-        """Unmap the data. Views handed out by page() must be released first."""
+        """Unmap the data and close the file (it opens again when next read)."""
+        _MAPPED.pop(self, None)
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
-        if self._view is not None:
-            self._view.release()
-            self._view = None
         if self._map is not None:
-            try:
-                self._map.close()
-            except BufferError:
-                pass  # a caller still holds a page view; the map goes when that view does
+            self._map.close()  # page reads hand out copies: no view can hold it
             self._map = None
+        if self._gzip is not None:
+            self._gzip.close()
+
+
+# Plain image files mapped now, least recently read first (see ImageFile).
+MAX_MAPPED = 128
+_MAPPED: OrderedDict[ImageFile, None] = OrderedDict()
 
 
 def _check_header(path: str, h: Any, page_size: int) -> None:

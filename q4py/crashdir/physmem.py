@@ -43,7 +43,7 @@ class PhysicalMemory:
                 )
         self._images = ordered
         self._lows = [image.low_pfn for image in ordered]
-        self._last: tuple[int, memoryview] | None = None  # most reads are sequential
+        self._last: tuple[int, ImageFile, int] | None = None  # most reads are sequential
 
     @property
     def images(self) -> Sequence[ImageFile]:
@@ -70,15 +70,22 @@ class PhysicalMemory:
         image = self._image_for(pfn)
         return image is not None and image.index_of(pfn) is not None
 
-    def page(self, pfn: int) -> memoryview | None:
+    def page(self, pfn: int) -> bytes | None:
         """The page's bytes, or None when the dump does not hold it."""
-        if self._last is not None and self._last[0] == pfn:
-            return self._last[1]
+        found = self._locate(pfn)
+        return None if found is None else found[0].read_data(found[1], 0, self.page_size)
+
+    def _locate(self, pfn: int) -> tuple[ImageFile, int] | None:
+        """The chunk holding page `pfn` and the page's place in it."""
+        last = self._last
+        if last is not None and last[0] == pfn:
+            return last[1], last[2]
         image = self._image_for(pfn)
-        data = image.page(pfn) if image is not None else None
-        if data is not None:
-            self._last = (pfn, data)
-        return data
+        index = image.index_of(pfn) if image is not None else None
+        if image is None or index is None:
+            return None
+        self._last = (pfn, image, index)
+        return image, index
 
     def read(self, pa: int, size: int) -> bytes:
         """`size` bytes at physical address `pa`, across page and chunk boundaries.
@@ -92,9 +99,9 @@ class PhysicalMemory:
         start = pa - (pfn << shift)
         if start + size <= self.page_size and pa + size <= self.memsize:
             # Most reads (a structure, a pointer) stay inside one page.
-            page = self.page(pfn)
-            if page is not None:
-                return bytes(page[start : start + size])
+            found = self._locate(pfn)
+            if found is not None:
+                return found[0].read_data(found[1], start, size)
         parts: list[bytes] = []
         address, end = pa, pa + size
         while address < end:
