@@ -34,6 +34,7 @@ are kept as those values.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -432,6 +433,44 @@ def check_name(name: str) -> None:
     if not _NAME.match(name) or name == "it":
         raise CommandError(f"'{name}' cannot name a pile: use letters, digits and '_', "
                            "starting with a letter (and not 'it')")
+
+
+# -- how large a pile may be -------------------------------------------------------------------
+ROW_COST = 24  # bytes a structure costs beside its record: its address, index and space
+MEMORY_SHARE = 2  # a load may take 1/MEMORY_SHARE of the memory available when it starts
+MEMORY_SHARE_TEXT = "half"
+_UNKNOWN_MEMORY = 1 << 30  # assumed available where the system does not say
+
+
+def available_memory() -> int:
+    """Bytes of memory the system can give without swapping (Linux's MemAvailable; the free
+    pages elsewhere)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return _UNKNOWN_MEMORY
+
+
+def pile_limit(record_size: int) -> int:
+    """The most structures of `record_size` bytes a load may walk: as many as a share of the
+    memory available now can hold, with their addresses and indexes (at least one)."""
+    return max(1, available_memory() // MEMORY_SHARE // (record_size + ROW_COST))
+
+
+def amount(size: int) -> str:
+    """A number of bytes as people say it: `1.5 GiB`, `340 MiB`, `12 KiB`, `100 bytes`."""
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if size >= 1 << shift:
+            value = size / (1 << shift)
+            return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
+    return f"{size} bytes"
 
 
 # -- fields of pile items -------------------------------------------------------------------------

@@ -8,6 +8,7 @@ layer; every expected figure below comes from the field values written here.
 from __future__ import annotations
 
 import copy
+import os
 from array import array
 from pathlib import Path
 from types import SimpleNamespace
@@ -19,12 +20,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from q4py import expr
+from q4py import piles as piles_module
 from q4py.commands import load as load_module
 from q4py.commands.print_ import format_numbers, table_lines
 from q4py.errors import ReadError
 from q4py.forge.build import Forge
 from q4py.forge.scenario import load_scenario
 from q4py.layouts import NARROW, WIDE, registry_for
+from q4py.piles import amount
 from q4py.program import Program
 
 SEED = Path(__file__).resolve().parent.parent / "fixtures" / "scenarios" / (
@@ -124,12 +127,28 @@ def test_load_list_default_max(shell: Shell, monkeypatch: pytest.MonkeyPatch) ->
     assert shell.piles.current.count == 2
 
 
-def test_load_stops_at_the_hard_limit_whatever_max_says(
+def test_load_stops_at_the_memory_limit_whatever_max_says(
         shell: Shell, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(load_module, "LIMIT", 2)
+    # As if 2 structures with their addresses and indexes took half the memory available.
+    monkeypatch.setattr(piles_module, "available_memory", lambda: 2 * 2 * (0x80 + 24) + 1)
     assert shell.text(f"load struct buf from {CYCLE[0]:#x} next av_forw max 0x7fffffffffffffff"
                      ) == ("loaded 2 struct bufs as a linked list \n\n"
-                           "(stopped by the limit of 2 structures)\n\n")
+                           "(stopped by the limit of 2 structures (304 bytes: half the memory "
+                           "available))\n\n")
+    assert shell.text(f"load struct buf from {ARRAY:#x} max 3") == (
+        "loaded 2 struct bufs as an array \n\n(stopped by the limit of 2 structures (304 bytes: "
+        "half the memory available))\n\n")
+    assert [i.address for i in shell.piles.current] == [ARRAY, ARRAY + 0x80]
+
+
+def test_the_memory_limit_follows_the_memory_available(monkeypatch: pytest.MonkeyPatch) -> None:
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    assert 0 < piles_module.available_memory() <= physical
+    monkeypatch.setattr(piles_module, "available_memory", lambda: 8 << 30)
+    assert piles_module.pile_limit(48) == (4 << 30) // 72  # 16 M pfdat entries fit
+    monkeypatch.setattr(piles_module, "available_memory", lambda: 10)
+    assert piles_module.pile_limit(48) == 1
+    assert piles_module.amount(3 << 29) == "1.5 GiB" and piles_module.amount(340 << 20) == "340 MiB"
 
 
 def test_load_until_and_skip_on_a_circular_list(shell: Shell) -> None:
@@ -608,7 +627,9 @@ def _reference_walk(memory: _Memory, layout: Any, start: int, *, limit: int, ski
             return addresses, b"".join(records), (None if next_field is None
                                                   else "stopped by max count")
         if walked >= limit_all:
-            return addresses, b"".join(records), f"stopped by the limit of {limit_all} structures"
+            return addresses, b"".join(records), (
+                f"stopped by the limit of {limit_all} structures "
+                f"({amount(limit_all * (size + 24))}: half the memory available)")
         walked += 1
         if next_field is not None and address == 0:
             return addresses, b"".join(records), None
@@ -691,7 +712,7 @@ def test_walk_equals_one_read_per_structure(case: dict[str, Any]) -> None:
     session = SimpleNamespace(program=memory, progress=None)
     until = None if case["until"] is None else expr.parse(f"b_flags == {case['until']}")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(load_module, "LIMIT", case["limit_all"])
+        patch.setattr(load_module, "pile_limit", lambda size: case["limit_all"])
         got = load_module.walk(session, layout, case["start"], 0,  # type: ignore[arg-type]
                                limit=case["limit"], skip=case["skip"],
                                next_field=case["next"], until=until,

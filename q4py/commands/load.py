@@ -3,7 +3,8 @@
 Without `next` the structures are consecutive (an array from EXPR on); with `next FIELD` they
 form a linked list through that pointer member. The walk is always bounded: it ends at `max`
 structures, at a read that fails, at a NULL `next` pointer, when a list comes back to a
-structure it already visited, when `until` holds, or at LIMIT structures whatever `max` says.
+structure it already visited, when `until` holds, or, whatever `max` says, at the most
+structures half the memory available can hold (`q4py.piles.pile_limit`).
 The new pile is pushed only once the walk is over, so Ctrl-C leaves the history as it was.
 
 The output is q4's, verified on a 64-bit session: `loaded 2 struct bufs as a linked list` with
@@ -18,6 +19,8 @@ import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from q4py import expr
 from q4py.addr import format_q4_address
 from q4py.commands import command
@@ -26,7 +29,18 @@ from q4py.layouts import Layout
 from q4py.layouts.base import CType, fast_code
 from q4py.layouts.columns import column_reader
 from q4py.layouts.vm import PAGE_SIZE
-from q4py.piles import ItemEnv, PileItem, Records, count_of, resolve_field
+from q4py.piles import (
+    MEMORY_SHARE_TEXT,
+    ROW_COST,
+    ItemEnv,
+    PileItem,
+    Records,
+    amount,
+    count_of,
+    pile_limit,
+    resolve_field,
+    same_space,
+)
 
 if TYPE_CHECKING:
     from q4py.program import Program
@@ -36,7 +50,6 @@ USAGE = "load TYPE from EXPR [max EXPR] [next FIELD] [skip EXPR] [until EXPR]"
 CLAUSES = ("from", "max", "next", "skip", "until")
 LIST_MAX = 1000  # `max` of a list walk when none is given
 ARRAY_MAX = 1  # `max` of an array when none is given: one structure
-LIMIT = 1_000_000  # no load ever holds more, whatever `max` says
 _PROGRESS_EVERY = 1000
 
 HELP = f"""\
@@ -54,7 +67,8 @@ TYPE is `struct TAG` or a typedef (`proc_t`, `kthread_t`). The clauses come in a
   until EXPR   stop before the first structure for which EXPR (using its fields, e.g.
                `until p_pid == 0`) is non-zero.
 The walk stops at the first of: `max` structures; a read that fails; a NULL `next`; a list
-coming back to a structure it saw before; `until`; {LIMIT:,} structures. It prints
+coming back to a structure it saw before; `until`; as many structures as half the memory
+available when the load starts can hold (with their addresses and indexes). It prints
 `loaded N TYPEs as a linked list ` (or `as an array `), an empty line, and, when the walk
 stopped before the data ended, the reason and another empty line:
   (stopped by bad read at 0x0.0x18191a1b'1c1d1e1f)
@@ -62,7 +76,7 @@ stopped before the data ended, the reason and another empty line:
   (stopped by loop at ADDRESS)        the list came back to ADDRESS
   (stopped by until at ADDRESS)       `until` held for the structure at ADDRESS
                                       (`until` is tested before the loop check)
-  (stopped by the limit of {LIMIT} structures)
+  (stopped by the limit of N structures (SIZE: half the memory available))
 A list ending at a NULL pointer, or an array of `max` structures, needs no reason.
 The structures become a new pile, the current one (`it`); loading nothing makes no pile.
 Examples:
@@ -280,12 +294,22 @@ def walk(session: Session, layout: Layout, start: int, space: int, *, limit: int
     wide = bool(prog.wide)
     size = layout.size
     bits_mask = (1 << (64 if wide else 32)) - 1
-    addresses: list[int] = []
+    addresses: list[int] = []  # of a list's structures
     chunks: list[bytes] = []
+    # An array's structures go into one buffer, in order from `first`: no list of addresses
+    # (a range says them) and no second copy when the walk ends.
+    buffer: np.ndarray | None = None
+    filled = 0
+    first = start
 
     def done(reason: str | None) -> Walk:
-        records = Records(layout, [space] * len(addresses), addresses,
-                          range(skip, skip + len(addresses)), data=chunks)
+        if buffer is not None:
+            records = Records(layout, same_space(space, filled),
+                              range(first, first + filled * size, size),
+                              range(skip, skip + filled), data=buffer[:filled * size])
+        else:
+            records = Records(layout, same_space(space, len(addresses)), addresses,
+                              range(skip, skip + len(addresses)), data=chunks)
         return Walk(records, reason)
 
     def bad_read(address: int) -> Walk:
@@ -300,6 +324,8 @@ def walk(session: Session, layout: Layout, start: int, space: int, *, limit: int
 
     def follows(address: int) -> bool:
         """Whether the structure at `address` is right after the last one kept."""
+        if buffer is not None:
+            return bool(filled)
         return bool(addresses) and address == addresses[-1] + size
 
     def loop_at(position: int) -> Walk:
@@ -319,10 +345,11 @@ def walk(session: Session, layout: Layout, start: int, space: int, *, limit: int
             return past_the_end(address)
     if limit <= 0:
         return done(None if natural_max else "stopped by max count")
-    # The walk ends at the first of `limit` structures kept or LIMIT structures walked.
+    # The walk ends at the first of `limit` structures kept or `most` structures walked.
+    most = pile_limit(size)
     kept_all = skip + limit
-    stop_at = min(kept_all, position + LIMIT)
-    total = None if limit >= LIMIT else limit
+    stop_at = min(kept_all, position + most)
+    total = None if limit >= most else limit
     report = _PROGRESS_EVERY + skip  # position at which progress is reported next
     what = f"loading {layout.name}"
     windows = _Windows(prog, space, size)
@@ -334,6 +361,10 @@ def walk(session: Session, layout: Layout, start: int, space: int, *, limit: int
             return bool(expr.evaluate(until, ItemEnv(prog, layout, item)))
 
     if next_field is None:
+        first = address
+        # Room for every structure the walk may keep: memory is only used once written.
+        buffer = np.empty(min(stop_at - position, (bits_mask - address) // size + 1) * size,
+                          dtype=np.uint8)
         if test is None:
             # Whole slices of the array at once; the loop below finds where a read fails.
             step = max(1, _ARRAY_SLICE // size)
@@ -342,10 +373,11 @@ def walk(session: Session, layout: Layout, start: int, space: int, *, limit: int
                 if count <= 0:
                     break
                 try:
-                    chunks.append(prog.read(address, count * size, space))
+                    data = prog.read(address, count * size, space)
                 except ReadError:
                     break
-                addresses += range(address, address + count * size, size)
+                buffer[filled * size:(filled + count) * size] = np.frombuffer(data, np.uint8)
+                filled += count
                 position += count
                 address += count * size
                 while report <= position:
@@ -363,8 +395,8 @@ def walk(session: Session, layout: Layout, start: int, space: int, *, limit: int
             record = window[off:off + size]
             if test is not None and test(record, address, position):
                 return done(f"stopped by until at {format_q4_address(space, address, wide)}")
-            addresses.append(address)
-            chunks.append(record)
+            buffer[filled * size:(filled + 1) * size] = np.frombuffer(record, np.uint8)
+            filled += 1
             position += 1
             if position == report:
                 report += _PROGRESS_EVERY
@@ -471,14 +503,15 @@ def walk(session: Session, layout: Layout, start: int, space: int, *, limit: int
             if not address:
                 return done(None)
             return bad_read(address)
-        # Cut by max or LIMIT: a loop not shown yet is one whose next structure was walked.
+        # Cut by max or the limit: a loop not shown yet is one whose next structure was walked.
         if address in addresses or address in loops.skipped:
             looped = loops.first_repeat()
             if looped is not None:
                 return loop_at(looped)
     if position >= kept_all:
         return done(None if natural_max else "stopped by max count")
-    return done(f"stopped by the limit of {LIMIT} structures")
+    return done(f"stopped by the limit of {most} structures ("
+                f"{amount(most * (size + ROW_COST))}: {MEMORY_SHARE_TEXT} the memory available)")
 
 
 @command("load", usage=USAGE, summary="load structures from memory into a new pile", help=HELP)
