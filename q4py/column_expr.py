@@ -10,7 +10,8 @@ symbols are read once.
 
 What cannot be done this way raises `NotVectorised`, and the caller evaluates the expression
 one structure at a time (q4py.expr.evaluate), the reference: a node kind this module does not
-know (pointer following, strings), a member that is not an integer, a pile of decoded values,
+know (strings, `->`, `[N]`, `*`, casts, sizeof), a member that is not an integer (a char array
+compares as text), an array global, `&member`, a pile of decoded values,
 and any error at all (a division by zero, an unknown symbol, physaddrof without a
 translation), so that which error is reported, and when, is exactly the per-structure one.
 """
@@ -63,6 +64,10 @@ class _Columns:
         if column is None:
             column = self._column(name)
             if column is None:  # not a member: a symbol, the same for every structure
+                if "." in name:
+                    raise NotVectorised("a member of a global structure")
+                if self._typed_global(name):
+                    raise NotVectorised("an array global (its text compares)")
                 return self._scalar(self.symbol(name, address=False), rows)
             self.columns[name] = column
         return column if rows is None else column[rows]
@@ -84,6 +89,14 @@ class _Columns:
         # A signed member is its value in two's complement of 64 bits, as `int(v) & MASK64`.
         return np.asarray(records.column(name)).view(_U64)
 
+    def _typed_global(self, name: str) -> bool:
+        """Whether a global has an array type (q4py.expr gives it its type and text)."""
+        try:
+            ctype = self.env.program.global_ctype(name)
+        except Q4Error:
+            return False
+        return ctype.kind in ("array", "chars")
+
     def symbol(self, name: str, *, address: bool) -> int:
         key = (name, address)
         if key not in self.symbols:
@@ -104,7 +117,10 @@ class _Columns:
         if kind is expr.Name:
             return self.name(node.name, rows)  # type: ignore[attr-defined]
         if kind is expr.AddressOf:
-            return self._scalar(self.symbol(node.name, address=True), rows)  # type: ignore
+            target, name = node.target, node.name  # type: ignore[attr-defined]
+            if target is not None or self.records.layout.has_field(name.split(".")[0]):
+                raise NotVectorised("the address of an object or member")
+            return self._scalar(self.symbol(name, address=True), rows)
         if kind is expr.Unary:
             operand = self.value(node.operand, rows)  # type: ignore[attr-defined]
             op = node.op  # type: ignore[attr-defined]

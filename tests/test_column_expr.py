@@ -22,7 +22,8 @@ from q4py.program import Program
 MEMBERS = ["p_pid", "p_ppid", "p_stat", "p_flag", "p_uid", "p_vas", "p_link", "p_factp"]
 LEAVES = st.one_of(
     st.sampled_from(MEMBERS + ["addrof", "indexof", "spaceof", "nproc", "&proc", "nosuch",
-                               "p_comm", "physaddrof"]),
+                               "p_comm", "physaddrof", "&p_pid", "utsname.nodename",
+                               "p_vas->va_rss", "sizeof(proc_t)", '"init"']),
     st.integers(0, 300).map(str),
     st.sampled_from(["0x7fffffff", "0xffffffffffffffff", "0x80000000", "64", "65"]),
 )
@@ -89,6 +90,8 @@ def test_columns_agree_with_one_structure_at_a_time(prog: Program, shell: Shell,
     "keep p_pid != 0 && 1000 / p_pid > 3", "keep indexof < 10", "forget addrof & 0x40",
     "keep p_comm", "keep nosuch", "keep p_pid / 0", "keep p_vas > nproc * 0x1000",
     "keep physaddrof != 0", "keep -p_pid < 5", "keep p_pid == 0 && nosuch",
+    'keep p_comm == "init" || p_pid == 1', "keep p_vas && p_vas->va_rss > 2",
+    "keep &p_pid > 0x1a02000", "forget (p_flag & 0x1) == 0",
 ])
 def test_keep_says_the_same_with_or_without_columns(prog: Program, line: str,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
