@@ -87,6 +87,8 @@ THREAD_GROUP = Table("Threads alike, generated: `count` threads of one process."
     "ticks": List("Clock ticks since each last ran: one value for all, two for the first and "
                   "the last (spread evenly), or one per thread.", item=Int("", minimum=0),
                   default=[0]),
+    "address": Int("Where the first thread's kthread is (11i's list; the others follow "
+                   "it); -1: kernel dynamic data.", default=-1, minimum=-1),
     "deactivated": Str("Deactivated by the memory scheduler (TSDEACT), or `self`: it was "
                        "running and deactivated itself (TSDEACTSELF too).", default="",
                        choices=("", "yes", "self")),
@@ -222,6 +224,7 @@ def build_threads(ctx: ForgeContext, mpinfo_address: int,
     records: list[dict[str, Any]] = []
     spaces = _Spaces(ctx)
     uarea = UAREA_OFFSET_WIDE if ctx.wide else UAREA_OFFSET_NARROW
+    placed: list[int] = []  # where the scenario puts each thread, -1 where it does not
     next_tid = max((g["tid"] + g["count"] for g in groups if g["tid"] >= 0), default=1)
     nprocessors = len(ctx.sc["processors"])
     proc_size = ctx.types.get("struct proc").size
@@ -261,12 +264,16 @@ def build_threads(ctx: ForgeContext, mpinfo_address: int,
                 "kt_lastrun": now - ticks[n], "kt_wchan": wchan, "kt_sleep_caller": caller,
                 "kt_uarea": uarea, "kt_uarea_space": space,
             })
+            placed.append(group["address"] + n * layout.size if group["address"] >= 0 else -1)
     lists = uses_lists(ctx.sc["system"]["release"])
     if lists:
-        addresses = [ctx.mem.alloc(layout.size, 64) for _ in records]
+        addresses = [at if at >= 0 else ctx.mem.alloc(layout.size, 64) for at in placed]
         for i, record in enumerate(records):
             record["kt_global_kthread"] = addresses[i + 1] if i + 1 < len(records) else 0
     else:
+        if any(at >= 0 for at in placed):
+            raise ScenarioError("threads", "`address` places threads of 11i's list; 11.00 "
+                                "keeps them in its table")
         # The whole table is kernel memory the dump holds, unused slots (kt_stat 0) too.
         size = max(len(records), ctx.sc["nkthread"])
         table = ctx.mem.alloc(layout.size * size, 64)
