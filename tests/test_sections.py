@@ -356,6 +356,15 @@ def test_memory_notes_only_when_they_apply() -> None:
     assert calm[at + 1:at + 3] == ["", "deactload: 1.00  2.00  3.00  "]
 
 
+def test_memory_ends_in_one_blank_line_after_the_thresholds_alone() -> None:
+    # The hang reports: no notes, no deactload, no rates; one blank line before the next banner.
+    bare = MemoryGlobals(524288, 260409, dict.fromkeys(THRESHOLDS, 256), 0, None,
+                         dict.fromkeys(RATES))
+    lines = render_memory(bare)
+    assert lines[-2:] == ["minfree             = 256 pages (1.00 MB)", ""]
+    assert render_memory(_memory(300, 256, 0))[-2:] == ["", ""]
+
+
 def test_memory_leaves_out_globals_the_kernel_lacks() -> None:
     mem = _memory(10, 5, 0)
     mem.rates["curr_pgrate"] = None

@@ -27,7 +27,7 @@ from q4py.render.structs import struct_lines
 if TYPE_CHECKING:
     from q4py.shell.session import Session
 
-_DECL_WIDTH = 20
+_DECL_WIDTH = 28
 
 
 @command(

@@ -9,7 +9,8 @@
 
 Both formats are those of a public report. Bdf works as bdf(1M) does from the statvfs counts:
 kbytes is the size, used the size less the free space, avail what a non-root user may still
-take, %used used over used + avail, rounded; a file system name longer than its column goes on
+take, %used used over used + avail, rounded; file systems mounted `ignore` (the automounter's)
+are left out; a file system name longer than its column goes on
 a line of its own with the figures below it.
 """
 
@@ -89,6 +90,8 @@ def bdf_command(session: Session, args: list[str]) -> None:
     print(f"{'Filesystem':<{_NAME_WIDTH}} {'kbytes':>8} {'used':>8} {'avail':>8} %used "
           "Mounted on", file=session.out)
     for m in found.mounts:
+        if m.ignore:  # the automounter's own mount points, as bdf(1M) leaves them out
+            continue
         size, used, avail, percent = bdf_figures(m)
         name = m.special
         if len(name) > _NAME_WIDTH:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from q4py.errors import ScenarioError
 from q4py.forge.context import ForgeContext
-from q4py.forge.schema import Int, Str, Table
-from q4py.layouts.fs import FS_NAME_SIZE
+from q4py.forge.schema import Bool, Int, Str, Table
+from q4py.layouts.fs import FS_NAME_SIZE, VFS_IGNORE
 
 _U32 = 0xFFFFFFFF
 
@@ -29,6 +29,8 @@ MOUNT = Table("A mounted file system, in mount order (the first is the root).", 
     "fragment": Int("Fragment size in bytes, the unit of the kernel's counts.", default=1024,
                     minimum=512),
     "bsize": Int("Block size.", default=8192, minimum=512),
+    "ignore": Bool("Mounted with the `ignore` option (the automounter's own mount points): "
+                   "bdf leaves it out.", default=False),
 })
 
 
@@ -63,7 +65,7 @@ def build_mounts(ctx: ForgeContext) -> None:
             counts[key] = kb * 1024 // unit
         ctx.place("struct vfs", address, {
             "vfs_next": addresses[i + 1] if i + 1 < len(addresses) else 0,
-            "vfs_bsize": mount["bsize"], "vfs_mtype": types.index(mount["type"]),
+            "vfs_flag": VFS_IGNORE if mount["ignore"] else 0, "vfs_bsize": mount["bsize"], "vfs_mtype": types.index(mount["type"]),
             "vfs_dev": mount["dev"], "vfs_frsize": unit, **counts,
             "vfs_special": mount["special"], "vfs_mntpt": mount["on"],
         }, path)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from q4py.errors import Q4Error
 from q4py.kernel.tables import table_size
+from q4py.layouts.fs import VFS_IGNORE
 from q4py.program import Program
 
 MAX_MOUNTS = 4096
@@ -23,6 +24,7 @@ class Mount:
     special: str  # device file, or host:path
     mount_point: str
     fstype: str
+    ignore: bool  # mounted with the `ignore` option
     fragment: int  # bytes per fragment, the unit of the counts
     blocks: int
     free: int
@@ -77,7 +79,7 @@ def mounts(prog: Program) -> MountList:
             address=address, dev=vfs.vfs_dev, special=_chars(vfs.vfs_special),
             mount_point=_chars(vfs.vfs_mntpt),
             fstype=types[kind] if 0 <= kind < len(types) else f"type{kind}",
-            fragment=vfs.vfs_frsize, blocks=vfs.vfs_blocks, free=vfs.vfs_bfree,
+            ignore=bool(vfs.vfs_flag & VFS_IGNORE), fragment=vfs.vfs_frsize, blocks=vfs.vfs_blocks, free=vfs.vfs_bfree,
             avail=vfs.vfs_bavail))
         address = vfs.vfs_next
     return MountList(out, None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from q4py.layouts.base import TypeRegistry
 
+VFS_IGNORE = 0x1000  # vfs_flag: mounted `ignore` (q4py's bit), left out of bdf
 FS_NAME_SIZE = 64  # bytes q4py's vfs keeps of the special file and mount point names
 
 

@@ -15,12 +15,15 @@ _RATE_LINES = (("maxpendpageouts", None), ("pageoutrate", "curr_pgrate"),
 
 
 def render_memory(mem: MemoryGlobals) -> list[str]:
+    """The section's lines: two blank lines end it after notes or paging rates, one when the
+    thresholds end it (as the hang reports' crashinfo shows)."""
     lines = [f"{'Physical Memory':<20}= {pages_in_mb(mem.physmem)}",
              f"{'Free Memory':<20}= {pages_in_mb(mem.freemem)}"]
     for name, label in _THRESHOLD_LABELS:
         value = mem.thresholds[name]
         if value is not None:
             lines.append(f"{label:<20}= {pages_in_mb(value)}")
+    thresholds_end = len(lines)
     lines.append("")
     notes = []
     if mem.desperately_low:
@@ -43,9 +46,11 @@ def render_memory(mem: MemoryGlobals) -> list[str]:
             cells.append(f"{right:<12}= {mem.rates[right]}")
         if cells:
             lines.append("".join(cells).rstrip())
-    return lines
+    if len(lines) == thresholds_end + 1:
+        return lines  # nothing after the thresholds: the blank line ends the section
+    return [*lines, "", ""]
 
 
 @section("memory", "Memory Globals", 40)
 def memory_section(prog: Program) -> list[str]:
-    return [*banner("Memory Globals"), "", *render_memory(memory_globals(prog)), "", ""]
+    return [*banner("Memory Globals"), "", *render_memory(memory_globals(prog))]
