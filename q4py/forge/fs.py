@@ -65,7 +65,8 @@ def build_mounts(ctx: ForgeContext) -> None:
             counts[key] = kb * 1024 // unit
         ctx.place("struct vfs", address, {
             "vfs_next": addresses[i + 1] if i + 1 < len(addresses) else 0,
-            "vfs_flag": VFS_IGNORE if mount["ignore"] else 0, "vfs_bsize": mount["bsize"], "vfs_mtype": types.index(mount["type"]),
+            "vfs_flag": VFS_IGNORE if mount["ignore"] else 0, "vfs_bsize": mount["bsize"],
+            "vfs_mtype": types.index(mount["type"]),
             "vfs_dev": mount["dev"], "vfs_frsize": unit, **counts,
             "vfs_special": mount["special"], "vfs_mntpt": mount["on"],
         }, path)

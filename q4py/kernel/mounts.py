@@ -79,7 +79,8 @@ def mounts(prog: Program) -> MountList:
             address=address, dev=vfs.vfs_dev, special=_chars(vfs.vfs_special),
             mount_point=_chars(vfs.vfs_mntpt),
             fstype=types[kind] if 0 <= kind < len(types) else f"type{kind}",
-            ignore=bool(vfs.vfs_flag & VFS_IGNORE), fragment=vfs.vfs_frsize, blocks=vfs.vfs_blocks, free=vfs.vfs_bfree,
+            ignore=bool(vfs.vfs_flag & VFS_IGNORE), fragment=vfs.vfs_frsize,
+            blocks=vfs.vfs_blocks, free=vfs.vfs_bfree,
             avail=vfs.vfs_bavail))
         address = vfs.vfs_next
     return MountList(out, None)
