@@ -166,6 +166,6 @@ def test_procinfo_and_systeminfo(shell: Shell) -> None:
 def test_lock_t_of_an_11i_lock(shell: Shell) -> None:
     lines = shell.run("Lock_t 0x57849500")
     assert lines[:3] == ["0x57849500", "0x57849500 :", "0x57849500 lock_t {"]
-    assert lines[5] == ("0x57849510   char    *sl_name_ptr; 0x00000000_00944c70  "
+    assert lines[5] == ("0x57849510   char    *sl_name_ptr;       0x00000000_00944c70  "
                         "(\"process lock\")")
     assert shell.run("Lock_t")[0] == "q4: usage: Lock_t ADDR"
