@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 
-from q4py.errors import CommandError, Q4Error
+from q4py.errors import CommandError, Q4Error, ReadError
 
 if TYPE_CHECKING:
     from q4py.program import Program
@@ -77,6 +77,16 @@ _UNARY_POWER = 11
 
 def _error(message: str) -> CommandError:
     return CommandError(f"expression: {message}")
+
+
+class UnreadableMemory(CommandError):
+    """The expression reads memory the dump does not hold (`->`, `[N]`, `*` through a bad
+    pointer); `address_text` is the address, as q4 prints it. `keep`/`forget` drop such a
+    structure rather than fail."""
+
+    def __init__(self, message: str, address_text: str) -> None:
+        super().__init__(message)
+        self.address_text = address_text
 
 
 # -- values and the environment ------------------------------------------------------------------
@@ -704,6 +714,9 @@ def _load(env: Env, ctype: Any, address: int, space: int | None, node: Node) -> 
         return Value(address, space, ctype, address=address)
     try:
         raw = prog.read(address, ctype.size, space or 0)
+    except ReadError as err:
+        raise UnreadableMemory(f"expression: {err} (at column {node.column})",
+                               err.address_text) from None
     except Q4Error as err:
         raise _error(f"{err} (at column {node.column})") from None
     if ctype.kind == "chars":

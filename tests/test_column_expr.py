@@ -13,9 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from q4py import expr
+from q4py.addr import format_q4_address
 from q4py.column_expr import NotVectorised, evaluate_columns
 from q4py.commands import keep as keep_module
-from q4py.errors import CommandError, Q4Error
+from q4py.errors import CommandError, Q4Error, ReadError
 from q4py.piles import RecordsEnv
 from q4py.program import Program
 
@@ -110,3 +111,29 @@ def test_keep_says_the_same_with_or_without_columns(prog: Program, line: str,
                         list(current.records.indexes), current.records.data))
     assert results[0] == results[1]
     assert results[0][0].startswith(("kept", "forgot", "q4: keep", "q4: forget")), results[0][0]
+
+
+def test_structures_behind_unreadable_memory_are_dropped_with_one_line(prog: Program) -> None:
+    shell = Shell(prog)
+    shell.text("load proc_t from proc max 64")
+    base, step = 0x1a01000, 0x10000  # words some of which the dump holds, some not
+    line = f"*({base:#x} + indexof * {step:#x}) + indexof % 2 == 0"
+    held, bad = [], []
+    for index in range(64):
+        try:
+            if prog.read_u32(base + index * step) + index % 2 == 0:
+                held.append(index)
+        except ReadError:
+            bad.append(index)
+    others = 64 - len(held) - len(bad)
+    assert bad and held and others  # each kind, or the test proves nothing
+    dropped = f"(dropped {len(bad)} proc_ts by bad read, the first at " \
+              f"{format_q4_address(0, base + bad[0] * step)})"
+    assert shell.run(f"keep {line}") == [
+        f"kept {len(held)} of 64 proc_ts, discarded {others}", dropped]
+    assert [item.index for item in shell.piles.current] == held
+    shell.text("recall 1")
+    assert shell.run(f"forget {line}") == [
+        f"forgot {len(held)} of 64 proc_ts, kept {others}", dropped]
+    # Any other error still stops the command: nothing is dropped for a NULL pointer.
+    assert shell.run("keep p_link->p_pid == 1")[0].startswith("q4: keep: expression:")
