@@ -85,7 +85,12 @@ def test_likely_trap_is_a_data_miss_for_memory_references_only() -> None:
 
 
 def test_spl_names() -> None:
-    assert spl_name(0xC400000000000000) == "SPL6"
+    assert spl_name(0xC400000000000000, (11, 11)) == "SPL6"
+    assert spl_name(0xC400000000000000, (11, 0)) is None  # 11.00's SPL6 is 0xc6..
+    assert spl_name(0xC600000000000000, (11, 0)) == "SPL6"
+    assert spl_name(0xC600000000000000, (11, 0), short=True) == "SPLSYS"
+    assert spl_name(0xFFFFFFFFFFFFFFFF, (11, 0), short=True) == "SPLUSER"
+    assert spl_name(0xC400000000000000, (11, 11), interrupts=True) == "SPL6/SPINLOCK_EIEM"
     assert spl_name(0x1234) is None
 
 

@@ -16,7 +16,9 @@ from q4py import cli
 from q4py.forge.build import Forge
 from q4py.forge.scenario import load_scenario
 from q4py.program import Program
+from q4py.render.processors import spl_legend
 from q4py.render.styles import BY_NAME, DEFAULT_STYLE, STYLES
+from q4py.render.threads import running_header, waiting_header
 from q4py.shell.transcript import TranscriptError, parse_transcript, replay
 
 ATQ = "hpux1100-64-dpf-atq"
@@ -148,3 +150,49 @@ def test_every_style_names_the_reports_that_show_it() -> None:
     reports = [r.split()[0] for s in STYLES for r in s.reports]
     assert len(reports) == len(set(reports))  # each report shows one style
     assert len(set(reports)) == 9  # every crashinfo output among the ten reports
+
+
+# -- per-release tables --------------------------------------------------------------------------
+# The SPL legends as hpux1100-64-hang-runqueue (long names) and hpux1100-64-hang-soaccept-p4
+# (short names) print them for 11.00, and hpux1111-64-spinlock-process-lock for 11.11.
+LEGEND_1100 = """\
+0xfffffffeffffffff = SPLPREEMPTOK - Default user mode SPL level.
+0xfffffff0ffffffff = SPLNOPREEMPT - Disable kernel preemption (scheduling interrupt off).
+0xffffff00ffffffff = SPL2 - Disable software interrupt (software triggers off).
+0xef00080000000000 = SPL5 - Disable IO modules.
+0xc700000000000000 = SPL6+CLOCK_RESYNC - Disable hardclock+enable clock-resync.
+0xc600000000000000 = SPL6 - Disable hardclock.
+0x0000000700000000 = SPL7/PSW_I=0 - Disable the world."""
+LEGEND_1100_SHORT = """\
+0xffffffffffffffff = SPLUSER  Default user mode SPL level.
+0xfffffff0ffffffff = SPLSCHED Disable scheduling interrupts.
+0xffffff00ffffffff = SPLSOFT  Disable software interrupts (sw triggers off).
+0xef00080000000000 = SPLIO    Disable IO modules.
+0xc700000000000000 = SPLSYS   Enable clock-resync.
+0xc600000000000000 = SPLSYS   Disable system events (eg. hardclock).
+0x0000000700000000 = SPL7     Disable the world (eg. PSW_I=0)."""
+LEGEND_1111_VALUES = ["0xed00080000000000", "0xc500000000000000", "0xc400000000000000"]
+
+
+def test_spl_legend_is_the_release_s_in_the_style_s_names(seed: Shell) -> None:
+    assert spl_legend((11, 0))[2:] == LEGEND_1100.split("\n")
+    assert spl_legend((11, 0), short=True)[2:] == LEGEND_1100_SHORT.split("\n")
+    assert [line[:18] for line in spl_legend((11, 11))[5:8]] == LEGEND_1111_VALUES
+    lines = seed.run("crashinfo --style plain processors")  # the seed runs 11.00
+    assert LEGEND_1100.split("\n")[3] in lines
+    short = seed.run("crashinfo --style short-spl processors")
+    assert LEGEND_1100_SHORT.split("\n")[5] in short
+    assert "evt cpu t type  dpth src cr15_hi  spl      cr23             cr22" in short
+    assert any(line.startswith("0   0   E PANIC 0    rpb 00000000          0000") for line in short)
+
+
+def test_thread_tables_widen_pri_only_for_sched_noage() -> None:
+    # hpux1100-64-hang-runqueue / hpux1111-64-hang-vhand-superpages (no SCHED_NOAGE thread)
+    # against hpux1111-64-spinlock-process-lock (56 of them).
+    assert running_header(3)[2] == ("TID     PID   PPID  RUN        IDLE       PRI SPU STATE S "
+                                    "MIGR       FR LO AL COMMAND")
+    assert running_header(4)[0] == " " * 20 + "TICKS      TICKS                     I TICKS"
+    assert waiting_header(3)[1] == ("------- ----- ----- ---------- --- --- --- --- "
+                                    "-------------- -------")
+    assert waiting_header(4)[0] == ("TID     PID   PPID  TICKS      PRI  SPU BND GRP "
+                                    "SYSCALL        COMMAND")

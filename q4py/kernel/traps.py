@@ -5,7 +5,8 @@ The numbers are the architecture's interruption vector numbers; the `I_*` consta
 The long names are the PA-RISC 2.0 architecture's interruption names as crashinfo capitalises
 them: public reports pin "Data TLB Miss Fault/Data Page Fault" (15), "Data Memory Protection
 Trap/unaligned Data Reference Trap" (18, lower-case `u` included) and "External Interrupt" (4);
-the others follow the same style.
+the others follow the same style. The table is the same for 11.00 and 11.11: the 11.00 reports
+(hpux1100-64-dpf-atq, hpux1100-64-dpf-scsi-dequeue: type 15) print the names the 11.11 ones do.
 """
 
 from __future__ import annotations

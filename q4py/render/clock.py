@@ -12,6 +12,7 @@ delta cannot be split into seconds: it prints `n/a`.
 from __future__ import annotations
 
 from q4py.analyses.clock import ClockInfo, ClockRow, clock_info
+from q4py.kernel.release import kernel_release
 from q4py.kernel.spl import spl_name
 from q4py.program import Program
 from q4py.render import section
@@ -38,7 +39,7 @@ def clock_row(info: ClockInfo, row: ClockRow) -> str:
             f"{row.bit(row.eirr, 0)} {row.bit(row.eirr, 4)}  {int(row.interrupts_on)} ")
 
 
-def render_clock(info: ClockInfo) -> list[str]:
+def render_clock(info: ClockInfo, release: tuple[int, int] | None = None) -> list[str]:
     lines = []
     if info.hardclock_late is not None:
         lines.append(f"hardclock_late = {info.hardclock_late}")
@@ -51,7 +52,7 @@ def render_clock(info: ClockInfo) -> list[str]:
         if any(row.kind == "PANIC" for row in info.rows):
             lines += [*_PANIC_NOTE, "", ""]
         for row in held:
-            name = spl_name(row.eiem)
+            name = spl_name(row.eiem, release)
             seconds, _ = info.split(row.delta_ticks) or (0, 0)  # held rows imply hz > 0
             lines += [f"WARNING: Processor {row.cpu} appears to have had clock interrupts held "
                       "off for ",
@@ -62,4 +63,5 @@ def render_clock(info: ClockInfo) -> list[str]:
 
 @section("clock", "Processor Clock Info", 84)
 def clock_section(prog: Program) -> list[str]:
-    return [*banner("Processor Clock Info"), "", *render_clock(clock_info(prog))]
+    return [*banner("Processor Clock Info"), "",
+            *render_clock(clock_info(prog), kernel_release(prog))]

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from q4py.analyses.processors import EventRow, ProcessorReport, RealModeRow, processor_report
 from q4py.kernel.psw import psw_letters
-from q4py.kernel.spl import SPL_LEVELS
+from q4py.kernel.release import kernel_release
+from q4py.kernel.spl import legend_value, spl_levels, spl_name
 from q4py.kernel.traps import trap_type
 from q4py.program import Program
 from q4py.render import section
+from q4py.render.styles import CrashinfoStyle
 from q4py.render.text import banner
 
 TITLE = "Crash Event / Processor Information"
@@ -28,6 +30,14 @@ _HEADER = [
     "        a       spin reg eiem/spl         eirr             ipsw            ",
     "evt cpu t type  dpth src cr15             cr23             cr22            ",
     "--- --- - ----- ---- --- ---------------- ---------------- ----------------",
+]
+# The short-SPL style's table (hpux1100-64-hang-soaccept-p4): EIEM's high word and its name.
+_SHORT_HEADER = [
+    "        s",
+    "        t",
+    "        a       spin reg eiem_hi           eirr             ipsw",
+    "evt cpu t type  dpth src cr15_hi  spl      cr23             cr22",
+    "--- --- - ----- ---- --- -------- -------- ---------------- ----------------",
 ]
 _REAL_MODE_WARNING = [
     "WARNING: Processor(s) with PSW_Q bit off !",
@@ -47,14 +57,28 @@ def ipsw_text(ipsw: int) -> str:
     return f"{ipsw & 0xFFFFFFFF:08x} {psw_letters(ipsw)}"
 
 
-def event_rows(row: EventRow) -> list[str]:
+class EiemText:
+    """How the table shows an EIEM: 16 hex digits, or (short SPL names) the high word and
+    the level's name."""
+
+    def __init__(self, release: tuple[int, int] | None, short: bool) -> None:
+        self.release, self.short = release, short
+
+    def __call__(self, eiem: int) -> str:
+        if not self.short:
+            return f"{eiem:016x}"
+        name = spl_name(eiem, self.release, short=True) or ""
+        return f"{eiem >> 32:08x} {name:<8s}"
+
+
+def event_rows(row: EventRow, eiem: EiemText) -> list[str]:
     lines = [f"{row.event:<3d} {row.cpu:<3d} {row.state} {row.kind:<5s} {row.spinlock_depth:<4d} "
-             f"rpb {row.eiem:016x} {row.eirr:016x} {ipsw_text(row.ipsw)}"]
+             f"rpb {eiem(row.eiem)} {row.eirr:016x} {ipsw_text(row.ipsw)}"]
     for saved in row.traps:
-        lines.append(f"{'':3s} {'':3s}   {saved.trap_type:<5d} {'':4s} s_s {saved.eiem:016x} "
+        lines.append(f"{'':3s} {'':3s}   {saved.trap_type:<5d} {'':4s} s_s {eiem(saved.eiem)} "
                      f"{'N/A':16s} {ipsw_text(saved.ipsw)}")
     if row.mpi_spl is not None:
-        lines.append(f"{'':21s}mpi {row.mpi_spl:016x}")
+        lines.append(f"{'':21s}mpi {eiem(row.mpi_spl)}")
     return lines
 
 
@@ -64,17 +88,29 @@ def real_mode_row(row: RealModeRow) -> str:
             f"0x{row.iir & 0xFFFFFFFF:08x} 0x{row.isr & 0xFFFFFFFF:08x}.0x{row.ior:016x}")
 
 
-def spl_legend() -> list[str]:
-    return ["SPL/EIEM values:", ""] + [f"0x{level.value:016x} = {level.name} - {level.meaning}"
-                                       for level in SPL_LEVELS]
+def spl_legend(release: tuple[int, int] | None, short: bool = False) -> list[str]:
+    """The release's SPL levels with the long names (`= SPL6 - Disable hardclock.`) or the
+    short ones (`= SPLSYS   Disable system events ...`)."""
+    levels = spl_levels(release)
+    if short:
+        rows = [f"0x{legend_value(level, True):016x} = {level.short:<8s} {level.short_meaning}"
+                for level in levels]
+    else:
+        rows = [f"0x{level.value:016x} = {level.name} - {level.meaning}" for level in levels]
+    return ["SPL/EIEM values:", "", *rows]
 
 
-def render_processors(report: ProcessorReport, va_lines: dict[int, list[str]]) -> list[str]:
+def render_processors(report: ProcessorReport, va_lines: dict[int, list[str]],
+                      release: tuple[int, int] | None = None,
+                      style: CrashinfoStyle | None = None) -> list[str]:
     """The section body; `va_lines` holds the Virtual address information of each real-mode
     processor (by cpu), rendered by the Crash Events section's renderer."""
-    lines = [f"Number of processors = {report.processors}", "", "", *_HEADER]
+    short = style is not None and style.short_spl
+    eiem = EiemText(release, short)
+    lines = [f"Number of processors = {report.processors}", "", "",
+             *(_SHORT_HEADER if short else _HEADER)]
     for row in report.rows:
-        lines += event_rows(row)
+        lines += event_rows(row, eiem)
     lines.append("")
     if report.trap_types:
         lines.append("Trap Types :")
@@ -90,14 +126,15 @@ def render_processors(report: ProcessorReport, va_lines: dict[int, list[str]]) -
         for row in report.real_mode:
             lines += ["", "Virtual address information:", "", "", *va_lines.get(row.cpu, [])]
         lines += ["", ""]
-    return lines + spl_legend() + ["", ""]
+    return lines + spl_legend(release, short) + ["", ""]
 
 
-@section("processors", TITLE, 82)
-def processors_section(prog: Program) -> list[str]:
+@section("processors", TITLE, 82, styled=True)
+def processors_section(prog: Program, style: CrashinfoStyle) -> list[str]:
     report = processor_report(prog)
     va = {row.cpu: virtual_address_lines(prog, row.isr, row.ior) for row in report.real_mode}
-    return [*banner(TITLE, tabs=2), "", *render_processors(report, va)]
+    return [*banner(TITLE, tabs=2), "",
+            *render_processors(report, va, kernel_release(prog), style)]
 
 
 def virtual_address_lines(prog: Program, space: int, offset: int) -> list[str]:

@@ -40,6 +40,9 @@ class CrashinfoStyle:
     user_mode_cant_unwind: bool = True  # `Can't unwind` under a `= USER mode!` event
     interrupt_box_words: bool = False  # `External interrupt in KERNEL mode` for trap 4 boxes
     blanks_after_processors: int = 2  # after the last `Processor #N` block of a TOC
+    # The short SPL names (`SPLSCHED`) and the processor table's EIEM as its high word and
+    # that name (`eiem_hi` / `cr15_hi  spl`) instead of 16 digits under `eiem/spl`.
+    short_spl: bool = False
 
 
 STYLES: tuple[CrashinfoStyle, ...] = (
@@ -52,8 +55,13 @@ STYLES: tuple[CrashinfoStyle, ...] = (
     CrashinfoStyle(
         "notes", "the crash event note after two blank lines, no blank after it; no "
         "user-initiated TOC note",
-        ("hpux1111-64-spinlock-process-lock", "hpux1100-64-hang-soaccept-p4"),
+        ("hpux1111-64-spinlock-process-lock",),
         event_note="before", spaced_trap_information=False, va_gap=2),
+    CrashinfoStyle(
+        "short-spl", "as `notes`, with the short SPL names (`SPLSCHED`) and the processor "
+        "table's EIEM as its high word and that name",
+        ("hpux1100-64-hang-soaccept-p4",),
+        event_note="before", spaced_trap_information=False, va_gap=2, short_spl=True),
     CrashinfoStyle(
         "note-after", "the crash event note with a blank line after it; spaced trap "
         "information; no Virtual address information block",

@@ -2,7 +2,11 @@
 callers, the idle globals, running threads per processor and the run queue.
 
 Tables are left-justified columns separated by one blank; a priority is followed by `*` for a
-SCHED_NOAGE thread. The section is left out for a kernel without threads q4py can read.
+SCHED_NOAGE thread, and when there is such a thread the PRI columns are four wide instead of
+three (hpux1111-64-spinlock-process-lock against every other report, 11.00 and 11.11 alike). An
+idle processor's row leaves the thread's columns blank (hpux1100-64-hang-soaccept-p4,
+hpux1111-64-hang-vhand-superpages). The section is left out for a kernel without threads q4py
+can read.
 """
 
 from __future__ import annotations
@@ -20,12 +24,21 @@ _STATDAEMON_NOTE = [
     "it is being starved by higher priority or looping process(es).",
 ]
 _TOP_RULE = "------------                                       -----  ---------- ----------"
-_RUNNING_HEADER = [
-    "                    TICKS      TICKS                     I TICKS",
-    "                    SINCE      SINCE                     C SINCE      NREADY",
-    "TID     PID   PPID  RUN        IDLE       PRI  SPU STATE S MIGR       FR LO AL COMMAND",
-    "------- ----- ----- ---------- ---------- ---- --- ----- - ---------  -- -- -- -------",
-]
+
+
+def running_header(pri: int) -> list[str]:
+    pad = " " * (pri - 3)
+    return [
+        f"                    TICKS      TICKS                    {pad}I TICKS",
+        f"                    SINCE      SINCE                    {pad}C SINCE      NREADY",
+        f"TID     PID   PPID  RUN        IDLE       PRI {pad}SPU STATE S MIGR       FR LO AL "
+        "COMMAND",
+        f"------- ----- ----- ---------- ---------- {'-' * pri} --- ----- - ---------  -- -- -- "
+        "-------",
+    ]
+
+
+
 _RUNNING_NOTE = [
     "Note: ",
     "FR: free to run on any processor (candidate for thread migration).",
@@ -33,10 +46,12 @@ _RUNNING_NOTE = [
     "AL: Alpha semaphores misses (special scheduling when miss a sema).",
 ]
 _WAITING_TITLE = "Threads waiting on cpu (TSRUN) - sorted by cpu/pri/ticks-since-run"
-_WAITING_HEADER = [
-    "TID     PID   PPID  TICKS      PRI  SPU BND GRP SYSCALL        COMMAND",
-    "------- ----- ----- ---------- ---- --- --- --- -------------- -------",
-]
+
+
+def waiting_header(pri: int) -> list[str]:
+    return [f"TID     PID   PPID  TICKS      {'PRI':<{pri}s} SPU BND GRP SYSCALL        COMMAND",
+            f"------- ----- ----- ---------- {'-' * pri} --- --- --- -------------- -------"]
+
 
 
 def top_table(title: str, label: str, rows: list[TopRow]) -> list[str]:
@@ -50,21 +65,20 @@ def priority(row: ThreadRow) -> str:
     return f"{row.pri}{'*' if row.noage else ''}"
 
 
-def running_row(row: ProcessorRow) -> str:
+def running_row(row: ProcessorRow, pri: int) -> str:
     t = row.thread
     ready = " ".join(f"{n:<2d}" for n in row.ready)
     ics = "Y" if row.on_ics else "N"
     if t is None:
-        return (f"{'-':<7} {'-':<5} {'-':<5} {'-':<10} {row.ticks_since_idle:<10d} {'-':<4} "
-                f"{row.spu:<3d} {row.state:<5s} {ics} {row.ticks_since_migrate:<10d} {ready} "
-                "(idle)")
+        return (f"{'':7} {'':5} {'':5} {'':10} {row.ticks_since_idle:<10d} {'':{pri}} "
+                f"{row.spu:<3d} {row.state:<5s} {ics} {row.ticks_since_migrate:<10d} {ready} ")
     return (f"{t.tid:<7d} {t.pid:<5d} {t.ppid:<5d} {t.ticks:<10d} {row.ticks_since_idle:<10d} "
-            f"{priority(t):<4s} {row.spu:<3d} {row.state:<5s} {ics} "
+            f"{priority(t):<{pri}s} {row.spu:<3d} {row.state:<5s} {ics} "
             f"{row.ticks_since_migrate:<10d} {ready} {t.command} ")
 
 
-def waiting_row(t: ThreadRow) -> str:
-    return (f"{t.tid:<7d} {t.pid:<5d} {t.ppid:<5d} {t.ticks:<10d} {priority(t):<4s} "
+def waiting_row(t: ThreadRow, pri: int) -> str:
+    return (f"{t.tid:<7d} {t.pid:<5d} {t.ppid:<5d} {t.ticks:<10d} {priority(t):<{pri}s} "
             f"{t.spu:<3d} {'Y' if t.bound else 'N':<3s} {t.group:<3d} {t.syscall:<14s} "
             f"{t.command:<15s}")
 
@@ -88,11 +102,12 @@ def render_threads(report: ThreadReport) -> list[str]:
     if report.noage:
         lines += [f"Note:  There are {report.noage} threads with schedpolicy = SCHED_NOAGE!",
                   'Look for "*" after the PRI in the thread listings.', ""]
+    pri = 4 if report.noage else 3  # room for the `*` of SCHED_NOAGE
     lines += ["", "", *underline("Running Threads (TSRUNPROC) and idle Processors"), "", "",
-              *_RUNNING_HEADER]
-    lines += [running_row(row) for row in report.running]
-    lines += ["", *_RUNNING_NOTE, "", "", *underline(_WAITING_TITLE), "", *_WAITING_HEADER]
-    lines += [waiting_row(row) for row in report.waiting]
+              *running_header(pri)]
+    lines += [running_row(row, pri) for row in report.running]
+    lines += ["", *_RUNNING_NOTE, "", "", *underline(_WAITING_TITLE), "", *waiting_header(pri)]
+    lines += [waiting_row(row, pri) for row in report.waiting]
     lines.append("")
     if report.zombies == 1:
         lines.append("Note:  There is 1 thread in TSZOMB stat !")
