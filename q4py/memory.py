@@ -21,6 +21,7 @@ from q4py.layouts import Layout
 from q4py.layouts.vm import PAGE_SHIFT, PAGE_SIZE, PDE_VALID
 
 _PAGE_MASK = PAGE_SIZE - 1
+NO_TRANSLATION = "does not have a translation"  # the ReadError problem of an unmapped page
 
 
 class Physical(Protocol):
@@ -138,7 +139,7 @@ class KernelMemory:
             if attr & PDE_VALID and pde_space == space and pde_vpage == want_vpage:
                 return Translation(space, vpage, phys, entry, attr)
             entry = nxt
-        raise ReadError(space, offset, "does not have a translation", self.wide)
+        raise ReadError(space, offset, NO_TRANSLATION, self.wide)
 
     # -- scalar helpers ---------------------------------------------------------------------
     def u32(self, offset: int, space: int = 0) -> int:

@@ -8,7 +8,7 @@ above it (kernel helpers, analyses, commands) reads the dump through a Program o
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +87,18 @@ class Program:
         if space:
             self._ensure_pdir()
         return self.memory.read(address, size, space)
+
+    def has_page(self, pfn: int) -> bool:
+        """Does the dump hold physical page `pfn`?"""
+        return bool(self.crashdir.memory.has_page(pfn))
+
+    def dumped_pfns(self) -> Iterator[int]:
+        """Every physical page the dump holds, ascending (savecrash skips some)."""
+        return iter(self.crashdir.memory.pfns())
+
+    def page(self, pfn: int) -> bytes | memoryview | None:
+        """The bytes of physical page `pfn`, or None when the dump does not hold it."""
+        return self.crashdir.memory.page(pfn)  # type: ignore[no-any-return]
 
     def translate(self, space: int, offset: int) -> Translation:
         """The pdir entry mapping `space.offset` (space 0 is equivalently mapped); ReadError

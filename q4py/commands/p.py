@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING
 
 from q4py import expr
 from q4py.commands import command
-from q4py.errors import CommandError, Q4Error
+from q4py.errors import CommandError, Q4Error, ReadError
 from q4py.layouts import LayoutError
+from q4py.memory import NO_TRANSLATION
 from q4py.program import Program
 from q4py.render.structs import p4_address, struct_lines
 from q4py.render.text import c_escape
@@ -84,8 +85,8 @@ def _close_types(prog: Program, name: str) -> list[str]:
     help="TYPE is a structure or typedef name as q4py knows it (lock_t, proc_t, "
     "struct save_state, save_state).\nADDR is one word, an expression as in examine: "
     "0x57849500, 4096, 0x0`4076da18, space.offset like 0x76db400.0x7fff0d48, sym+0x10. "
-    "Paste q4's own addresses such as 0x0.0x18191a1b'1c1d1e1f back quoted "
-    "(\"0x0.0x18191a1b'1c1d1e1f\"): an unquoted ' starts a quotation.\n"
+    "q4's own addresses such as 0x0.0x18191a1b'1c1d1e1f paste back as printed.\n"
+    "An address no page directory entry maps prints `No translation`, as p4_print did.\n"
     "A bare symbol is an address, as p4 took one: p TYPE sym prints the object sym names "
     "(the same as &sym), except that a pointer global is followed, as x, examine and "
     "load ... from do: p proc_t proc prints the struct proc that proc (struct proc *) "
@@ -112,7 +113,12 @@ def p_command(session: Session, args: list[str]) -> None:
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
         raise CommandError(f"p: unknown type '{type_name}'{hint}") from None
     space, offset = parse_address(prog, args[-1], follow_pointers=True)
-    lines = struct_lines(prog, layout, offset, space, type_name)
+    try:
+        lines = struct_lines(prog, layout, offset, space, type_name)
+    except ReadError as err:
+        if err.problem != NO_TRANSLATION:
+            raise
+        lines = ["No translation"]  # p4_print's answer for an unmapped address
     print_struct_echo(session, space, offset)
     for line in lines:
         print(line, file=session.out)
@@ -137,6 +143,12 @@ def p_string(session: Session, text: str) -> None:
         echo = f"{space:#x}.{echo}"
     try:
         string = prog.read_string(offset, space)
+    except ReadError as err:
+        if err.problem != NO_TRANSLATION:
+            raise CommandError(f"p s: {err}") from None
+        print(echo, file=session.out)
+        print("No translation", file=session.out)  # as p4_print said it
+        return
     except Q4Error as err:
         raise CommandError(f"p s: {err}") from None
     print(echo, file=session.out)

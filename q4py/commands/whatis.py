@@ -1,4 +1,5 @@
-"""`whatis NAME`: what a name is: a field of the current pile, a kernel symbol, or a type.
+"""`whatis NAME|ADDR`: what a name is (a field of the current pile, a kernel symbol, or a
+type), or what an address is part of.
 
     q4> whatis panicstr
     panicstr: char *  (kernel global at 0x694640, 4 bytes)
@@ -11,21 +12,36 @@ The name is looked up in the order expressions use: a member of the current pile
 (so `whatis p_pid` answers for the pile `keep p_pid > 5` filters), then a kernel symbol (its C
 type when q4py knows it, from the same declarations `print`/`p` use), then a type name
 (structures, typedefs, scalars like `pid_t`).
+
+An address (anything but a name: `0x1a012cc`, `0x5.0x7fff0100`, `panic+0x14`, `&freemem`) is
+looked up in every table q4py knows (q4py.kernel.identify), one line each under the address:
+
+    q4> whatis 0x1a012cc
+    0x1a012cc:
+      proc[1]+0x10: struct proc of pid 1 "init", member p_ppid
+      physical page 0x1a01 (PA 0x1a012cc): a page of class bss (pfdat entry 0x1035020), in the dump
+
+The format is q4py's (no HP report shows one), after crash's `kmem ADDR`.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from typing import TYPE_CHECKING
 
+from q4py import expr
+from q4py.addr import format_space_offset
 from q4py.commands import command
-from q4py.errors import CommandError
+from q4py.errors import CommandError, Q4Error
+from q4py.kernel.identify import identify_address
 from q4py.layouts import KERNEL_GLOBALS, LayoutError
 
 if TYPE_CHECKING:
     from q4py.shell.session import Session
 
-USAGE = "whatis NAME"
+USAGE = "whatis NAME | whatis ADDR"
+_NAME = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*(\.[A-Za-z_$][A-Za-z0-9_$]*)*$")
 
 
 def _size(size: int) -> str:
@@ -102,16 +118,26 @@ def _suggest(session: Session, name: str) -> str:
     help="Looks NAME up the way expressions do: a member of the current pile's type (dotted\n"
     "for nested members) first, then a kernel symbol (with its C type when q4py knows it),\n"
     "then a type (struct TAG, a typedef, a scalar such as pid_t), and prints one line.\n"
+    "ADDR (anything that is not a name: a number, SPACE.OFFSET, sym+OFF, &sym) prints what the\n"
+    "address is part of, one line each: a kernel symbol and offset, a process or kthread and\n"
+    "the member, a thread's u-area and kernel stack, a sleeping thread's wait channel, a\n"
+    "resource map entry, a pfdat entry, and its physical page (class, free, in the dump or\n"
+    "not; `no translation` outside space 0 when no pdir entry maps it).\n"
     "Examples:\n"
     "  whatis panicstr\n"
     "  whatis p_pid\n"
     "  whatis struct buf\n"
-    "  whatis pid_t",
+    "  whatis pid_t\n"
+    "  whatis 0x1a012cc\n"
+    "  whatis panic+0x14",
 )
 def whatis_command(session: Session, args: list[str]) -> None:
     if not args:
         raise CommandError(f"usage: {USAGE}")
     name = " ".join(args)
+    if not _NAME.match(name) and not name.startswith(("struct ", "union ")):
+        _whatis_address(session, session.args_text or name)
+        return
     answer = None
     if len(args) == 1:
         answer = _pile_field(session, name) or _symbol(session, name)
@@ -119,3 +145,16 @@ def whatis_command(session: Session, args: list[str]) -> None:
     if answer is None:
         raise CommandError(f"whatis: '{name}' is {_not_found(session)}{_suggest(session, name)}")
     print(answer, file=session.out)
+
+
+def _whatis_address(session: Session, text: str) -> None:
+    prog = session.program
+    try:
+        value = expr.evaluate_text(text, expr.ProgramEnv(prog))
+    except Q4Error as err:
+        raise CommandError(f"whatis: {err}") from None
+    space = value.space or 0
+    head = format_space_offset(space, value.value) if space else f"{value.value:#x}"
+    print(f"{head}:", file=session.out)
+    for identity in identify_address(prog, space, value.value):
+        print(f"  {identity.what}", file=session.out)

@@ -128,3 +128,38 @@ def lookup_va(prog: Program, space: int, offset: int) -> VaLookup | None:
             found = row
         address = row.next
     return VaLookup(space, offset, index, head, pdir_vtag(space, offset), chain, found, problem)
+
+
+def pdir_entries(prog: Program) -> list[PdeRow]:
+    """Every valid entry of every hash chain (the heads in htbl and the entries they link),
+    for questions asked of the whole directory: which pages a space maps, which virtual
+    pages map a physical one. Empty when the kernel has no htbl; a chain that loops or cannot
+    be read ends there."""
+    if not (prog.has_symbol("htbl") and prog.has_symbol("nhtbl")):
+        return []
+    htbl, nhtbl = prog.read_global("htbl"), prog.read_global("nhtbl")
+    if nhtbl <= 0:
+        return []
+    layout = prog.types.get("hpde2_0_t")
+    out: list[PdeRow] = []
+    seen: set[int] = set()
+    for index, head in enumerate(prog.read_records(layout, htbl, nhtbl)):
+        address, record = htbl + index * layout.size, head
+        for _ in range(MAX_CHAIN):
+            row = PdeRow(address, *record[:5])
+            if row.valid:
+                out.append(row)
+            if not row.next or row.next in seen:
+                break
+            seen.add(row.next)
+            address = row.next
+            try:
+                record = prog.read_records(layout, address, 1)[0]
+            except Q4Error:
+                break
+    return out
+
+
+def space_pages(prog: Program, space: int) -> list[tuple[int, int]]:
+    """(virtual page, page frame) of every page the directory maps in `space`, by address."""
+    return sorted((row.vpage, row.phys) for row in pdir_entries(prog) if row.space == space)

@@ -79,6 +79,21 @@ def pfdat_segments(prog: Program) -> list[tuple[int, int]]:
     return [(prog.read_global("pfdat"), table_size(prog, "physmem"))]
 
 
+def pfdat_entry(prog: Program, pfn: int) -> int | None:
+    """The address of page frame `pfn`'s pfdat entry, or None when no piece describes it."""
+    size = prog.types.get("struct pfdat").size
+    if prog.has_symbol("pfdat_chunks") and prog.read_global("pfdat_chunks"):
+        for first, count, address in prog.read_records(
+                "struct pfdat_chunk", prog.read_global("pfdat_chunks"),
+                table_size(prog, "npfdat_chunks")):
+            if first <= pfn < first + count:
+                return int(address + (pfn - first) * size)
+        return None
+    if pfn >= table_size(prog, "physmem"):
+        return None
+    return int(prog.read_global("pfdat") + pfn * size)
+
+
 def page_census(prog: Program) -> PageCensus:
     """Scan every pfdat entry (`pfdat[0 .. physmem-1]`, or each piece) and count pages by
     class."""
