@@ -196,3 +196,19 @@ def test_thread_tables_widen_pri_only_for_sched_noage() -> None:
                                     "-------------- -------")
     assert waiting_header(4)[0] == ("TID     PID   PPID  TICKS      PRI  SPU BND GRP "
                                     "SYSCALL        COMMAND")
+
+
+def test_all_threads_listing_in_the_styles_that_print_it(forged_dump: Callable[[str], Path]
+                                                         ) -> None:
+    atq = Shell(Program.open(forged_dump(ATQ)))
+    listed = atq.run("crashinfo --style 3.5 threads")
+    at = listed.index("All Threads - sorted by ticks-since-run")
+    assert listed[at + 3] == ("TID     PID   PPID  TICKS      PRI SPU STAT  SYSCALL        "
+                              "COMMAND        WCHAN")
+    rows = [line.split() for line in listed[at + 5:] if line]
+    ticks = [int(row[3]) for row in rows]
+    assert ticks == sorted(ticks) and len(rows) > 100
+    assert ["selwait"] in [row[9:] for row in rows if row[6] == "SLEEP"]
+    plain = atq.run("crashinfo --style plain threads")
+    assert "All Threads - sorted by ticks-since-run" not in plain
+    assert plain[:at] == listed[:at]

@@ -10,11 +10,20 @@ statdaemon's thread is the thread of the process named `statdaemon`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from q4py.kernel.mpinfo import processors
 from q4py.kernel.threads import Thread, WaitChannelNamer, function_name, threads
-from q4py.layouts.sched import KI_CALLS, SYSCALL_NAMES, TSRUN, TSRUNPROC, TSSLEEP, TSZOMB
+from q4py.layouts.sched import (
+    KI_CALLS,
+    SYSCALL_NAMES,
+    TSIDL,
+    TSRUN,
+    TSRUNPROC,
+    TSSLEEP,
+    TSSTOP,
+    TSZOMB,
+)
 from q4py.program import Program
 
 RAN_WITHIN = (("second", 1), ("5 seconds", 5), ("10 seconds", 10), ("minute", 60),
@@ -62,6 +71,21 @@ class ProcessorRow:
     ready: tuple[int, int, int]
 
 
+@dataclass(frozen=True)
+class ListedThread:
+    """A row of `All Threads - sorted by ticks-since-run`."""
+
+    thread: ThreadRow
+    stat: str  # SLEEP, RUN ...
+    wchan: str  # named as in Most Common Wait Channels; empty when it waits on nothing
+
+
+# The STAT column: SLEEP is every report's; the other words are q4py's (no report lists a thread
+# in another state there).
+STAT_WORDS = {TSSLEEP: "SLEEP", TSRUN: "RUN", TSRUNPROC: "CPU", TSZOMB: "ZOMB", TSSTOP: "STOP",
+              TSIDL: "IDL"}
+
+
 @dataclass
 class ThreadReport:
     hz: int
@@ -74,6 +98,7 @@ class ThreadReport:
     running: list[ProcessorRow]
     waiting: list[ThreadRow]
     zombies: int
+    listed: list[ListedThread] = field(default_factory=list)  # every thread, least ticks first
 
     @property
     def statdaemon_late(self) -> bool:
@@ -121,7 +146,8 @@ def thread_report(prog: Program) -> ThreadReport:
     statdaemon = [since[t.address] for t in every if t.command == "statdaemon"]
     namer = WaitChannelNamer(prog)
     sleeping = [t for t in every if t.stat == TSSLEEP]
-    channels = top_rows([(namer.name(t), since[t.address]) for t in sleeping if t.wchan])
+    wchans = {t.address: namer.name(t) for t in every if t.wchan}
+    channels = top_rows([(wchans[t.address], since[t.address]) for t in sleeping if t.wchan])
     callers = top_rows([(f"{name}()", since[t.address]) for t in sleeping
                         if (name := function_name(prog, t.sleep_caller)) is not None])
     idle_globals = [(name, prog.read_global(name)) for name in IDLE_GLOBALS
@@ -138,4 +164,7 @@ def thread_report(prog: Program) -> ThreadReport:
         hz=hz, ran_within=ran, statdaemon_ticks=min(statdaemon) if statdaemon else None,
         wait_channels=channels, sleep_callers=callers, idle_globals=idle_globals,
         noage=sum(1 for t in every if t.noage), running=running, waiting=waiting,
-        zombies=sum(1 for t in every if t.stat == TSZOMB))
+        zombies=sum(1 for t in every if t.stat == TSZOMB),
+        listed=[ListedThread(_row(t, lbolt), STAT_WORDS.get(t.stat, str(t.stat)),
+                             wchans.get(t.address, ""))
+                for t in sorted(every, key=lambda t: since[t.address])])

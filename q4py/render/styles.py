@@ -43,15 +43,18 @@ class CrashinfoStyle:
     # The short SPL names (`SPLSCHED`) and the processor table's EIEM as its high word and
     # that name (`eiem_hi` / `cr15_hi  spl`) instead of 16 digits under `eiem/spl`.
     short_spl: bool = False
+    # Thread Information ends with `All Threads - sorted by ticks-since-run` (an empty TSRUN
+    # table then prints no header).
+    all_threads: bool = False
 
 
 STYLES: tuple[CrashinfoStyle, ...] = (
     CrashinfoStyle(
         "3.5", "title and Table Of Contents; notes after two blank lines; the user-initiated "
-        "TOC note with its FirstPassWeb pointer",
+        "TOC note with its FirstPassWeb pointer; the All Threads table",
         ("hpux1111-64-hang-vhand-superpages (its crashinfo (3.5) output)",),
         title=True, event_note="before", toc_note="note", spaced_trap_information=False,
-        va_gap=2, blanks_after_processors=1),
+        va_gap=2, blanks_after_processors=1, all_threads=True),
     CrashinfoStyle(
         "notes", "the crash event note after two blank lines, no blank after it; no "
         "user-initiated TOC note",
@@ -79,10 +82,10 @@ STYLES: tuple[CrashinfoStyle, ...] = (
         panic_string_blank=False, va_gap=1),
     CrashinfoStyle(
         "toc-line", "no blank line under the Crash Events banner; the user-initiated TOC as "
-        "one line without `Note:`; `External interrupt` in TRAP boxes",
+        "one line without `Note:`; `External interrupt` in TRAP boxes; the All Threads table",
         ("hpux1100-32-hang-nfs-swap-p4",),
         banner_blank=False, toc_note="line", interrupt_box_words=True,
-        blanks_after_processors=1),
+        blanks_after_processors=1, all_threads=True),
     CrashinfoStyle(
         "bare", "a TOC's main event without notes or heading; no `Can't unwind` under a "
         "USER-mode event",

@@ -11,10 +11,18 @@ can read.
 
 from __future__ import annotations
 
-from q4py.analyses.threads import ProcessorRow, ThreadReport, ThreadRow, TopRow, thread_report
+from q4py.analyses.threads import (
+    ListedThread,
+    ProcessorRow,
+    ThreadReport,
+    ThreadRow,
+    TopRow,
+    thread_report,
+)
 from q4py.kernel.threads import has_threads
 from q4py.program import Program
 from q4py.render import section
+from q4py.render.styles import CrashinfoStyle
 from q4py.render.text import banner, underline
 
 _STATDAEMON_NOTE = [
@@ -83,7 +91,23 @@ def waiting_row(t: ThreadRow, pri: int) -> str:
             f"{t.command:<15s}")
 
 
-def render_threads(report: ThreadReport) -> list[str]:
+_ALL_TITLE = "All Threads - sorted by ticks-since-run"
+
+
+def all_threads_header(pri: int) -> list[str]:
+    return [f"TID     PID   PPID  TICKS      {'PRI':<{pri}s} SPU STAT  SYSCALL        COMMAND"
+            "        WCHAN",
+            f"------- ----- ----- ---------- {'-' * pri} --- ----- -------------- "
+            "-------------- -----"]
+
+
+def listed_row(row: ListedThread, pri: int) -> str:
+    t = row.thread
+    return (f"{t.tid:<7d} {t.pid:<5d} {t.ppid:<5d} {t.ticks:<10d} {priority(t):<{pri}s} "
+            f"{t.spu:<3d} {row.stat:<5s} {t.syscall:<14s} {t.command:<14s} {row.wchan}")
+
+
+def render_threads(report: ThreadReport, style: CrashinfoStyle | None = None) -> list[str]:
     lines = [f"{count} Threads ran in the last {label}" for label, count in report.ran_within]
     lines.append("")
     if report.statdaemon_ticks is not None:
@@ -106,18 +130,24 @@ def render_threads(report: ThreadReport) -> list[str]:
     lines += ["", "", *underline("Running Threads (TSRUNPROC) and idle Processors"), "", "",
               *running_header(pri)]
     lines += [running_row(row, pri) for row in report.running]
-    lines += ["", *_RUNNING_NOTE, "", "", *underline(_WAITING_TITLE), "", *waiting_header(pri)]
-    lines += [waiting_row(row, pri) for row in report.waiting]
-    lines.append("")
+    lines += ["", *_RUNNING_NOTE, "", "", *underline(_WAITING_TITLE), ""]
+    listing = style is not None and style.all_threads
+    if report.waiting or not listing:  # the listing's styles leave out an empty table
+        lines += [*waiting_header(pri), *(waiting_row(row, pri) for row in report.waiting), ""]
     if report.zombies == 1:
         lines.append("Note:  There is 1 thread in TSZOMB stat !")
     elif report.zombies:
         lines.append(f"Note:  There are {report.zombies} threads in TSZOMB stat !")
-    return [*lines, ""]
+    if not listing:
+        return [*lines, ""]
+    if report.zombies:
+        lines += ["", ""]
+    lines += [*underline(_ALL_TITLE), "", *all_threads_header(pri)]
+    return [*lines, *(listed_row(row, pri) for row in report.listed), ""]
 
 
-@section("threads", "Thread Information", 88)
-def threads_section(prog: Program) -> list[str]:
+@section("threads", "Thread Information", 88, styled=True)
+def threads_section(prog: Program, style: CrashinfoStyle) -> list[str]:
     if not has_threads(prog):
         return []
-    return [*banner("Thread Information"), "", *render_threads(thread_report(prog))]
+    return [*banner("Thread Information"), "", *render_threads(thread_report(prog), style)]
