@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import poke
+from helpers import Shell, poke
 
 from q4py.errors import Q4Error, ScenarioError
 from q4py.forge.build import Forge
@@ -47,9 +47,14 @@ def _threads(sc: dict[str, Any], pid: int) -> None:
     """Three sleepers with a call chain, one preempted in user mode, one without a stack."""
     sc.setdefault("processes", []).append({"pid": pid, "command": "oracle", "cmdline": "oracleARDR "
                             "(DESCRIPTION=(LOCAL=YES)(ADDRESS=(PROTOCOL=beq)))"})
+    functions = sc["kernel"]["functions"]
+    end = max(f["address"] + f["size"] for f in functions)
+    functions.append({"name": "_sleep", "address": -(-end // 0x1000) * 0x1000, "size": 0x400,
+                      "frame": 0x100, "stored_args": [0, 1]})
     sc.setdefault("threads", []).extend([
         {"pid": pid, "tid": 9000, "count": 3, "wchan": "selwait", "caller": "_sleep",
-         "calls": SLEEPER, "ticks": [100]},
+         "calls": SLEEPER, "args": {"_sleep+0x1a8": {"arg0": 0x5678, "arg1": 0x1234}},
+         "ticks": [100]},
         {"pid": pid, "tid": 9100, "state": "run", "contexts": preempted(sc), "ticks": [5]},
         {"pid": pid, "tid": 9200, "wchan": "selwait", "ticks": [7]},
     ])
@@ -175,3 +180,93 @@ def test_forge_rejects_a_stack_it_cannot_lay(tmp_path: Path) -> None:
         sc["threads"].append(dict(sc["threads"][0], calls=SLEEPER))
     with pytest.raises(ScenarioError, match="processor's crash event"):
         _forge(tmp_path, SPINLOCK, running_with_calls)
+
+
+# -- p4's trace family --------------------------------------------------------------------------
+def test_trace_v_tid_heads_and_tabulates_a_switched_out_thread(dump: Path) -> None:
+    prog = Program.open(dump)
+    shell = Shell(prog)
+    lines = shell.run("trace -v tid 9000")
+    thread = thread_by_tid(prog, 9000)
+    label = proc_label(prog, thread.proc)
+    indent = " " * (11 if label.startswith("proc[") else 10)
+    named = f"{label} " if label.startswith("proc[") else ""
+    assert lines[:6] == [
+        f"{label} pid=31337 tid=9000  cmd=\"oracleARDR (DESCRIPTION=(LOCAL=YES)(ADDR\"",
+        f"Process  : p proc_t    {thread.proc:#x}",
+        f"{indent}{named}pid=31337 oracle",
+        f"Kthread  : p kthread_t {thread.address:#x}",
+        f"Using PCB: p user_t {thread.uarea_space:#x}.{thread.uarea:#x}",
+        f"SR5={thread.uarea_space:#x}",
+    ]
+    assert lines[6].split() == ["SP", "SZ", "RP", "FUNC"]
+    frames = unwind_thread(prog, thread).segments[0].frames
+    assert len(lines) == 7 + len(frames)
+    for line, frame in zip(lines[7:], frames, strict=True):
+        entry = prog.unwind_for(frame.pc)
+        assert entry is not None
+        assert line.split() == [hex(frame.sp), hex(entry.frame_size_bytes), hex(frame.pc),
+                                frame.name]
+
+
+def test_trace_u_numbers_frames_and_lists_stored_arguments(dump: Path) -> None:
+    prog = Program.open(dump)
+    lines = Shell(prog).run("trace -U tid 9001")
+    assert lines[1] == 'p_stat="SINUSE" : kt_stat="TSSLEEP"' if prog.has_symbol(
+        "kthread_list") else lines[1] == 'p_stat="SSLEEP" : kt_stat="TSSLEEP"'
+    header = lines.index("LVL  FUNC   ( ARG0, ARG1, ARG2, ARG3 )")
+    assert lines[header + 1:header + 3] == ["0)  _swtch+0xc4   ( n/a, n/a, n/a, n/a )",
+                                            "1)  _sleep+0x1a8   ( 0x5678, 0x1234, n/a, n/a )"]
+
+
+def test_trace_w_pid_lists_every_thread_and_goes_on_past_a_bad_one(dump: Path) -> None:
+    prog = Program.open(dump)
+    lines = Shell(prog).run("trace -W pid 31337")
+    assert lines[0].endswith("pid=31337  cmd=\"oracleARDR (DESCRIPTION=(LOCAL=YES)(ADDR\"")
+    kthreads = [line for line in lines if line.startswith("Kthread  : p kthread_t ")]
+    assert len(kthreads) == 5 and lines.count("") == 4
+    assert sum(line.startswith("Can't unwind: cannot read its PCB") for line in lines) == 1
+    assert any(line.startswith("|  Trap type 4 in USER mode at 0x4321400.0xc0001003")
+               for line in lines)
+    sp_rows = [line for line in lines if line.endswith("_sleep+0x1a8   ( 0x5678, 0x1234, "
+                                                       "n/a, n/a )")]
+    assert len(sp_rows) == 3
+
+
+def test_trace_of_a_running_thread_is_its_processors_event(tmp_path: Path) -> None:
+    prog = Program.open(_forge(tmp_path, SPINLOCK, lambda sc: None))
+    shell = Shell(prog)
+    address = [t for t in threads(prog) if t.tid == 14730][0].address
+    lines = shell.run(f"trace -U -T {address:#x}")
+    assert lines[0] == "" and lines[1].startswith("proc_list{") and "tid=14730" in lines[1]
+    at = lines.index("          Running on SPU #0")
+    assert lines[at + 1:at + 4] == ["", "Processor #0", "==============  EVENT  "
+                                    "============================"]
+    assert lines[at + 4] == "= Event #1 is PANIC on CPU #0"  # the processor's last event
+    cpu = shell.run("trace processor 0")
+    assert cpu[0].startswith("Cpu 0  : proc_list{") and "tid=14730" in cpu[0]
+    assert cpu[1] == "Processor #0"
+    user = shell.run("trace -v processor 1")  # caught in user mode: the banner says so
+    assert "= USER mode!" in user
+
+
+def test_trace_pile_follows_kthread_and_proc_piles(dump: Path) -> None:
+    prog = Program.open(dump)
+    shell = Shell(prog)
+    address = thread_by_tid(prog, 9000).address
+    shell.run(f"load kthread_t from {address:#x} max 1")
+    lines = shell.run("trace pile")
+    assert "tid=9000" in lines[0] and lines[-1].endswith("syscallinit+0x554")
+    shell.run(f"load proc_t from {thread_by_tid(prog, 9000).proc:#x} max 1")
+    assert shell.run("trace pile")[0].endswith("cmd=\"oracleARDR (DESCRIPTION=(LOCAL=YES)"
+                                               "(ADDR\"")
+
+
+@pytest.mark.parametrize("line", ["trace tid 424242", "trace -W pid 424242", "trace -U pid 1",
+                                  "trace -T 0x10", "trace -U -W tid 1", "trace tid x"])
+def test_trace_bad_input_is_one_line(dump: Path, line: str,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    shell = Shell(Program.open(dump))
+    assert not shell.session.execute(line)
+    said = shell.out.getvalue() + capsys.readouterr().err
+    assert said.count("\n") == 1 and said.startswith("q4: ") and "internal" not in said

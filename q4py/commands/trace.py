@@ -1,11 +1,11 @@
-"""`trace event N | trace pile | trace [-v] processor N`: stack traces.
+"""`trace`: stack traces of crash events, piles, processors, threads and processes.
 
 `trace event N` prints a crash event's EVENT block and stack as crashinfo does. `trace pile`
-traces each structure of the current pile: a crash event (`crash_event_t`, as `trace event`)
-or a `struct save_state` (unwound from the registers it saved). `trace processor N` is p4's:
-`Processor #N` over the crash event of processor N. `trace -v processor N` is p4's verbose form,
-one row per frame with the arguments the function stored in its caller's frame (see HELP for
-what q4py can and cannot recover). The arguments come from q4py.kernel.args.frame_arguments, the
+traces each structure of the current pile (crash events, save_states, kthreads, procs). The
+rest is p4's trace family: `trace [-v] processor N` (headed by the thread the processor ran),
+`trace [-v|-U] tid N`, `trace [-v|-U] -T KTHREAD` and `trace -W pid N`, threads unwound by
+q4py.unwind.unwind_thread (from the processor's crash event when running, else from the
+context saved in the thread's PCB). Arguments come from q4py.kernel.args.frame_arguments, the
 recovery crashinfo's `with all args` stack uses, so both always show the same values.
 """
 
@@ -15,12 +15,23 @@ from typing import TYPE_CHECKING
 
 from q4py.addr import format_space_offset
 from q4py.analyses.events import event_trace
+from q4py.analyses.thread_traces import frame_sizes, process_view, processor_thread, thread_view
 from q4py.commands import command
-from q4py.errors import CommandError
+from q4py.commands.p import parse_address
+from q4py.errors import CommandError, Q4Error
 from q4py.kernel.args import frame_arguments, register_args
-from q4py.kernel.events import CrashEvent, crash_events
+from q4py.kernel.events import CrashEvent, crash_events, last_event_of
+from q4py.kernel.procs import process_table
+from q4py.kernel.threads import Thread, thread_at, thread_by_tid, threads_of
 from q4py.layouts.crash import EVENT_KINDS
 from q4py.render.stack import EVENT_RULE, render_event, render_segment, render_trap
+from q4py.render.thread_traces import (
+    cpu_line,
+    event_banner,
+    render_process,
+    render_thread,
+    segments_table,
+)
 from q4py.unwind import (
     EventTrace,
     SavedStateTrace,
@@ -34,7 +45,8 @@ if TYPE_CHECKING:
     from q4py.program import Program
     from q4py.shell.session import Session
 
-USAGE = "trace event N | trace pile | trace [-v] processor N"
+USAGE = ("trace event N | trace pile | trace [-v] processor N | trace [-v|-U] tid N | "
+         "trace [-v|-U] -T KTHREAD | trace -W pid N")
 _FUNC_WIDTH = 22
 _ARG_WIDTH = 20
 
@@ -43,27 +55,51 @@ trace event N          the EVENT block of crash event N (0 is the first) and its
                        unwound through trap frames, as crashinfo prints it.
 trace pile             each structure of the current pile, a blank line between them: a
                        crash_event_t as `trace event` does, a struct save_state unwound from the
-                       registers it saved (its own trap frames followed too).
-trace processor N      p4's form: `Processor #N`, then the crash event of processor N. A
-                       processor that took several crash events (a panic while panicking) is
-                       shown by its last one, its state when the dump was taken; `trace event`
-                       shows the others.
-trace -v processor N   p4's verbose form: the EVENT block, then one row per frame
+                       registers it saved (its own trap frames followed too), a kthread_t as
+                       `trace -T` does, a proc_t as `trace -W` does.
+trace processor N      p4's form: `Cpu N  : proc[..] pid=.. tid=..  cmd="..."` (the thread the
+                       processor ran, its command line cut at 30 characters), `Processor #N`,
+                       the EVENT block of processor N's crash event, then its stack as
+                         SR5=0x29a5400
+                                         SP     SZ        RP  FUNC
+                         0x400003ffffff1730    0x0   0x3482c  spinlock+0x2c
+                       (SZ: the frame's size). A processor that took several crash events (a
+                       panic while panicking) is shown by its last one, its state when the dump
+                       was taken; `trace event` shows the others.
+trace -v processor N   p4's verbose form: the same head, then one row per frame
                          LVL  FUNC                  ARG0                ARG1 ...
                           0)  panic+0x14            n/a                 n/a ...
                        LVL counts frames from the innermost, across trap frames. The
                        arguments are those passed in registers (ARG0..ARG7 on a 64-bit
                        kernel, ARG0..ARG3 on a 32-bit one) that the function's prologue stored
                        in its caller's frame, read from there; the others print n/a, as p4
-                       does. p4 also headed the trace with the thread running on the processor
-                       (`Cpu 0  : proc[99] pid=...`); q4py's kernels keep no current thread to
-                       name, so that line is left out.
+                       does.
+trace [-v] tid N       thread N: `proc[99] pid=.. tid=N  cmd="..."` (the command line, 40
+                       characters), its process (`Process  : p proc_t ...`) and kthread; a
+                       running thread's stack is its processor's crash event (`Running on SPU
+                       #N`, `Processor #N`, the EVENT block), any other's starts from the
+                       context it saved when it switched out (`Using PCB: p user_t
+                       SPACE.UAREA`); the stack in the SP/SZ/RP/FUNC table.
+trace -U tid N         the same with p4's `p_stat="SINUSE" : kt_stat="TSSLEEP"` line and the
+                       stack as `LVL  FUNC   ( ARG0, ARG1, ... )`, as many arguments as the
+                       highest one any frame stored (at least four).
+trace [-v|-U] -T KTHREAD   the same for the kthread at address KTHREAD.
+trace -W pid N         every thread of process N: the process line, then for each thread its
+                       kthread and stack as `SP  FUNC   ( ARG0, ... )`, a blank line between two.
+A trap between two stacks is crashinfo's TRAP box (a thread preempted in user mode ends there,
+at the USER-mode boundary); a stack that cannot be read is one `Can't unwind: WHY` line.
 Examples:
   trace event 0
   load crash_event_t from &crash_event_table max 2
   trace pile
   trace processor 0
-  trace -v processor 0"""
+  trace -v processor 0
+  trace -v tid 11512
+  trace -U tid 312772
+  trace -U -T 0x00000000_515a8040
+  trace -W pid 5538
+  load kthread_t from kthread max nkthread
+  trace pile"""
 
 
 def _number(text: str, what: str) -> int:
@@ -84,14 +120,28 @@ def _print(session: Session, lines: list[str]) -> None:
 # -- trace processor ---------------------------------------------------------------------------
 def processor_event(prog: Program, cpu: int) -> CrashEvent:
     """The last crash event processor `cpu` recorded (its state at dump time)."""
-    events = crash_events(prog)
-    mine = [e for e in events if e.cpu == cpu]
-    if not mine:
-        cpus = sorted({e.cpu for e in events})
+    event = last_event_of(prog, cpu)
+    if event is None:
+        cpus = sorted({e.cpu for e in crash_events(prog)})
         listed = ", ".join(str(c) for c in cpus) or "none"
         raise CommandError(f"trace: processor {cpu} recorded no crash event (processors with "
                            f"events: {listed})")
-    return mine[-1]
+    return event
+
+
+def trace_processor(session: Session, cpu: int, verbose: bool) -> None:
+    prog = session.program
+    trace = unwind_event(prog, processor_event(prog, cpu))
+    thread = processor_thread(prog, cpu)
+    if thread is not None:
+        print(cpu_line(cpu, thread_view(prog, thread)), file=session.out)
+    print(f"Processor #{cpu}", file=session.out)
+    if verbose:
+        _print(session, verbose_lines(prog, trace))
+        return
+    _print(session, event_banner(trace))
+    _print(session, segments_table(trace.segments, trace.problem, "sz", prog.wide,
+                                   frame_sizes(prog, trace.segments)))
 
 
 def verbose_lines(prog: Program, trace: EventTrace) -> list[str]:
@@ -130,6 +180,29 @@ def frame_args(prog: Program, segment: Segment, index: int) -> list[str]:
             for i in range(register_args(prog.wide))]
 
 
+# -- threads and processes --------------------------------------------------------------------
+def trace_thread(session: Session, thread: Thread, lvl: bool, leading_blank: bool) -> None:
+    prog = session.program
+    view = thread_view(prog, thread, with_args=lvl)
+    _print(session, render_thread(view, "lvl" if lvl else "sz", prog.wide, states=lvl,
+                                  leading_blank=leading_blank))
+
+
+def trace_process(session: Session, proc: int) -> None:
+    prog = session.program
+    views = [thread_view(prog, t, with_args=True) for t in threads_of(prog, proc)]
+    _print(session, render_process(process_view(prog, proc), views, prog.wide))
+
+
+def process_by_pid(prog: Program, pid: int) -> int:
+    """The proc address of process `pid`."""
+    table = process_table(prog)
+    for i in range(len(table)):
+        if table.pid(i) == pid:
+            return table.address(i)
+    raise CommandError(f"trace: no process with pid {pid}")
+
+
 # -- trace pile --------------------------------------------------------------------------------
 def _event_of(prog: Program, pile: Pile, item: PileItem) -> CrashEvent:
     """The crash event a pile's crash_event_t is: its table index when it is in the table."""
@@ -165,37 +238,57 @@ def trace_pile(session: Session) -> None:
     prog = session.program
     pile = session.piles.current
     name = pile.layout.name
-    if name not in ("struct crash_event", "struct save_state"):
+    if name not in ("struct crash_event", "struct save_state", "struct kthread", "struct proc"):
         raise CommandError(f"trace pile: the current pile holds {pile.type_name}: trace follows "
-                           "crash_event_t or struct save_state piles")
+                           "crash_event_t, struct save_state, kthread_t or proc_t piles")
     for i, item in enumerate(pile.items):
         if i:
             print(file=session.out)
         if name == "struct crash_event":
             _print(session, render_event(unwind_event(prog, _event_of(prog, pile, item)),
                                          prog.wide))
+        elif name == "struct kthread":
+            trace_thread(session, _kthread(prog, item.address), lvl=False, leading_blank=False)
+        elif name == "struct proc":
+            trace_process(session, item.address)
         else:
             _print(session, save_state_lines(unwind_save_state(prog, item.address, item.space),
                                              prog.wide))
 
 
-@command("trace", usage=USAGE, summary="print a stack trace: of a crash event, the pile, or a "
-         "processor", help=HELP)
+def _kthread(prog: Program, address: int) -> Thread:
+    try:
+        return thread_at(prog, address)
+    except Q4Error as err:
+        raise CommandError(f"trace: no kthread at {address:#x}: {err}") from None
+
+
+@command("trace", usage=USAGE, summary="print a stack trace: of a crash event, the pile, a "
+         "processor, a thread or a process", help=HELP)
 def trace_command(session: Session, args: list[str]) -> None:
     prog = session.program
-    verbose = bool(args) and args[0] == "-v"
-    words = args[1:] if verbose else args
-    if words == ["pile"] and not verbose:
+    words = list(args)
+    flags: set[str] = set()
+    while words and words[0] in ("-v", "-U", "-W"):
+        flags.add(words.pop(0))
+    what = words[0] if words else ""
+    if words == ["pile"] and not flags:
         trace_pile(session)
-        return
-    if len(words) != 2 or words[0] not in ("event", "processor") or (
-            verbose and words[0] != "processor"):
+    elif what == "event" and len(words) == 2 and not flags:
+        _print(session, render_event(event_trace(prog, _number(words[1], "an event number")),
+                                     prog.wide))
+    elif what == "processor" and len(words) == 2 and flags <= {"-v"}:
+        trace_processor(session, _number(words[1], "a processor number"), "-v" in flags)
+    elif what == "tid" and len(words) == 2 and flags in ({"-v"}, {"-U"}, set()):
+        try:
+            thread = thread_by_tid(prog, _number(words[1], "a thread id"))
+        except Q4Error as err:
+            raise CommandError(f"trace: {err}") from None
+        trace_thread(session, thread, lvl="-U" in flags, leading_blank=False)
+    elif what == "-T" and len(words) == 2 and flags in ({"-v"}, {"-U"}, set()):
+        _, address = parse_address(prog, words[1])
+        trace_thread(session, _kthread(prog, address), lvl="-U" in flags, leading_blank=True)
+    elif what == "pid" and len(words) == 2 and flags <= {"-W"}:
+        trace_process(session, process_by_pid(prog, _number(words[1], "a process id")))
+    else:
         raise CommandError(f"usage: {USAGE}")
-    if words[0] == "event":
-        number = _number(words[1], "an event number")
-        _print(session, render_event(event_trace(prog, number), prog.wide))
-        return
-    cpu = _number(words[1], "a processor number")
-    trace = unwind_event(prog, processor_event(prog, cpu))
-    print(f"Processor #{cpu}", file=session.out)
-    _print(session, verbose_lines(prog, trace) if verbose else render_event(trace, prog.wide))

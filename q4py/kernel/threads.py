@@ -17,10 +17,11 @@ A sleeping thread's wait channel is named as crashinfo named it (`wait_channel_n
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from q4py.addr import c_hex
 from q4py.errors import Q4Error
-from q4py.kernel.proclist import proc_identity
+from q4py.kernel.proclist import ProcIdentity, proc_identity
 from q4py.kernel.swap import device_name
 from q4py.kernel.tables import table_size
 from q4py.layouts.base import Layout
@@ -70,47 +71,70 @@ def has_threads(prog: Program) -> bool:
 
 def thread_addresses(prog: Program) -> list[int]:
     """Addresses of the threads, in list or table order."""
+    return [address for address, _ in thread_records(prog)]
+
+
+def thread_records(prog: Program) -> list[tuple[int, tuple]]:
+    """Every thread as (address, its kthread record), in list or table order: the 11.00 table
+    is read in one pass, the 11i list followed link by link."""
     layout = prog.types.get("struct kthread")
     count = table_size(prog, "nkthread", 0)
     if prog.has_symbol("kthread_list"):
-        out: list[int] = []
+        out: list[tuple[int, tuple]] = []
         seen: set[int] = set()
         address = prog.read_global("kthread_list")
-        next_at = layout.field("kt_global_kthread").offset
+        next_at = layout.field_index("kt_global_kthread")
         # A corrupt link ends the walk where it loops or passes nkthread entries.
         while address and address not in seen and (not count or len(out) < count):
             seen.add(address)
             try:
-                following = prog.read_ulong(address + next_at)
+                rec = prog.read_records(layout, address, 1)[0]
             except Q4Error:
                 break  # an unreadable thread ends the list: the ones before it still show
-            out.append(address)
-            address = following
+            out.append((address, rec))
+            address = rec[next_at]
         return out
     if prog.has_symbol("kthread"):
         table = prog.read_global("kthread")
         stat_at = layout.field_index("kt_stat")
-        return [table + i * layout.size
+        return [(table + i * layout.size, rec)
                 for i, rec in enumerate(prog.read_records(layout, table, count))
                 if rec[stat_at] != TSUNUSED]
     return []
 
 
+class _Identities:
+    """Each process's identity read once, however many threads it has."""
+
+    def __init__(self, prog: Program) -> None:
+        self.prog = prog
+        self.known: dict[int, ProcIdentity | None] = {}
+
+    def __call__(self, procp: int) -> ProcIdentity | None:
+        if procp not in self.known:
+            try:
+                self.known[procp] = proc_identity(self.prog, procp) if procp else None
+            except Q4Error:
+                self.known[procp] = None  # a garbled kt_procp: the thread still counts
+        return self.known[procp]
+
+
 def threads(prog: Program) -> list[Thread]:
     """Every thread, with the pid, ppid and command of its process."""
-    return [thread_at(prog, address) for address in thread_addresses(prog)]
+    identity = _Identities(prog)
+    return [_thread(prog, address, rec, identity) for address, rec in thread_records(prog)]
 
 
 def thread_at(prog: Program, address: int) -> Thread:
     """The thread whose kthread is at `address`, with its process's pid, ppid and command."""
-    layout = prog.types.get("struct kthread")
-    at = _field_indexes(layout)
-    rec = prog.read_records(layout, address, 1)[0]
+    rec = prog.read_records(prog.types.get("struct kthread"), address, 1)[0]
+    return _thread(prog, address, rec, _Identities(prog))
+
+
+def _thread(prog: Program, address: int, rec: tuple, identity: _Identities) -> Thread:
+    at = _field_indexes(prog.types.get("struct kthread"))
     procp = rec[at["kt_procp"]]
-    try:
-        ident = proc_identity(prog, procp) if procp else None
-    except Q4Error:
-        ident = None  # a garbled kt_procp: the thread still counts
+    ident = identity(procp)
     return Thread(
         address=address, tid=rec[at["kt_tid"]], stat=rec[at["kt_stat"]],
         flag=rec[at["kt_flag"]], pri=rec[at["kt_pri"]], spu=rec[at["kt_spu"]],
@@ -123,26 +147,26 @@ def thread_at(prog: Program, address: int) -> Thread:
         command=ident.command if ident else "")
 
 
+@cache
 def _field_indexes(layout: Layout) -> dict[str, int]:
     return {f.name: i for i, f in enumerate(layout.fields)}
 
 
 def thread_by_tid(prog: Program, tid: int) -> Thread:
     """The thread with thread id `tid`; Q4Error when there is none."""
-    layout = prog.types.get("struct kthread")
-    tid_at = layout.field("kt_tid").offset
-    for address in thread_addresses(prog):
-        if prog.read_u32(address + tid_at) == tid & 0xFFFFFFFF:
-            return thread_at(prog, address)
+    tid_at = prog.types.get("struct kthread").field_index("kt_tid")
+    for address, rec in thread_records(prog):
+        if rec[tid_at] == tid:
+            return _thread(prog, address, rec, _Identities(prog))
     raise Q4Error(f"no thread with tid {tid}")
 
 
 def threads_of(prog: Program, proc: int) -> list[Thread]:
     """The threads of the process whose proc is at `proc`, in list or table order."""
-    layout = prog.types.get("struct kthread")
-    procp_at = layout.field("kt_procp").offset
-    return [thread_at(prog, address) for address in thread_addresses(prog)
-            if prog.read_ulong(address + procp_at) == proc]
+    procp_at = prog.types.get("struct kthread").field_index("kt_procp")
+    identity = _Identities(prog)
+    return [_thread(prog, address, rec, identity) for address, rec in thread_records(prog)
+            if rec[procp_at] == proc]
 
 
 def sleep_queue(prog: Program, wchan: int) -> list[int]:
