@@ -55,6 +55,7 @@ SCENARIOS = {
     "64g": HERE / "scenarios" / "bench-64g.toml",
 }
 LOAD_MAX = 100_000
+_PILE_SLICE = 1 << 18  # bytes of a table the raw-load baseline reads at once, as load does
 MIN_BULK = 1000  # fewer records measure fixed costs, not decoding: no bulk row
 RANDOM_READS = 3000
 MiB = 1 << 20
@@ -72,6 +73,17 @@ TARGETS: dict[tuple[str, str | None], tuple[float, str]] = {
     ("load bufs, next av_forw", None): (2.0, "ratio"),
     ("print addrof av_forw", None): (2.0, "ratio"),
     ("load bufs, next av_back (backwards)", None): (2.0, "ratio"),
+    # issue 14: whole tables as piles
+    ("load all of pfdat", None): (1.5, "ratio"),
+    ("keep pf_flags & P_SYS, all of pfdat", None): (1.5, "ratio"),
+    ("forget pf_flags & P_SYS, all of pfdat", None): (1.5, "ratio"),
+    ("print -x addrof pf_flags > FILE, kept pfdat", None): (1.5, "ratio"),
+    ("keep p_stat != SUNUSED, proc table", None): (1.5, "ratio"),
+    ("forget p_stat != SUNUSED, proc table", None): (1.5, "ratio"),
+    ("load pfd_t from pfdat max N", "64g"): (3.0, "max"),
+    ("keep pf_flags & P_SYS", "64g"): (1.0, "max"),
+    ("print -x addrof pf_flags > FILE", "64g"): (10.0, "max"),
+    ("pfdat piles peak RSS", "64g"): (2048.0, "max"),
 }
 
 
@@ -311,8 +323,161 @@ def worker_random(dump: str, options: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _session(dump: str) -> Any:
+    from q4py.program import Program
+    from q4py.shell.session import Session
+
+    return Session(Program.open(dump), io.StringIO())
+
+
+def _execute(session: Any, line: str) -> float:
+    """Seconds `line` took; SystemExit when it failed."""
+    session.out.seek(0)
+    session.out.truncate()
+    t = time.perf_counter()
+    ok = session.execute(line)
+    seconds = time.perf_counter() - t
+    if not ok:
+        raise SystemExit(f"{line} failed: {session.out.getvalue()[-300:]}")
+    return seconds
+
+
+def _turns(runs: int, q4: Callable[[], float], plain: Callable[[], Any]) -> tuple[float, float]:
+    """Best seconds of q4py's `q4()` (which times itself) and of the baseline `plain()`, run in
+    turns `runs` times each."""
+    q4_times, plain_times = [], []
+    for _ in range(runs):
+        q4_times.append(q4())
+        t = time.perf_counter()
+        plain()
+        plain_times.append(time.perf_counter() - t)
+    return min(q4_times), min(plain_times)
+
+
+def worker_piles(dump: str, options: dict[str, Any]) -> list[dict[str, Any]]:
+    """Whole tables as piles (issue 14): `load` of all of pfdat, `keep`/`forget` on it and on
+    the process table, and `print -x addrof pf_flags > FILE` of the kept pfdat pile, each beside
+    a baseline on the same bytes: reading them into one buffer (load), numpy doing the same
+    filter and making the same records, addresses and indexes (keep, forget), formatting the
+    same two numbers per line with f-strings into a file (print)."""
+    import numpy as np
+
+    from q4py.layouts.proc import SUNUSED
+    from q4py.layouts.vm import P_SYS
+
+    session = _session(dump)
+    prog = session.program
+    rows = []
+    entries, base = prog.read_global("physmem"), prog.read_global("pfdat")
+    pfdat = prog.types.get("pfd_t")
+    size = pfdat.size
+    runs = 3 if entries <= 5_000_000 else 2
+    step = max(1, _PILE_SLICE // size)
+
+    def read_table() -> np.ndarray:
+        buffer = np.empty(entries * size, dtype=np.uint8)
+        for first in range(0, entries, step):
+            count = min(step, entries - first)
+            buffer[first * size:(first + count) * size] = np.frombuffer(
+                prog.read(base + first * size, count * size), np.uint8)
+        return buffer
+
+    def load_again() -> float:
+        session.piles._piles.clear()  # drop the last pile first: memory for one table only
+        return _execute(session, f"load pfd_t from pfdat max {entries}")
+
+    q4, plain = _turns(runs, load_again, read_table)
+    rows.append(rate_record("", "load all of pfdat", entries, q4, plain))
+
+    def numpy_filter(raw: np.ndarray, count: int, start: int, layout: Any, member: str,
+                     test: Callable[[np.ndarray], np.ndarray]) -> Callable[[], Any]:
+        field = layout.field(member)
+        column = np.ndarray((count,), dtype=f">{'i' if field.ctype.signed else 'u'}"
+                            f"{field.ctype.size}", buffer=raw, offset=field.offset,
+                            strides=(layout.size,))
+        records = raw.view(np.dtype((np.void, layout.size)))
+
+        def run() -> Any:
+            mask = test(column)
+            addresses = np.arange(start, start + count * layout.size, layout.size,
+                                  dtype=np.uint64)
+            return records[mask], addresses[mask], np.arange(count)[mask]
+        return run
+
+    raw = session.piles.current.records._buffer.copy()  # the same bytes, apart
+
+    def filtered(line: str) -> Callable[[], float]:
+        def run() -> float:
+            seconds = _execute(session, line)
+            session.piles.discard()  # the loaded pile is `it` again
+            return seconds
+        return run
+
+    flags_set = numpy_filter(raw, entries, base, pfdat, "pf_flags",
+                             lambda flags: (flags & P_SYS) != 0)
+    flags_clear = numpy_filter(raw, entries, base, pfdat, "pf_flags",
+                               lambda flags: (flags & P_SYS) == 0)
+    for verb, plain_fn in (("keep", flags_set), ("forget", flags_clear)):
+        q4, plain = _turns(runs, filtered(f"{verb} pf_flags & {P_SYS:#x}"), plain_fn)
+        rows.append(rate_record("", f"{verb} pf_flags & P_SYS, all of pfdat", entries, q4,
+                                plain))
+    del raw
+    _execute(session, f"keep pf_flags & {P_SYS:#x}")
+    kept = session.piles.current
+    addresses = kept.records.addresses
+    flags = kept.records.column("pf_flags")
+    with tempfile.TemporaryDirectory(prefix="q4py-bench-print-") as scratch:
+        target = Path(scratch) / "pfdat.txt"
+
+        def f_strings() -> None:
+            with open(target, "w", encoding="ascii") as out:
+                block = 1 << 16
+                for first in range(0, len(addresses), block):
+                    pairs = zip(addresses[first:first + block].tolist(),
+                                flags[first:first + block].tolist(), strict=True)
+                    out.write("".join([f"{a:#x} {f:#x}\n" for a, f in pairs]))
+
+        q4, plain = _turns(1 if entries > 5_000_000 else 2,
+                           lambda: _execute(session, f"print -x addrof pf_flags > {target}"),
+                           f_strings)
+    rows.append(rate_record("", "print -x addrof pf_flags > FILE, kept pfdat", len(kept), q4,
+                            plain))
+    session.piles._piles.clear()
+    # The process table: every slot, then the ones in use.
+    nproc, table = prog.read_global("nproc"), prog.read_global("proc")
+    proc = prog.types.get("proc_t")
+    _execute(session, "load proc_t from proc max nproc")
+    raw = session.piles.current.records._buffer.copy()
+    in_use = numpy_filter(raw, nproc, table, proc, "p_stat", lambda stat: stat != SUNUSED)
+    unused = numpy_filter(raw, nproc, table, proc, "p_stat", lambda stat: stat == SUNUSED)
+    for verb, plain_fn in (("keep", in_use), ("forget", unused)):
+        q4, plain = _turns(7, filtered(f"{verb} p_stat != {SUNUSED}"), plain_fn)
+        rows.append(rate_record("", f"{verb} p_stat != SUNUSED, proc table", nproc, q4, plain))
+    return rows
+
+
+def worker_pfdat_flow(dump: str, options: dict[str, Any]) -> list[dict[str, Any]]:
+    """The engineer's three steps on all of pfdat, once each in a fresh process, and the peak
+    resident set after them: `load pfd_t from pfdat max N`, `keep pf_flags & P_SYS`,
+    `print -x addrof pf_flags > FILE`."""
+    from q4py.layouts.vm import P_SYS
+
+    session = _session(dump)
+    entries = session.program.read_global("physmem")
+    with tempfile.TemporaryDirectory(prefix="q4py-bench-flow-") as scratch:
+        steps = [("load pfd_t from pfdat max N", f"load pfd_t from pfdat max {entries}"),
+                 ("keep pf_flags & P_SYS", f"keep pf_flags & {P_SYS:#x}"),
+                 ("print -x addrof pf_flags > FILE",
+                  f"print -x addrof pf_flags > {Path(scratch) / 'pfdat.txt'}")]
+        rows = [record("", name, round(_execute(session, line), 3), "s")
+                for name, line in steps]
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return rows + [record("", "pfdat piles peak RSS", round(rss, 1), "MiB")]
+
+
 WORKERS = {"open": worker_open, "crashinfo": worker_crashinfo, "bulk": worker_bulk,
-           "random": worker_random}
+           "random": worker_random, "piles": worker_piles, "pfdat flow": worker_pfdat_flow}
+PARTS = ("open", "crashinfo", "bulk", "random", "piles")
 
 
 def run_worker(mode: str, dump: Path, options: dict[str, Any], env: dict[str, str] | None = None,
@@ -377,7 +542,8 @@ def dump_records(size: str, dump: Path, seconds: float | None) -> list[dict[str,
     return rows
 
 
-def bench_size(size: str, workdir: Path, keep: bool) -> list[dict[str, Any]]:
+def bench_size(size: str, workdir: Path, keep: bool,
+               parts: tuple[str, ...] = PARTS) -> list[dict[str, Any]]:
     scenario = SCENARIOS[size]
     sc = tomllib.loads(scenario.read_text(encoding="utf-8"))
     print(f"bench: {size}: forging {scenario.relative_to(REPO)} ...", file=sys.stderr)
@@ -387,13 +553,23 @@ def bench_size(size: str, workdir: Path, keep: bool) -> list[dict[str, Any]]:
     if sc.get("buf_lists"):
         options.update(buf_address=sc["buf_lists"][0]["address"],
                        buf_count=sc["buf_lists"][0]["count"])
-    print(f"bench: {size}: open, crashinfo, bulk decoding ...", file=sys.stderr)
-    opens = [run_worker("open", dump, options)[0] for _ in range(3)]
-    rows.append(min(opens, key=lambda r: r["value"]) | {"size": size})
-    runs = [run_worker("crashinfo", dump, options) for _ in range(3)]
-    rows.append(min((r[0] for r in runs), key=lambda r: r["value"]) | {"size": size})
-    rows.append(max((r[1] for r in runs), key=lambda r: r["value"]) | {"size": size})
-    rows += [r | {"size": size} for r in run_worker("bulk", dump, options)]
+    print(f"bench: {size}: {', '.join(parts)} ...", file=sys.stderr)
+    if "open" in parts:
+        opens = [run_worker("open", dump, options)[0] for _ in range(3)]
+        rows.append(min(opens, key=lambda r: r["value"]) | {"size": size})
+    if "crashinfo" in parts:
+        runs = [run_worker("crashinfo", dump, options) for _ in range(3)]
+        rows.append(min((r[0] for r in runs), key=lambda r: r["value"]) | {"size": size})
+        rows.append(max((r[1] for r in runs), key=lambda r: r["value"]) | {"size": size})
+    if "bulk" in parts:
+        rows += [r | {"size": size} for r in run_worker("bulk", dump, options)]
+    if "piles" in parts:
+        rows += [r | {"size": size} for r in run_worker("pfdat flow", dump, options)]
+        rows += [r | {"size": size} for r in run_worker("piles", dump, options)]
+    if "random" not in parts:
+        if not keep:
+            shutil.rmtree(dump, ignore_errors=True)
+        return rows
     print(f"bench: {size}: gzip images, random page reads ...", file=sys.stderr)
     gz_scenario = gzip_variant(scenario, workdir)
     gz_dump, gz_seconds = forge(gz_scenario, f"{size}-gzip", workdir, keep)
@@ -465,6 +641,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON records")
     parser.add_argument("--keep", action="store_true",
                         help="forge into the q4py cache (bench/) and keep the dumps for next time")
+    parser.add_argument("--parts", default=",".join(PARTS),
+                        help=f"comma-separated parts among {', '.join(PARTS)} (default: all)")
     parser.add_argument("--worker", nargs=3, metavar=("MODE", "DUMP", "OPTIONS"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -477,11 +655,14 @@ def main(argv: list[str] | None = None) -> int:
     if unknown or not sizes:
         parser.error(f"unknown size {', '.join(unknown) or '(none)'}: pick from "
                      f"{', '.join(SCENARIOS)}")
+    parts = tuple(p.strip() for p in args.parts.split(",") if p.strip())
+    if not parts or set(parts) - set(PARTS):
+        parser.error(f"unknown part in {args.parts!r}: pick from {', '.join(PARTS)}")
     workdir = Path(tempfile.mkdtemp(prefix="q4py-bench-"))
     rows: list[dict[str, Any]] = []
     try:
         for size in sizes:
-            rows += bench_size(size, workdir, args.keep)
+            rows += bench_size(size, workdir, args.keep, parts)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print(f"q4py benchmark on {machine()}")

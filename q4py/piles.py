@@ -236,7 +236,8 @@ class Records:
 
     def column(self, path: str) -> Sequence[Any]:
         """Member `path` of every structure, in order: a numpy array for an integer, pointer
-        or bit-field member (int64 when signed, else uint64), a list otherwise."""
+        or bit-field member (int64 when signed, unsigned ones in their own width, bit-fields
+        in uint64), a list otherwise."""
         if self._buffer is not None:
             ctype = self.layout.field(path).ctype
             if ctype.kind in _INTEGERS:
@@ -253,16 +254,16 @@ class Records:
         """The structures at `positions` (in that order; or where a boolean mask is true), as
         new Records."""
         chosen = np.asarray(positions)
-        if chosen.dtype != np.bool_:
-            chosen = chosen.astype(np.intp, copy=False)
-        picked = dict(spaces=_pick(self.spaces, chosen), addresses=_pick(self.addresses, chosen),
-                      indexes=_pick(self.indexes, chosen))
+        where = (np.flatnonzero(chosen) if chosen.dtype == np.bool_
+                 else chosen.astype(np.intp, copy=False))
+        picked = dict(spaces=_pick(self.spaces, where), addresses=_pick(self.addresses, where),
+                      indexes=_pick(self.indexes, where))
         if self.values is not None:
-            where = np.flatnonzero(chosen) if chosen.dtype == np.bool_ else chosen
             return Records(self.layout, **picked, values=[self.values[i] for i in where])
         assert self._buffer is not None
         whole = self._buffer.view(np.dtype((np.void, self.layout.size)))
-        return Records(self.layout, **picked, data=whole[chosen].view(np.uint8))
+        kept = whole[chosen if chosen.dtype == np.bool_ else where]
+        return Records(self.layout, **picked, data=kept.view(np.uint8))
 
 
 _INTEGERS = ("int", "pointer", "bitfield")
@@ -280,15 +281,15 @@ def column_array(values: Sequence[int]) -> np.ndarray:
     return np.array(values, dtype=np.uint64)
 
 
-def _pick(values: Sequence[int], chosen: np.ndarray) -> np.ndarray:
-    """`values` at the positions (or boolean mask) `chosen`, as an array."""
+def _pick(values: Sequence[int], where: np.ndarray) -> np.ndarray:
+    """`values` at the positions `where`, as an array."""
     if isinstance(values, np.ndarray) and values.strides == (0,) and len(values):
         # one value repeated (the space of a walk): still one value
-        count = int(chosen.sum()) if chosen.dtype == np.bool_ else len(chosen)
-        return np.broadcast_to(values[:1], (count,))
-    if isinstance(values, range) and chosen.dtype != np.bool_ and len(chosen) < len(values) // 8:
-        return np.array([values[i] for i in chosen.tolist()], dtype=np.uint64)
-    return column_array(values)[chosen]
+        return np.broadcast_to(values[:1], (len(where),))
+    if isinstance(values, range) and values.step > 0:
+        # an array's addresses or indexes: computed, not looked up in a column of them all
+        return np.uint64(values.start) + where.astype(np.uint64) * np.uint64(values.step)
+    return column_array(values)[where]
 
 
 def same_space(space: int, count: int) -> np.ndarray:

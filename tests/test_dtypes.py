@@ -59,6 +59,7 @@ def test_the_dtype_parses_and_builds_as_the_construct_model(layout: Layout,
             column = numeric_column(layout, records, member.name)
             want = [field_value(value, member.name) for value in parsed]
             assert column.tolist() == want, member.name
-            assert column.dtype == (np.int64 if member.ctype.signed
-                                    and member.ctype.kind == "int" else np.uint64)
+            signed = member.ctype.signed and member.ctype.kind == "int"
+            bits = 64 if signed or member.ctype.kind == "bitfield" else 8 * member.ctype.size
+            assert column.dtype == np.dtype(f"{'i' if signed else 'u'}{bits // 8}")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -199,6 +200,9 @@ def test_records_keep_pieces_apart_and_join_them_once() -> None:
     kept = records.take([2, 0])
     assert list(kept.addresses) == [records.addresses[2], records.addresses[0]]
     assert list(kept.indexes) == [2, 0] and kept.data == records.record(2) + records.record(0)
+    assert len(records.take([])) == 0 and records.take([]).data == b""
+    masked = records.take(np.array([True, False, True]))
+    assert list(masked.addresses) == [records.addresses[0], records.addresses[2]]
     with pytest.raises(ValueError):
         Records(BUF, [0], [0], [0], data=b"short")
 

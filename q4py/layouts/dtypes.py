@@ -72,14 +72,17 @@ def raw_column(layout: Layout, records: np.ndarray, path: str) -> np.ndarray:
 
 def numeric_column(layout: Layout, records: np.ndarray, path: str) -> np.ndarray:
     """Integer member `path` (a pointer, an integer or a bit-field) of every record as native
-    values: int64 for signed members, uint64 for the rest (bit-fields shifted out)."""
+    values: int64 for signed members, unsigned ones in their own width (only byte-swapped),
+    bit-fields shifted out into uint64."""
     member = layout.field(path)
     column = raw_column(layout, records, path)
     ctype = member.ctype
     if ctype.kind == "bitfield":
         shift = 8 * ctype.size - member.bit_offset - ctype.count
         return (column.astype(np.uint64) >> np.uint64(shift)) & np.uint64((1 << ctype.count) - 1)
-    return column.astype(np.int64 if ctype.signed else np.uint64)
+    if ctype.signed:
+        return column.astype(np.int64)
+    return column.astype(column.dtype.newbyteorder("="))
 
 
 def to_python(ctype: CType, value: Any) -> Any:
