@@ -270,3 +270,43 @@ def test_trace_bad_input_is_one_line(dump: Path, line: str,
     assert not shell.session.execute(line)
     said = shell.out.getvalue() + capsys.readouterr().err
     assert said.count("\n") == 1 and said.startswith("q4: ") and "internal" not in said
+
+
+# -- stacks, threads, ps --------------------------------------------------------------
+def test_stacks_groups_identical_stacks_most_common_first(dump: Path) -> None:
+    prog = Program.open(dump)
+    lines = Shell(prog).run("stacks -m oracle -w selwait")
+    assert lines[0] == "4 threads in 2 stacks"
+    heads = [line for line in lines if line[:5].strip().isdigit()]
+    assert [h.split()[:3] for h in heads] == [["3", "TSSLEEP", "selwait"],
+                                              ["1", "TSSLEEP", "selwait"]]
+    assert heads[0].endswith("9000 9001 9002")
+    first = lines.index(heads[0])
+    assert [line.strip() for line in lines[first + 1:first + 6]] == SLEEPER
+    assert lines[lines.index(heads[1]) + 1].strip().startswith("Can't unwind: cannot read")
+
+
+def test_stacks_filters_by_function_state_and_trap(dump: Path) -> None:
+    shell = Shell(Program.open(dump))
+    assert shell.run("stacks -c select+0x100")[0] == "3 threads in 1 stacks"
+    assert shell.run("stacks -c select -s TSSLEEP")[0] == "3 threads in 1 stacks"
+    assert shell.run("stacks -c select -s run")[0] == "0 threads in 0 stacks"
+    preempted = shell.run("stacks -c preempt")
+    assert preempted[0] == "1 threads in 1 stacks"
+    assert preempted[-2].strip() == "<trap 4 from USER mode>"
+
+
+def test_threads_and_ps_list_every_thread_and_process(dump: Path) -> None:
+    prog = Program.open(dump)
+    shell = Shell(prog)
+    rows = shell.run("threads -p 31337")
+    assert rows[-1] == "5 threads" and len(rows) == 7
+    assert [r.split()[1] for r in rows[1:-1]] == ["9000", "9001", "9002", "9100", "9200"]
+    assert rows[4].split()[3] == "TSRUN" and rows[1].split()[7] == "selwait"
+    assert len(shell.run("threads")) == len(threads(prog)) + 2
+    ps = shell.run("ps")
+    ours = [r for r in ps if r.split()[1:2] == ["31337"]]
+    assert len(ours) == 1 and ours[0].split()[5] == "5"
+    assert ours[0].endswith("oracleARDR (DESCRIPTION=(LOCAL=YES)(ADDRESS=(PROTOCOL=beq)))")
+    for line in ("threads -x", "threads -s nonsense", "stacks -c", "ps now"):
+        assert not shell.session.execute(line)

@@ -1,0 +1,40 @@
+"""`threads [-s STATE] [-w WCHAN] [-m COMMAND] [-p PID]`: one line per thread, on every release
+(the 11.00 table or the 11i list). The layout is q4py's (q4py/render/stacks.py)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from q4py.analyses.stacks import thread_rows
+from q4py.commands import command
+from q4py.commands.stacks import check_threads, parse_filter
+from q4py.errors import CommandError, Q4Error
+from q4py.render.stacks import render_threads
+
+if TYPE_CHECKING:
+    from q4py.shell.session import Session
+
+USAGE = "threads [-s STATE] [-w WCHAN] [-m COMMAND] [-p PID]"
+
+
+@command("threads", usage=USAGE, summary="list the threads: tid, process, state, wait channel",
+         help="""\
+One line per thread, in table or list order:
+  KTHREAD                TID    PID STATE       PRI SPU      TICKS  WCHAN       COMMAND
+  0x5c08d040          312772  24466 TSSLEEP     134   1    1649495  0xeba700    oracle
+TICKS: clock ticks since it last ran (lbolt - kt_lastrun); WCHAN named as crashinfo names wait
+channels. Options choose the threads as for `stacks`: -s STATE, -w WCHAN, -m COMMAND, and
+-p PID (the threads of one process). `trace -U tid N` shows one thread's stack.
+Examples:
+  threads
+  threads -s TSRUN
+  threads -p 24466""")
+def threads_command(session: Session, args: list[str]) -> None:
+    check_threads(session, "threads")
+    chosen = parse_filter("threads", args, "wsmp", USAGE)
+    try:
+        rows = thread_rows(session.program, chosen)
+    except Q4Error as err:
+        raise CommandError(f"threads: {err}") from None
+    for line in render_threads(rows, session.program.wide):
+        print(line, file=session.out)
