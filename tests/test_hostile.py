@@ -51,6 +51,7 @@ mhz = 440
 
 [kernel]
 heap = 0x400000
+file_format = "elf"  # the vmunix tests below edit ELF section headers
 
 [[kernel.functions]]
 name = "panic"

@@ -435,7 +435,8 @@ def test_missing_file(tmp_path: Path) -> None:
 
 def test_not_elf(tmp_path: Path) -> None:
     err = load_error(tmp_path, b"#!/bin/sh\n" + bytes(100))
-    assert "not an ELF file" in err.problem and err.offset == 0
+    assert err.problem.startswith("not a kernel file q4py reads: neither ELF") and err.offset == 0
+    assert "nor PA-RISC SOM" in err.problem
 
 
 @pytest.mark.parametrize(

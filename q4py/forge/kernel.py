@@ -11,6 +11,7 @@ from q4py.disasm import SP, encode_ldo, encode_std, encode_stw
 from q4py.errors import ScenarioError
 from q4py.forge.context import ForgeContext
 from q4py.unwind import arg_slot, rp_slot
+from q4py.vmunix.som_writer import write_som
 from q4py.vmunix.writer import DataObject, Function, SectionSizes, write_vmunix
 
 
@@ -101,8 +102,17 @@ def call_site(ctx: ForgeContext, text: str, path: str) -> tuple[KernelFunction, 
     return fn, fn.address + off
 
 
+def file_format(ctx: ForgeContext) -> str:
+    """`kernel.file_format`, by default SOM for a narrow kernel (as HP linked them), ELF wide."""
+    chosen = ctx.sc["kernel"].get("file_format") or ("elf" if ctx.wide else "som")
+    if chosen == "som" and ctx.wide:
+        raise ScenarioError("kernel.file_format", "SOM is 32-bit: a wide kernel is ELF64")
+    return chosen
+
+
 def vmunix_bytes(ctx: ForgeContext) -> bytes:
-    """The kernel ELF: sections, unwind descriptors, and symbols for functions and data."""
+    """The kernel file (SOM or ELF): extents, unwind descriptors, symbols for functions and
+    data."""
     functions = [Function(name=f.name, address=f.address, size=f.size, frame_size=f.frame,
                           save_rp=f.save_rp, save_sp=False, interrupt_marker=f.interrupt,
                           args_stored=f.args_stored, millicode=f.millicode, cannot_unwind=False)
@@ -110,9 +120,13 @@ def vmunix_bytes(ctx: ForgeContext) -> bytes:
     objects = [DataObject(name=n, address=a, size=s, section=_section_of(ctx, a, s))
                for n, (a, s) in sorted(ctx.symbols.items(), key=lambda kv: kv[1])]
     out = io.BytesIO()
+    sections = SectionSizes(*ctx.text, *ctx.data, *ctx.bss)
     try:
-        write_vmunix(out, wide=ctx.wide, sections=SectionSizes(*ctx.text, *ctx.data, *ctx.bss),
-                     functions=functions, objects=objects)
+        if file_format(ctx) == "som":
+            write_som(out, sections=sections, functions=functions, objects=objects)
+        else:
+            write_vmunix(out, wide=ctx.wide, sections=sections, functions=functions,
+                         objects=objects)
     except ValueError as err:
         raise ScenarioError("kernel", str(err)) from None
     return out.getvalue()

@@ -113,6 +113,9 @@ TRANSLATION = Table("One page of a space mapped through the hashed page director
 
 KERNEL = Table("The kernel image: sections, functions, placement of static and dynamic data.",
                required=True, keys={
+    "file_format": Str("The vmunix file format: `som` (HP SOM, 32-bit only) or `elf`; "
+                       "default SOM for a narrow kernel, as on real systems, ELF64 for a wide "
+                       "one.", choices=("som", "elf")),
     "text_address": Int("Start of kernel text.", default=0, minimum=0),
     "data_address": Int("Start of kernel data (defaults to just after text).", default=-1),
     "heap": Int("First address the forge uses for kernel dynamic data (equivalently mapped).",

@@ -50,6 +50,7 @@ from q4py.vmunix.elf_layouts import (
     struct_format,
 )
 from q4py.vmunix.model import SectionSizes, Symbol, SymbolKind
+from q4py.vmunix.som_layouts import is_som
 from q4py.vmunix.unwind import DESCRIPTOR_SIZE, UnwindEntry, entry_from_words, unwind_words
 
 # What pyelftools raises on a garbled file (it also lets plain Python errors through).
@@ -79,8 +80,10 @@ class KernelImage:
         section_sizes: SectionSizes,
         symbols: list[Symbol],
         unwind_words: list[tuple[int, int, int, int]],
+        file_format: str = "ELF",
     ) -> None:
         self.path = path
+        self.file_format = file_format  # "ELF32", "ELF64" or "SOM": what the file was
         self.wide = wide
         self.pointer_size = 8 if wide else 4
         self.section_sizes = section_sizes
@@ -113,8 +116,23 @@ class KernelImage:
 
     @classmethod
     def from_bytes(cls, data: bytes, path: str = "vmunix") -> KernelImage:
-        """As `load`, from the file's bytes; `path` only names the file in errors."""
-        return _Reader(path, data).read()
+        """As `load`, from the file's bytes; `path` only names the file in errors.
+
+        The format is told by the magic: ELF (`\\x7fELF`, 32 or 64 bits) or HP SOM (a PA-RISC
+        system_id in the first two bytes, q4py.vmunix.som).
+        """
+        if data[:4] == ELFMAG or len(data) < 4:
+            return _Reader(path, data).read()
+        if is_som(data):
+            from q4py.vmunix.som import read_som  # here: som imports this module
+
+            return read_som(path, data)
+        raise DumpError(
+            path,
+            f"not a kernel file q4py reads: neither ELF (magic 7f454c46) nor PA-RISC SOM "
+            f"(system_id 0x20b or 0x210..0x2ff); it starts with {data[:4].hex()}",
+            0,
+        )
 
     # -- symbols ------------------------------------------------------------------------------
 
@@ -203,6 +221,7 @@ class _Reader:
         )
         return KernelImage(
             self.path,
+            file_format="ELF64" if layouts is ELF64 else "ELF32",
             wide=layouts is ELF64,
             section_sizes=sizes,
             symbols=self._symbols(sections, layouts),
@@ -335,20 +354,27 @@ class _Reader:
                 where,
             )
         words = unwind_words(self._contents(section))
-        previous_end = -1
-        for index, (start, end, _flags, _frame) in enumerate(words):
-            at = where + index * DESCRIPTOR_SIZE
-            if end < start:
-                self.fail(f"unwind entry {index} ends ({end:#x}) before it starts ({start:#x})", at)
-            if start <= previous_end:
-                self.fail(
-                    f"unwind entry {index} starts at {start:#x}, inside or before entry "
-                    f"{index - 1} (ends {previous_end:#x}): the table must be sorted and "
-                    "non-overlapping",
-                    at,
-                )
-            previous_end = end
+        check_unwind_table(self.path, words, where)
         return words
+
+
+def check_unwind_table(path: str, words: list[tuple[int, int, int, int]], where: int) -> None:
+    """Each entry well formed, the table sorted and non-overlapping; `where` is its file offset."""
+    previous_end = -1
+    for index, (start, end, _flags, _frame) in enumerate(words):
+        at = where + index * DESCRIPTOR_SIZE
+        if end < start:
+            raise DumpError(path, f"unwind entry {index} ends ({end:#x}) before it starts "
+                            f"({start:#x})", at)
+        if start <= previous_end:
+            raise DumpError(
+                path,
+                f"unwind entry {index} starts at {start:#x}, inside or before entry "
+                f"{index - 1} (ends {previous_end:#x}): the table must be sorted and "
+                "non-overlapping",
+                at,
+            )
+        previous_end = end
 
 
 def _one_line(exc: Exception) -> str:

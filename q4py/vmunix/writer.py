@@ -45,7 +45,8 @@ from q4py.vmunix.elf_layouts import (
 from q4py.vmunix.model import SectionSizes
 from q4py.vmunix.unwind import DESCRIPTOR_SIZE, UnwindEntry, encode_unwind_table
 
-__all__ = ["DataObject", "Function", "SectionSizes", "build_vmunix", "write_vmunix"]
+__all__ = ["DataObject", "Function", "SectionSizes", "build_vmunix", "check_kernel",
+           "write_vmunix"]
 
 # Section header indices, fixed so symbols can name their section before the table is laid out.
 _TEXT, _DATA, _BSS, _UNWIND, _SYMTAB, _STRTAB, _SHSTRTAB = range(1, 8)
@@ -114,7 +115,12 @@ def write_vmunix(
     objects: Sequence[DataObject],
 ) -> None:
     """Write the vmunix to a path or an open binary stream. Bad input raises ValueError."""
-    data = build_vmunix(wide=wide, sections=sections, functions=functions, objects=objects)
+    write_file(target, build_vmunix(wide=wide, sections=sections, functions=functions,
+                                     objects=objects))
+
+
+def write_file(target: str | os.PathLike[str] | BinaryIO, data: bytes) -> None:
+    """`data` to a path or an open binary stream (the ELF and SOM writers' targets)."""
     if isinstance(target, (str, os.PathLike)):
         with open(target, "wb") as stream:
             stream.write(data)
@@ -131,7 +137,7 @@ def build_vmunix(
 ) -> bytes:
     """The bytes `write_vmunix` writes."""
     layouts = layouts_for(wide)
-    _check(wide, sections, functions, objects)
+    check_kernel(wide, sections, functions, objects)
 
     strtab, symtab = _symbol_tables(layouts, functions, objects)
     by_address = sorted(functions, key=lambda f: f.address)
@@ -288,13 +294,13 @@ def _symbol_tables(
     return strtab, bytes(symtab)
 
 
-def _check(
+def check_kernel(
     wide: bool,
     sections: SectionSizes,
     functions: Sequence[Function],
     objects: Sequence[DataObject],
 ) -> None:
-    """Reject input that would make a vmunix KernelImage refuses or misreads."""
+    """Reject input that would make a vmunix KernelImage refuses or misreads (ELF or SOM)."""
     limit = 1 << (64 if wide else 32)
     for field in ("text", "data", "bss"):
         addr, size = getattr(sections, f"{field}_addr"), getattr(sections, f"{field}_size")
