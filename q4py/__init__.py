@@ -16,8 +16,10 @@ __version__ = "0.1.0"
 __all__ = ["open", "__version__"]
 
 
-def open(path: str | Path) -> Dump:  # noqa: A001  # drgn's and the issue's name
-    """Open the crash directory at `path` (read-only) as a `q4py.dump.Dump`."""
+def open(path: str | Path, vmunix: str | Path | None = None) -> Dump:  # noqa: A001
+    """Open the crash dump at `path` (read-only) as a `q4py.dump.Dump`: a CRASHDIR, a COREDIR,
+    a directory holding a COREFILE's `core` and `vmunix`, or (with `vmunix`) a COREFILE's core.
+    (`open` is drgn's and the issue's name.)"""
     from q4py.dump import Dump  # the decoder only when a dump is really opened
 
-    return Dump.open(path)
+    return Dump.open(path, vmunix)

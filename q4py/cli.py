@@ -1,12 +1,15 @@
-"""The `q4` command: open a crash directory (or the bundled demo) and run commands.
+"""The `q4` command: open a crash dump (or the bundled demo) and run commands.
 
-    q4 [CRASHDIR]                     the REPL on a terminal, else a batch from stdin
-    q4 -f FILE [CRASHDIR]             run FILE's lines as a batch, echoing `q4> LINE`
-    q4 -c 'CMD; CMD' [CRASHDIR]       run the commands given, printing only their output
-    q4 --replay TRANSCRIPT [CRASHDIR] compare a transcript; exit 0 when every block matches
+    q4 [DUMP]                         the REPL on a terminal, else a batch from stdin
+    q4 -f FILE [DUMP]                 run FILE's lines as a batch, echoing `q4> LINE`
+    q4 -c 'CMD; CMD' [DUMP]           run the commands given, printing only their output
+    q4 --replay TRANSCRIPT [DUMP]     compare a transcript; exit 0 when every block matches
                                       (its commands run in the transcript's directory)
     --record OUT.q4t                  also write the run down as a transcript (not with
                                       --replay); `q4 --replay OUT.q4t` checks it later
+
+DUMP is a CRASHDIR or COREDIR directory, a directory holding a COREFILE's `core` and `vmunix`,
+or `CORE VMUNIX`: a COREFILE's two files (q4py.dumps tells them apart).
 
 Exit status: 0 fine; 1 a batch command failed or a transcript differs; 2 nothing could run (a
 dump or file that cannot be opened, bad arguments, --record into the crash directory or onto an
@@ -76,8 +79,12 @@ def _parser() -> argparse.ArgumentParser:
         help="also write the commands and their output to OUT.q4t as a transcript",
     )
     p.add_argument(
-        "crashdir", nargs="?", metavar="CRASHDIR", help="crash directory (default: the demo dump)"
+        "crashdir", nargs="?", metavar="DUMP",
+        help="crash dump: a CRASHDIR or COREDIR directory, a directory holding a COREFILE's core "
+        "and vmunix, or a COREFILE's core followed by VMUNIX (default: the demo dump)",
     )
+    p.add_argument("vmunix", nargs="?", metavar="VMUNIX",
+                   help="the kernel file of a COREFILE given as CORE VMUNIX")
     p.add_argument("--version", action="version", version=f"q4py {__version__}")
     return p
 
@@ -150,24 +157,24 @@ def _main(argv: list[str] | None) -> int:
         return 2
     try:
         if args.replay:
-            return _replay(Path(args.replay), args.crashdir)
+            return _replay(Path(args.replay), args.crashdir, args.vmunix)
         out: Any = _GuardedOut(sys.stdout)
         if args.commands is not None:
-            session = Session(_open_dump(args.crashdir), out)
+            session = Session(_open_dump(args.crashdir, args.vmunix), out)
             _use_config(session)
             with _recording(args.record, session, args.crashdir, "-c") as recorder:
                 failed = run_commands(session, split_commands(args.commands), recorder)
                 return 1 if failed else 0
         if args.file:
             lines = _read_text(Path(args.file), "q4 -f").split("\n")
-            session = Session(_open_dump(args.crashdir), out)
+            session = Session(_open_dump(args.crashdir, args.vmunix), out)
             # The batch file counts as an include already running: one that includes itself
             # is a loop at once, not after a second pass.
             with contextlib.suppress(OSError, RuntimeError):
                 session.include_files.append(Path(args.file).resolve())
             with _recording(args.record, session, args.crashdir, args.file):
                 return 1 if run_lines(session, lines) else 0
-        session = Session(_open_dump(args.crashdir), sys.stdout)
+        session = Session(_open_dump(args.crashdir, args.vmunix), sys.stdout)
         # The REPL only when a person is at both ends; otherwise the plain batch reader, so
         # transcripts and pipes never see prompt_toolkit's screen control.
         if sys.stdin.isatty() and sys.stdout.isatty():
@@ -239,15 +246,16 @@ def _read_text(path: Path, what: str) -> str:
     return read_command_text(path, what, any_kind=True)
 
 
-def _open_dump(crashdir: str | Path | None) -> Any:
-    """Open CRASHDIR, or the bundled demo dump (forged into the cache on first use)."""
+def _open_dump(crashdir: str | Path | None, vmunix: str | Path | None = None) -> Any:
+    """Open DUMP (with VMUNIX: a COREFILE's core), or the bundled demo dump (forged into the
+    cache on first use)."""
     path = Path(crashdir) if crashdir is not None else _demo_crashdir()
     if not path.exists():
         raise _Fatal(f"{path}: no such crash directory")
     from q4py.program import Program  # the heavy part: only when a dump is really opened
 
     try:
-        return Program.open(path)
+        return Program.open(path, vmunix)
     except OSError as exc:  # Program.open should say DumpError, but never show a traceback
         raise _Fatal(f"{path}: {exc.strerror or exc}") from None
 
@@ -289,12 +297,13 @@ def _replay_crashdir(transcript: Transcript, base: Path, crashdir: str | None) -
     return _forge(found.scenario, f"scenarios/{name}", f"scenario {name}")
 
 
-def _replay(path: Path, crashdir: str | None) -> int:
+def _replay(path: Path, crashdir: str | None, vmunix: str | None = None) -> int:
     transcript = parse_transcript(_read_text(path, "q4 --replay"), str(path))
     target = _replay_crashdir(transcript, path.parent, crashdir)
     # Absolute before the replay moves to the transcript's directory (its relative paths are
     # the transcript's); a CRASHDIR typed on the command line is still taken from here.
-    dump = _open_dump(None if target is None else Path(target).absolute())
+    dump = _open_dump(None if target is None else Path(target).absolute(),
+                      None if vmunix is None else Path(vmunix).absolute())
     result = replay(transcript, Session(dump, sys.stdout), directory=path.absolute().parent)
     for failure in result.failures:
         sys.stdout.write(failure.diff_text)

@@ -42,9 +42,10 @@ class Dump:
         self.program = program
 
     @classmethod
-    def open(cls, path: str | Path) -> Dump:
-        """Open a crash directory read-only (`DumpError` says what is wrong and where)."""
-        return cls(Program.open(path))
+    def open(cls, path: str | Path, vmunix: str | Path | None = None) -> Dump:
+        """Open a crash dump read-only, any format `Program.open` takes (`DumpError` says what
+        is wrong and where)."""
+        return cls(Program.open(path, vmunix))
 
     def __repr__(self) -> str:
         release = kernel_release(self.program)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from q4py.crashdir import CrashDir
+from q4py.dumps import CoreDir, CoreFile, open_dump
 from q4py.errors import Q4Error
 from q4py.layouts import KERNEL_GLOBALS, NARROW, WIDE, Layout, TypeRegistry, registry_for
 from q4py.layouts.base import CType
@@ -34,8 +35,8 @@ _RECORDS_SLICE = 1 << 18  # bytes read_records reads at a time
 class Program:
     """An opened crash dump: memory, symbols, types."""
 
-    def __init__(self, crashdir: CrashDir, kernel: KernelImage) -> None:
-        self.crashdir = crashdir
+    def __init__(self, crashdir: CrashDir | CoreDir | CoreFile, kernel: KernelImage) -> None:
+        self.crashdir = crashdir  # the dump, whatever its format (`.format`, `.index` or None)
         self.kernel = kernel
         self.wide = kernel.wide
         self.abi = WIDE if self.wide else NARROW
@@ -50,11 +51,12 @@ class Program:
         self.event_traces: dict[Any, Any] = {}
 
     @classmethod
-    def open(cls, path: str | Path) -> Program:
-        """Open a crash directory read-only; DumpError says what is wrong and where."""
-        crashdir = CrashDir.open(path)
-        kernel = KernelImage.load(crashdir.vmunix_path)
-        return cls(crashdir, kernel)
+    def open(cls, path: str | Path, vmunix: str | Path | None = None) -> Program:
+        """Open a dump read-only: a CRASHDIR, a COREDIR, a directory holding a COREFILE's `core`
+        and `vmunix`, or (with `vmunix`) a COREFILE's core. DumpError says what is wrong and
+        where."""
+        dump, kernel = open_dump(path, vmunix)
+        return cls(dump, kernel)
 
     @property
     def path(self) -> Path:

@@ -754,7 +754,7 @@ def cli_env(
 
     class Program:
         @classmethod
-        def open(cls, path: Path) -> FakeProgram:
+        def open(cls, path: Path, vmunix: Path | None = None) -> FakeProgram:
             if (Path(path) / "GARBLED").exists():
                 raise DumpError(str(Path(path) / "INDEX"), "not an INDEX file", offset=0x10)
             opened.append(Path(path))

@@ -31,6 +31,14 @@ def _chars(raw: bytes) -> str:
     return raw.split(b"\0", 1)[0].decode("latin-1")
 
 
+def dump_model(prog: Program) -> str | None:
+    """The model string: the INDEX's `modelname`, else (a COREFILE has no INDEX) the kernel's."""
+    index = prog.crashdir.index
+    if index is not None and index.modelname:
+        return index.modelname
+    return _chars(prog.global_or("machine_model", b"")) or None
+
+
 def general_info(prog: Program) -> GeneralInfo:
     now = prog.read_global("time").tv_sec
     boot = prog.read_global("boottime").tv_sec
@@ -44,7 +52,7 @@ def general_info(prog: Program) -> GeneralInfo:
     code = (enabled or cpus)[0][type_at] if cpus else 0
     name, arch = CPU_TYPES.get(code, (f"unknown type {code}", "PA-RISC"))
     ticks = prog.read_global("itick_per_tick") * prog.read_global("hz")
-    model = prog.crashdir.index.modelname or _chars(uts.machine)
+    model = dump_model(prog) or _chars(uts.machine)
     return GeneralInfo(
         dump_time=now,
         minutes_west=prog.read_global("tz").tz_minuteswest,

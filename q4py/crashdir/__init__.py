@@ -43,6 +43,7 @@ __all__ = [
     "parse_index",
     "read_index",
     "render_index",
+    "member_file",
     "write_crashdir",
     "write_image",
 ]
@@ -50,6 +51,8 @@ __all__ = [
 
 class CrashDir:
     """An opened crash directory: its INDEX, physical memory and kernel file."""
+
+    format = "CRASHDIR"  # the dump format (q4py.dumps has the others)
 
     def __init__(
         self,
@@ -181,6 +184,10 @@ def _member(directory: str, name: str) -> str | None:
     if not stat.S_ISREG(st.st_mode):
         raise DumpError(full, "not a regular file")
     return full
+
+
+# For the other dump formats' directories (q4py.dumps): the same symlink and file-type rules.
+member_file = _member
 
 
 def _check_against_index(image: ImageFile, entry: ImageEntry) -> None:

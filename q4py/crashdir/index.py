@@ -14,7 +14,8 @@ from typing import Any
 
 from q4py.errors import DumpError
 
-INDEX_VERSION = 2
+INDEX_VERSION = 2  # CRASHDIR
+COREDIR_VERSION = 1  # COREDIR's INDEX: no image lines (its chunks are found by name)
 DEFAULT_PAGE_SIZE = 4096
 # A 256 GiB dump in 64 MiB chunks has a 4096-line INDEX of about 500 KB; reading is bounded so
 # that a garbage file named INDEX cannot take all memory.
@@ -99,8 +100,11 @@ def is_plain_name(name: str) -> bool:
 # parsing
 
 
-def read_index(path: str) -> IndexFile:
-    """Read and parse the INDEX file at `path` (as bytes, so stray non-ASCII bytes are reported)."""
+def read_index(path: str, version: int = INDEX_VERSION) -> IndexFile:
+    """Read and parse the INDEX file at `path` (as bytes, so stray non-ASCII bytes are reported).
+
+    `version` is the format the INDEX must declare: 2 (CRASHDIR) or 1 (COREDIR).
+    """
     try:
         with open(path, "rb") as f:
             data = f.read(MAX_INDEX_SIZE + 1)
@@ -108,13 +112,13 @@ def read_index(path: str) -> IndexFile:
         raise DumpError(path, f"cannot read INDEX: {e.strerror or e}") from None
     if len(data) > MAX_INDEX_SIZE:
         raise DumpError(path, f"more than {MAX_INDEX_SIZE:#x} bytes: too large for an INDEX")
-    return parse_index(data, path)
+    return parse_index(data, path, version)
 
 
-def parse_index(data: str | bytes, path: str) -> IndexFile:
+def parse_index(data: str | bytes, path: str, version: int = INDEX_VERSION) -> IndexFile:
     """Parse INDEX text (bytes are decoded as strict ASCII); DumpError names the path and line."""
     text = _decode(data, path)
-    parser = _Parser(path)
+    parser = _Parser(path, version)
     for number, line in enumerate(text.split("\n"), start=1):
         parser.line(number, line)
     return parser.finish()
@@ -150,8 +154,9 @@ def _split_word(text: str) -> tuple[str, str]:
 class _Parser:
     """Collects lines into fields; checks that need the whole file run in finish()."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, version: int = INDEX_VERSION) -> None:
         self.path = path
+        self.version = version
         self.fields: dict[str, Any] = {}
         self.seen_at: dict[str, int] = {}
         self.comments: list[str] = []
@@ -244,10 +249,10 @@ class _Parser:
         for required in ("version", "memsize"):
             if required not in fields:
                 raise DumpError(self.path, f"no {required!r} line")
-        if fields["version"] != INDEX_VERSION:
+        if fields["version"] != self.version:
             raise self.error(
                 self.seen_at["version"],
-                f"unsupported INDEX version {fields['version']} (q4py reads {INDEX_VERSION})",
+                f"unsupported INDEX version {fields['version']} (q4py reads {self.version})",
             )
         page_size: int = fields.get("pagesize", DEFAULT_PAGE_SIZE)
         if not (512 <= page_size <= 1 << 30 and page_size & (page_size - 1) == 0):
@@ -260,7 +265,12 @@ class _Parser:
         if fields.get("chunksize") == 0:
             raise self.error(self.seen_at["chunksize"], "chunksize is zero")
         self.check_modules()
-        self.check_images(page_size)
+        if self.version == COREDIR_VERSION:
+            if self.images:
+                raise self.error(self.images[0][0], "a COREDIR INDEX (version 1) has no "
+                                 "'image' lines: its chunks are the core.N.M files")
+        else:
+            self.check_images(page_size)
         return IndexFile(
             comments=tuple(self.comments),
             modules=tuple(module for _, module in self.modules),

@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from q4py.crashdir import write_crashdir
+from q4py.dumps import write_coredir, write_corefile
 from q4py.errors import ScenarioError
 from q4py.forge import fs, kernel, memstate, objects, pages, processes, sched, stacks, system
 from q4py.forge.context import ForgeContext
+from q4py.layouts.vm import PAGE_SIZE
 
 __all__ = ["Forge"]
 
@@ -25,7 +27,9 @@ class Forge:
     def __init__(self, scenario: dict[str, Any]) -> None:
         self.ctx = ForgeContext(scenario)
 
-    def build(self, outdir: Path) -> None:
+    def build(self, outdir: Path, dump_format: str | None = None) -> None:
+        """Build the machine and write its dump to `outdir` (in `dump_format`, default the
+        scenario's); `write_files` can then write it again in other formats."""
         ctx = self.ctx
         kernel.build_functions(ctx)
         kernel.build_text(ctx)
@@ -47,15 +51,26 @@ class Forge:
         system.build_lpmc_log(ctx)
         kernel.write_text(ctx)  # after the events: they add the trapping instructions
         objects.build_raw_bytes(ctx)
-        memstate.build_page_directory(ctx)  # last: every mapping is known by then
-        self.write_files(outdir)
+        memstate.build_page_directory(ctx)  # every mapping is known by then
+        system.build_model_string(ctx)  # after all placement: moves nothing
+        self.write_files(outdir, dump_format)
 
-    def write_files(self, outdir: Path) -> None:
+    def write_files(self, outdir: Path, dump_format: str | None = None) -> None:
+        """The dump in `dump_format` (default: the scenario's `dump.format`)."""
         sc = self.ctx.sc
+        dump = sc["dump"]
+        dump_format = dump_format or dump["format"]
         vmunix = kernel.vmunix_bytes(self.ctx)
+        fields = system.index_fields(sc["system"])
+        pages = self.ctx.mem.sorted_pages()
         try:
-            write_crashdir(outdir, self.ctx.mem.sorted_pages(), **system.index_fields(sc["system"]),
-                           vmunix=vmunix, chunk_pages=sc["dump"]["chunk_pages"],
-                           compress=sc["dump"]["compress"])
+            if dump_format == "crashdir":
+                write_crashdir(outdir, pages, **fields, vmunix=vmunix,
+                               chunk_pages=dump["chunk_pages"], compress=dump["compress"])
+            elif dump_format == "coredir":
+                write_coredir(outdir, pages, **fields, vmunix=vmunix,
+                              chunksize=dump["chunk_pages"] * PAGE_SIZE)
+            else:
+                write_corefile(outdir, pages, vmunix=vmunix, memsize=fields["memsize"])
         except (ValueError, FileExistsError) as err:
             raise ScenarioError("", f"cannot write {outdir}: {err}") from None

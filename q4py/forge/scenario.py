@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from q4py.dumps import DUMP_FORMATS
 from q4py.errors import ScenarioError
 from q4py.forge.fs import MOUNT
 from q4py.forge.pages import PFDAT_CHUNK
@@ -66,9 +67,13 @@ SYSTEM = Table("What the machine was.", required=True, keys={
     "panic": Str("The panic message (panicstr and INDEX panic); empty for none.", default=""),
 })
 
-DUMP = Table("How savecrash wrote the crash directory.", keys={
-    "chunk_pages": Int("Pages per image file.", default=2048, minimum=1),
-    "compress": Bool("Write gzip-compressed image files.", default=False),
+DUMP = Table("How the dump was saved.", keys={
+    "format": Str("Dump format: `crashdir` (savecrash, 11.00 on), `coredir` (savecore of "
+                  "10.x: core.N.M chunks) or `corefile` (a directory holding `core` and "
+                  "`vmunix`).", default="crashdir", choices=DUMP_FORMATS),
+    "chunk_pages": Int("Pages per image file (crashdir) or per core.N.M chunk (coredir).",
+                       default=2048, minimum=1),
+    "compress": Bool("Write gzip-compressed image files (crashdir).", default=False),
 })
 
 PROCESSOR = Table("One processor.", keys={

@@ -93,6 +93,12 @@ def build_system(ctx: ForgeContext) -> None:
     ctx.set_global("physmem", system["memory_pages"])
 
 
+def build_model_string(ctx: ForgeContext) -> None:
+    """The model string in kernel memory, for dumps without an INDEX. Placed after everything
+    else, so adding it moved no other symbol or heap object."""
+    ctx.set_global("machine_model", ctx.sc["system"]["model"])
+
+
 def lbolt(ctx: ForgeContext) -> int:
     """Clock ticks since boot: the scenario's `globals.lbolt`, else the uptime in ticks."""
     given = ctx.sc["globals"].get("lbolt")

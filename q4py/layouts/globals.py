@@ -22,6 +22,8 @@ _DECLS = [
     GlobalDecl("itick_per_tick", "int", "interval timer ticks per clock tick"),
     GlobalDecl("avenrun", "double[3]", "load averages (1, 5, 15 minutes)"),
     GlobalDecl("panicstr", "char *", "the panic message", reconstruction=False),
+    GlobalDecl("machine_model", "char[64]", "the model string (9000/800/K360), read when a dump "
+               "has no INDEX (COREFILE); q4py's own name, a real kernel's is not public"),
     GlobalDecl("mpproc_info", "struct mpinfo *", "per-processor information array"),
     GlobalDecl("nmpinfo", "int", "entries in mpproc_info"),
     GlobalDecl("crash_event_table", "struct crash_event[8]", "the crash events"),
