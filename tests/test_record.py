@@ -201,7 +201,7 @@ def test_plugin_forges_a_scenario_header(
     )
     (pytester.path / "transcripts" / "u.q4t").write_text("# scenario: tiny\nq4> # again\n")
     result = inner("transcripts")
-    result.assert_outcomes(passed=2)
+    result.assert_outcomes(passed=6)  # two transcripts, each from a CRASHDIR, COREDIR, COREFILE
 
 
 def test_plugin_reports_a_missing_dump_in_one_line(
@@ -210,7 +210,7 @@ def test_plugin_reports_a_missing_dump_in_one_line(
     pytester.makefile(".q4t", noheader="q4> help\n...\n")
     pytester.makefile(".q4t", missing="# scenario: nowhere\nq4> help\n...\n")
     result = inner()
-    result.assert_outcomes(failed=2)
+    result.assert_outcomes(failed=4)  # the scenario one in each of its three dump formats
     result.stdout.fnmatch_lines([
         "*missing.q4t: scenario 'nowhere' not found*",
         "*noheader.q4t: the header names no dump*",

@@ -5,7 +5,9 @@ The dump comes from the transcript's header (docs/transcripts.md):
 - `# crashdir: PATH` — PATH relative to the transcript's directory;
 - `# scenario: NAME` — forged from `<dir>/../scenarios/NAME.toml` (the bundled demo scenario
   when that is its name and no such file exists) into a temporary directory, once per test
-  session and scenario.
+  session and scenario. Such a transcript is three tests, `NAME[crashdir]`, `NAME[coredir]` and
+  `NAME[corefile]`: one forged machine written in each dump format, the same text expected
+  from all three.
 
 A transcript with neither header fails: a test must say what it runs on. The commands run in
 the transcript's directory (q4py.shell.transcript.replay), so a relative `include` works
@@ -41,26 +43,32 @@ from q4py.shell.transcript import (
 )
 
 SUFFIX = ".q4t"
+DUMP_FORMATS = ("crashdir", "coredir", "corefile")  # q4py.dumps.DUMP_FORMATS, without its imports
 
 
 class _Dumps:
-    """Crash directories forged for this test session, by scenario file."""
+    """Dumps forged for this test session: per scenario file, one machine built once and
+    written in every dump format."""
 
     def __init__(self) -> None:
         self._made: dict[Path, Path] = {}
         self._root: Path | None = None
 
-    def forged(self, scenario: Path) -> Path:
+    def forged(self, scenario: Path, dump_format: str = "crashdir") -> Path:
         key = scenario.resolve()
         if key not in self._made:
-            from q4py.forge import forge_crashdir  # only when a transcript needs it
+            from q4py.forge.build import Forge  # only when a transcript needs it
+            from q4py.forge.scenario import load_scenario
 
             if self._root is None:
                 self._root = Path(tempfile.mkdtemp(prefix="q4py-transcripts-"))
             outdir = self._root / f"{len(self._made)}-{scenario.stem}"
-            forge_crashdir(scenario, outdir)
+            forge = Forge(load_scenario(scenario))
+            forge.build(outdir / DUMP_FORMATS[0], DUMP_FORMATS[0])
+            for other in DUMP_FORMATS[1:]:
+                forge.write_files(outdir / other, other)
             self._made[key] = outdir
-        return self._made[key]
+        return self._made[key] / dump_format
 
     def cleanup(self) -> None:
         if self._root is not None:
@@ -96,7 +104,11 @@ class TranscriptFile(pytest.File):
             transcript = parse_transcript(self.path.read_text(encoding="utf-8"), str(self.path))
         except (TranscriptError, OSError, UnicodeDecodeError) as exc:
             raise self.CollectError(f"{self.path}: cannot read this transcript: {exc}") from None
-        return [TranscriptItem.from_parent(self, name=self.path.stem, transcript=transcript)]
+        if "scenario" not in transcript.header or "crashdir" in transcript.header:
+            return [TranscriptItem.from_parent(self, name=self.path.stem, transcript=transcript)]
+        return [TranscriptItem.from_parent(self, name=f"{self.path.stem}[{fmt}]",
+                                           transcript=transcript, dump_format=fmt)
+                for fmt in DUMP_FORMATS]
 
 
 class TranscriptDiffers(Exception):
@@ -113,9 +125,11 @@ class _SetupFailed(Exception):
 
 
 class TranscriptItem(pytest.Item):
-    def __init__(self, *, transcript: Transcript, **kwargs: Any) -> None:
+    def __init__(self, *, transcript: Transcript, dump_format: str = "crashdir",
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.transcript = transcript
+        self.dump_format = dump_format
 
     def runtest(self) -> None:
         from q4py.program import Program  # the dump layer, only when a transcript runs
@@ -125,7 +139,7 @@ class TranscriptItem(pytest.Item):
         try:
             program = Program.open(crashdir)
         except (Q4Error, OSError) as exc:
-            raise _SetupFailed(f"cannot open the crash directory {crashdir}: {exc}") from None
+            raise _SetupFailed(f"cannot open the dump {crashdir}: {exc}") from None
         # In-process: replay() restores pytest's working directory however the replay ends.
         result = replay(self.transcript, Session(program, io.StringIO()),
                         directory=self.path.parent)
@@ -153,7 +167,7 @@ class TranscriptItem(pytest.Item):
     def _forged(self, scenario: Any, name: str) -> Path:
         try:
             with resources.as_file(scenario) as path:  # package data may live in a zip
-                return self.config.stash[_DUMPS_KEY].forged(Path(path))
+                return self.config.stash[_DUMPS_KEY].forged(Path(path), self.dump_format)
         except (Q4Error, OSError) as exc:
             raise _SetupFailed(f"cannot forge scenario {name!r}: {exc}") from None
 
