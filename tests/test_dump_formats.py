@@ -23,6 +23,7 @@ from q4py.errors import DumpError, ReadError
 from q4py.forge.build import Forge
 from q4py.forge.scenario import load_scenario
 from q4py.program import Program
+from q4py.render.banner import render_banner
 from q4py.shell.session import Session
 
 MEMSIZE = 4096 * 4096  # TINY's memory_pages
@@ -90,6 +91,27 @@ def test_each_form_opens_and_reads_alike(forms: dict[str, Path]) -> None:
     for program in programs.values():
         with pytest.raises(ReadError, match="beyond physical memory"):
             program.read(MEMSIZE, 8)
+
+
+def test_the_dumped_pages_of_each_form(forms: dict[str, Path]) -> None:
+    """A flat dump lists the pages holding data: every page the CRASHDIR holds, and only those
+    where the file system reports a sparse file's holes (SEEK_DATA)."""
+    programs = {name: Program.open(path) for name, path in forms.items()}
+    dumped = list(programs["crashdir"].dumped_pfns())
+    for name in ("coredir", "corefile"):
+        flat = list(programs[name].dumped_pfns())
+        assert flat == sorted(flat) and set(dumped) <= set(flat)
+        if len(flat) < MEMSIZE // 4096:  # holes reported
+            assert flat == dumped
+        assert programs[name].has_page(0xFFF) and not programs[name].has_page(0x1000)
+        assert programs[name].page(dumped[0]) == programs["crashdir"].page(dumped[0])
+    searches = {name: output(p, "search -c hostile") for name, p in programs.items()}
+    assert "hostile" in searches["crashdir"]
+    assert searches["crashdir"] == searches["coredir"] == searches["corefile"]
+    banners = {name: [line for line in render_banner(p) if "DUMP:" not in line]
+               for name, p in programs.items()}
+    assert banners["corefile"] == banners["coredir"] == banners["crashdir"]
+    assert any("HOST: hostile" in line for line in banners["corefile"])
 
 
 def test_a_corefile_as_two_files(forms: dict[str, Path], capsys: pytest.CaptureFixture[str],

@@ -5,10 +5,11 @@ kernel did not dump reads as zeros, the only way these formats have to say so.
 
 from __future__ import annotations
 
+import errno
 import os
 from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from q4py.errors import DumpError, ReadError
@@ -74,10 +75,48 @@ class FlatMemory:
             address += take
         return parts[0] if len(parts) == 1 else b"".join(parts)
 
+    def has_page(self, pfn: int) -> bool:
+        """Every page of memory is in a flat dump (zeros where the kernel dumped none)."""
+        return 0 <= pfn < self.memsize // self.page_size
+
+    def page(self, pfn: int) -> bytes | None:
+        if not self.has_page(pfn):
+            return None
+        return self.read(pfn * self.page_size, self.page_size)
+
+    def pfns(self) -> Iterator[int]:
+        """The pages holding data, ascending. The holes of a sparse file (the pages nothing was
+        written to: zeros) are skipped where the file system reports them (SEEK_DATA), so a
+        search does not read gigabytes of zeros; elsewhere every page is listed."""
+        size = self.page_size
+        for piece in self.pieces:
+            for start, end in _data_runs(self._fd(piece.path), piece.size):
+                first = (piece.base + start) // size
+                last = min(-(-(piece.base + end) // size), self.memsize // size)
+                yield from range(first, last)
+
     def close(self) -> None:
         while self._open:
             _, fd = self._open.popitem()
             os.close(fd)
+
+
+def _data_runs(fd: int, size: int) -> Iterator[tuple[int, int]]:
+    """(start, end) offsets of the data (not hole) runs of the first `size` bytes of a file."""
+    at = 0
+    while at < size:
+        try:
+            start = os.lseek(fd, at, os.SEEK_DATA)
+        except OSError as e:
+            if e.errno == errno.ENXIO:  # only a hole from `at` on
+                return
+            yield at, size  # no SEEK_DATA here: all of it is data
+            return
+        if start >= size:
+            return
+        end = min(os.lseek(fd, start, os.SEEK_HOLE), size)
+        yield start, end
+        at = end
 
 
 def write_flat(pieces: Sequence[Piece], pages: Iterable[tuple[int, bytes]],

@@ -34,7 +34,7 @@ def _crash(prog: Program) -> str:
 
 def _memory(prog: Program) -> str:
     pages = prog.read_global("physmem")
-    size = pages * prog.crashdir.index.pagesize
+    size = pages * prog.crashdir.memory.page_size
     return f"{size / (1 << 30):.1f} GiB ({pages} pages)" if size >= 1 << 30 else \
         f"{size >> 20} MiB ({pages} pages)"
 
@@ -66,7 +66,7 @@ def render_banner(prog: Program) -> list[str]:
     return [
         f"q4py {__version__}: HP-UX crash dump",
         line("DUMP", lambda: str(prog.path)),
-        line("HOST", lambda: index.hostname or general_info(prog).nodename),
+        line("HOST", lambda: (index and index.hostname) or general_info(prog).nodename),
         line("MODEL", lambda: general_info(prog).model),
         line("RELEASE", release),
         line("DUMP TIME", dump_time),
