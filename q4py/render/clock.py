@@ -18,11 +18,17 @@ from q4py.program import Program
 from q4py.render import section
 from q4py.render.text import banner
 
-_HEADER = [
-    "    event mpi                rpb                delta      clk eiem eirr PSW",
-    "cpu type  timeinval          interval timer     secs:ticks od  0,4  0,4  I",
-    "--- ----- ------------------ ------------------ ---------- --- ---- ---- ---",
-]
+# Timer columns as wide as the kernel's timers: 64-bit, or 32-bit on a narrow kernel (a public
+# 32-bit 11.00 report).
+_HEADERS = {
+    True: ["    event mpi                rpb                delta      clk eiem eirr PSW",
+           "cpu type  timeinval          interval timer     secs:ticks od  0,4  0,4  I",
+           "--- ----- ------------------ ------------------ ---------- --- ---- ---- ---"],
+    False: ["    event mpi        rpb            delta      clk eiem eirr PSW",
+            "cpu type  timeinval  interval timer secs:ticks od  0,4  0,4  I",
+            "--- ----- ---------- -------------- ---------- --- ---- ---- ---"],
+}
+_TIMER_WIDTHS = {True: (18, 18), False: (10, 14)}
 _PANIC_NOTE = [
     "Note: For the PANIC crash event type it is normal to see a positive delta ticks.",
     "This is due to the processor executing dumpsys() code after creating it's",
@@ -30,22 +36,25 @@ _PANIC_NOTE = [
 ]
 
 
-def clock_row(info: ClockInfo, row: ClockRow) -> str:
+def clock_row(info: ClockInfo, row: ClockRow, wide: bool = True) -> str:
     split = info.split(row.delta_ticks)
     delta = "       n/a" if split is None else f"{split[0]:>6d}:{split[1]:<3d}"
-    return (f"{row.cpu:<3d} {row.kind:<5s} {row.timeinval:<#18x} {row.interval_timer:<#18x} "
+    mpi, rpb = _TIMER_WIDTHS[wide]
+    return (f"{row.cpu:<3d} {row.kind:<5s} {row.timeinval:<#{mpi}x} "
+            f"{row.interval_timer:<#{rpb}x} "
             f"{delta} {row.clock_overdue:<3d} "
             f"{row.bit(row.eiem, 0)} {row.bit(row.eiem, 4)}  "
             f"{row.bit(row.eirr, 0)} {row.bit(row.eirr, 4)}  {int(row.interrupts_on)} ")
 
 
-def render_clock(info: ClockInfo, release: tuple[int, int] | None = None) -> list[str]:
+def render_clock(info: ClockInfo, release: tuple[int, int] | None = None,
+                 wide: bool = True) -> list[str]:
     lines = []
     if info.hardclock_late is not None:
         lines.append(f"hardclock_late = {info.hardclock_late}")
     lines += [f"itick_per_tick = {info.itick_per_tick}",
-              f"lbolt          = {info.lbolt} ({info.lbolt:#x})", "", *_HEADER]
-    lines += [clock_row(info, row) for row in info.rows]
+              f"lbolt          = {info.lbolt} ({info.lbolt:#x})", "", *_HEADERS[wide]]
+    lines += [clock_row(info, row, wide) for row in info.rows]
     lines.append("")
     held = info.held_off
     if held:
@@ -58,10 +67,12 @@ def render_clock(info: ClockInfo, release: tuple[int, int] | None = None) -> lis
                       "off for ",
                       f"approx {-seconds} seconds. Current SPL = "
                       f"0x{row.eiem:016x}{f' ({name})' if name else ''}.", ""]
+    if not held and not any(row.kind == "PANIC" for row in info.rows):
+        return lines  # a TOC-only table: one blank line ends the section (the hang reports)
     return [*lines, ""]
 
 
 @section("clock", "Processor Clock Info", 84)
 def clock_section(prog: Program) -> list[str]:
     return [*banner("Processor Clock Info"), "",
-            *render_clock(clock_info(prog), kernel_release(prog))]
+            *render_clock(clock_info(prog), kernel_release(prog), bool(prog.wide))]
