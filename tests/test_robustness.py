@@ -181,7 +181,8 @@ def test_hz_of_zero_prints_n_a(forged_dump: Callable[[str], Path], tmp_path: Pat
     lines = no_internal_error(run(dump, "crashinfo clock", "crashinfo threads",
                                   "crashinfo general"))
     rows = [line for line in lines if line[:1].isdigit() and " PANIC " in line]
-    assert rows and all(line[48:58] == "       n/a" for line in rows), rows
+    # The delta column (after the two timers, 32-bit wide on this narrow kernel) says n/a.
+    assert rows and all(line[36:46] == "       n/a" for line in rows), rows
     assert not [line for line in lines if line.startswith(("WARNING", "crashinfo:"))]
 
 
