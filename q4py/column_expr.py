@@ -95,7 +95,7 @@ def _truth(values: Values) -> Values:
 class _Columns:
     def __init__(self, env: RecordsEnv) -> None:
         records = env.records
-        if records.structured is None:
+        if records.values is not None:
             raise NotVectorised("a pile of decoded values")
         self.env = env
         self.records = records

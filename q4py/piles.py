@@ -153,9 +153,14 @@ class Records:
     script gave already decoded keeps their `values` instead. `spaces`, `addresses` and
     `indexes` say where each one is and its `indexof`: sequences as given (a `range` for an
     array's addresses and indexes costs no memory), numpy arrays once filtered.
+
+    Filtering (`take`) makes a *subset*: the positions of the chosen structures in the Records
+    holding their bytes, 4 or 8 bytes a structure, not a copy of the records; its columns are
+    gathered from those Records when asked for.
     """
 
-    __slots__ = ("layout", "spaces", "addresses", "indexes", "_buffer", "values", "_items")
+    __slots__ = ("layout", "_spaces", "_addresses", "_indexes", "_buffer", "values", "_items",
+                 "_base", "_rows")
 
     def __init__(self, layout: Layout, spaces: Sequence[int], addresses: Sequence[int],
                  indexes: Sequence[int], *, data: Any = None,
@@ -175,24 +180,61 @@ class Records:
         if values is not None and len(values) != count:
             raise ValueError("Records: values and addresses differ in length")
         self.layout = layout
-        self.spaces = spaces
-        self.addresses = addresses
-        self.indexes = indexes
+        self._spaces: Sequence[int] | None = spaces
+        self._addresses: Sequence[int] | None = addresses
+        self._indexes: Sequence[int] | None = indexes
         self._buffer = buffer
         self.values = values
         self._items: tuple[PileItem, ...] | None = None
+        self._base: Records | None = None
+        self._rows: np.ndarray | None = None
+
+    @classmethod
+    def subset(cls, base: Records, rows: np.ndarray) -> Records:
+        """The structures of `base` (Records of bytes) at positions `rows`, in that order."""
+        if base._base is not None:  # a subset of a subset: positions in the first one
+            base, rows = base._base, base._rows[rows]  # type: ignore[index]
+        made = cls.__new__(cls)
+        made.layout = base.layout
+        made._spaces = made._addresses = made._indexes = None
+        made._buffer, made.values, made._items = None, None, None
+        made._base = base
+        small = len(base) <= np.iinfo(np.uint32).max
+        made._rows = rows.astype(np.uint32 if small else np.intp, copy=False)
+        return made
+
+    # -- where each structure is ----------------------------------------------------------
+    def _located(self, name: str) -> Sequence[int]:
+        """Column `name` (spaces, addresses, indexes); a subset's gathered on first use."""
+        column = getattr(self, f"_{name}")
+        if column is None:
+            column = _pick(getattr(self._base, name), self._rows)  # type: ignore[arg-type]
+            setattr(self, f"_{name}", column)
+        return column  # type: ignore[no-any-return]
+
+    spaces = property(lambda self: self._located("spaces"), doc="the space of each structure")
+    addresses = property(lambda self: self._located("addresses"), doc="where each one is")
+    indexes = property(lambda self: self._located("indexes"), doc="each one's indexof")
 
     @property
     def data(self) -> bytes | None:
         """The structures' bytes (a copy; None: Records of decoded values)."""
+        if self._base is not None:
+            return self._base._whole()[self._rows].tobytes()  # type: ignore[index]
         return None if self._buffer is None else self._buffer.tobytes()
 
     @property
     def structured(self) -> np.ndarray | None:
-        """The records as a numpy structured array (no copy; None: Records of values)."""
+        """The records as a numpy structured array (no copy; None: Records of values or a
+        subset)."""
         if self._buffer is None:
             return None
         return records_view(self.layout, self._buffer)
+
+    def _whole(self) -> np.ndarray:
+        """Each record as one numpy `void` item (Records of bytes, not a subset)."""
+        assert self._buffer is not None
+        return self._buffer.view(np.dtype((np.void, self.layout.size)))
 
     @classmethod
     def from_items(cls, layout: Layout, items: Iterable[PileItem]) -> Records:
@@ -211,10 +253,14 @@ class Records:
         return made
 
     def __len__(self) -> int:
-        return len(self.addresses)
+        if self._rows is not None:
+            return len(self._rows)
+        return len(self._addresses)  # type: ignore[arg-type]
 
     def record(self, position: int) -> bytes:
         """The bytes of structure `position` (Records made of bytes only)."""
+        if self._base is not None:
+            return self._base.record(int(self._rows[position]))  # type: ignore[index]
         assert self._buffer is not None
         size = self.layout.size
         return self._buffer[position * size:(position + 1) * size].tobytes()
@@ -222,6 +268,8 @@ class Records:
     def item(self, position: int) -> PileItem:
         if self._items is not None:
             return self._items[position]
+        if self._base is not None:  # the very structure of the Records it was chosen from
+            return self._base.item(int(self._rows[position]))  # type: ignore[index]
         space, address = int(self.spaces[position]), int(self.addresses[position])
         index = int(self.indexes[position])
         if self.values is not None:
@@ -238,6 +286,14 @@ class Records:
         """Member `path` of every structure, in order: a numpy array for an integer, pointer
         or bit-field member (int64 when signed, unsigned ones in their own width, bit-fields
         in uint64), a list otherwise."""
+        if self._base is not None:
+            whole = self._base._own_column(path)
+            if isinstance(whole, np.ndarray):
+                return whole[self._rows]
+            return [whole[i] for i in self._rows.tolist()]  # type: ignore[union-attr]
+        return self._own_column(path)
+
+    def _own_column(self, path: str) -> Sequence[Any]:
         if self._buffer is not None:
             ctype = self.layout.field(path).ctype
             if ctype.kind in _INTEGERS:
@@ -252,18 +308,16 @@ class Records:
 
     def take(self, positions: Sequence[int] | np.ndarray) -> Records:
         """The structures at `positions` (in that order; or where a boolean mask is true), as
-        new Records."""
+        new Records: a subset of these when they hold bytes."""
         chosen = np.asarray(positions)
         where = (np.flatnonzero(chosen) if chosen.dtype == np.bool_
                  else chosen.astype(np.intp, copy=False))
-        picked = dict(spaces=_pick(self.spaces, where), addresses=_pick(self.addresses, where),
-                      indexes=_pick(self.indexes, where))
-        if self.values is not None:
-            return Records(self.layout, **picked, values=[self.values[i] for i in where])
-        assert self._buffer is not None
-        whole = self._buffer.view(np.dtype((np.void, self.layout.size)))
-        kept = whole[chosen if chosen.dtype == np.bool_ else where]
-        return Records(self.layout, **picked, data=kept.view(np.uint8))
+        if self.values is None:
+            return Records.subset(self, where)
+        return Records(self.layout, spaces=_pick(self.spaces, where),
+                       addresses=_pick(self.addresses, where),
+                       indexes=_pick(self.indexes, where),
+                       values=[self.values[i] for i in where])
 
 
 _INTEGERS = ("int", "pointer", "bitfield")
