@@ -208,3 +208,16 @@ def test_a_som_kernel_whose_dictionary_lies_outside_it(copy, capsys, tmp_path) -
     line = refused(capsys, tmp_path, dump)
     assert line.startswith(f"q4: {kernel} at offset 0x5c: SOM: the symbol dictionary")
     assert line.endswith(f"lies outside the file ({len(data):#x} bytes)")
+
+
+def test_q4_forge_writes_the_format_asked(forms: dict[str, Path], tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from q4py.forge.cli import main as forge_main
+
+    scenario = forms["crashdir"].parent / "tiny.toml"
+    assert forge_main([str(scenario), str(tmp_path / "cf"), "--format", "corefile"]) == 0
+    assert sorted(os.listdir(tmp_path / "cf")) == ["core", "vmunix"]
+    assert (tmp_path / "cf" / "core").read_bytes() == (forms["corefile"] / "core").read_bytes()
+    assert forge_main([str(scenario), str(tmp_path / "cd"), "--format", "coredir"]) == 0
+    assert "core.0.3" in os.listdir(tmp_path / "cd")
+    capsys.readouterr()

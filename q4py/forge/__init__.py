@@ -10,8 +10,10 @@ from q4py.forge.build import Forge
 from q4py.forge.scenario import load_scenario
 
 
-def forge_crashdir(scenario_path: str | Path, outdir: str | Path) -> None:
-    """Write the crash directory a scenario describes into `outdir` (created if needed).
+def forge_crashdir(scenario_path: str | Path, outdir: str | Path,
+                   dump_format: str | None = None) -> None:
+    """Write the dump a scenario describes into `outdir` (created if needed), in `dump_format`
+    (crashdir, coredir, corefile; default the scenario's `dump.format`).
 
     A scenario that cannot be built raises ScenarioError naming the scenario's file, and
     leaves no trace: what the build wrote is removed (`outdir` too when it made it)."""
@@ -21,7 +23,7 @@ def forge_crashdir(scenario_path: str | Path, outdir: str | Path) -> None:
     before = set(outdir.iterdir()) if existed else set()
     outdir.mkdir(parents=True, exist_ok=True)
     try:
-        Forge(scenario).build(outdir)
+        Forge(scenario).build(outdir, dump_format)
     except BaseException as exc:
         if not existed:
             shutil.rmtree(outdir, ignore_errors=True)
