@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from q4py.addr import format_q4_address
 from q4py.errors import Q4Error
 from q4py.kernel.events import CrashEvent, last_event_of, rpb_registers
+from q4py.kernel.mpinfo import current_threads
 from q4py.kernel.threads import Thread
 from q4py.layouts.save_state import SS_WIDEREGS, TRAP_TYPE_FIELD
 from q4py.layouts.sched import TSRUNPROC
@@ -247,11 +248,22 @@ class ThreadTrace:
             self.segments[-1].trap.user_mode
 
 
+def running(prog: Program, thread: Thread) -> bool:
+    """A thread runs: TSRUNPROC, or its processor's current thread. 11i keeps a running thread
+    in TSRUN (a public 11.11 p4 trace shows kt_stat="TSRUN" and `Running on SPU #5`)."""
+    if thread.stat == TSRUNPROC:
+        return True
+    try:
+        return current_threads(prog).get(thread.address) == thread.spu
+    except Q4Error:  # an unreadable mpinfo: the thread's own state decides
+        return False
+
+
 def unwind_thread(prog: Program, thread: Thread) -> ThreadTrace:
     """The kernel stack of `thread`; a problem (unreadable PCB, no saved context, a walk that
     stops early) is kept in `problem`, never raised."""
     trace = ThreadTrace(thread)
-    if thread.stat == TSRUNPROC:
+    if running(prog, thread):
         try:
             event = last_event_of(prog, thread.spu)
         except Q4Error as err:

@@ -34,6 +34,7 @@ def build_processes(ctx: ForgeContext) -> Processes:
                 "virtual": group["virtual"],
                 "physical": low + (high - low) * i // max(count - 1, 1),
                 "deactivated": group["deactivated"], "uid": 0, "ppid": group["ppid"],
+                "address": -1,
             })
     nproc = ctx.sc["nproc"]
     if len(procs) > nproc:
@@ -57,6 +58,10 @@ def _build_table(ctx: ForgeContext, procs: list[dict[str, Any]]) -> Processes:
     ctx.mem.write(comms, bytes(PST_UCOMMLEN * nproc))
     ctx.mem.write(cmds, bytes(PST_CLEN * nproc))
     addresses: dict[int, int] = {}
+    placed = [i for i, p in enumerate(procs) if p["address"] >= 0]
+    if placed:
+        raise ScenarioError(f"processes[{placed[0]}].address", "places a proc of 11i's list; "
+                            "11.00 keeps them in its table")
     for i, p in enumerate(procs):
         addresses.setdefault(p["pid"], table + i * proc.size)
         _place(ctx, i, p, table + i * proc.size, vas_array + i * vas.size)
@@ -74,7 +79,8 @@ def _build_list(ctx: ForgeContext, procs: list[dict[str, Any]]) -> Processes:
     name in p_comm."""
     proc = ctx.types.get("struct proc")
     vas = ctx.types.get("struct vas")
-    addresses = [ctx.mem.alloc(proc.size, 64) for _ in procs]
+    addresses = [p["address"] if p["address"] >= 0 else ctx.mem.alloc(proc.size, 64)
+                 for p in procs]
     by_pid: dict[int, int] = {}
     for i, (p, address) in enumerate(zip(procs, addresses, strict=True)):
         _place(ctx, i, p, address, ctx.mem.alloc(vas.size, 8),

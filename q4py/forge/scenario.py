@@ -193,6 +193,8 @@ PROCESS = Table("A process.", keys={
     "deactivated": Bool("Deactivated by the memory scheduler.", default=False),
     "uid": Int("User id.", default=0, minimum=0),
     "ppid": Int("Parent process id.", default=0, minimum=0),
+    "address": Int("Where its struct proc is (11i's list); -1: kernel dynamic data.",
+                   default=-1, minimum=-1),
 })
 
 PROCESS_GROUP = Table("Many similar processes, generated.", keys={

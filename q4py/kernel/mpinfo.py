@@ -5,6 +5,7 @@ interruption registers.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 from q4py.kernel.events import CrashEvent, rpb_registers
@@ -49,6 +50,18 @@ def processors(prog: Program) -> list[Processor]:
             ready=(get("mpi_nready_free"), get("mpi_nready_locked"), get("mpi_nready_alpha")),
             current_thread=get("mpi_curthread")))
     return out
+
+
+_CURRENT: weakref.WeakKeyDictionary[Program, dict[int, int]] = weakref.WeakKeyDictionary()
+
+
+def current_threads(prog: Program) -> dict[int, int]:
+    """Each processor's current thread (mpi_curthread) -> the processor, read once per dump."""
+    found = _CURRENT.get(prog)
+    if found is None:
+        found = {cpu.current_thread: cpu.index for cpu in processors(prog) if cpu.current_thread}
+        _CURRENT[prog] = found
+    return found
 
 
 def processor_of(prog: Program, mpinfo_address: int) -> int | None:
