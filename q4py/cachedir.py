@@ -6,8 +6,11 @@ State: `$Q4PY_STATE_DIR`, else `$XDG_STATE_HOME/q4py`, else `~/.local/state/q4py
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -35,11 +38,29 @@ def user_state_dir() -> Path:
     return _user_dir("Q4PY_STATE_DIR", "XDG_STATE_HOME", (".local", "state"))
 
 
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> bytes:
+    """A digest of q4py's own source files: a forged dump is only as current as the forge and
+    layouts that wrote it, and a development checkout changes them without a new version."""
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        with contextlib.suppress(OSError):
+            digest.update(path.read_bytes())
+    return digest.digest()
+
+
+_KEY = re.compile(r"[0-9a-f]{16}")
+
+
 def scenario_key(scenario_bytes: bytes) -> str:
-    """16 hex digits naming a forged dump: changes with the scenario and with q4py's version."""
+    """16 hex digits naming a forged dump: changes with the scenario, q4py's version and its
+    code (code_fingerprint)."""
     from q4py import __version__
 
-    return hashlib.sha256(scenario_bytes + __version__.encode()).hexdigest()[:16]
+    return hashlib.sha256(scenario_bytes + __version__.encode()
+                          + code_fingerprint()).hexdigest()[:16]
 
 
 def forge_cached(scenario: Path, subdir: str, *, what: str = "", log: TextIO | None = None) -> Path:
@@ -73,4 +94,14 @@ def forge_cached(scenario: Path, subdir: str, *, what: str = "", log: TextIO | N
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+    _drop_older(parent, keep=final.name)
     return final
+
+
+def _drop_older(parent: Path, keep: str) -> None:
+    """Remove the other dumps forged into `parent`: each subdirectory holds one scenario, so
+    they are older forgings of it (another scenario text or q4py code), never to be used again.
+    A q4 still reading one keeps its open files (POSIX), so this is safe while it runs."""
+    for entry in parent.iterdir():
+        if entry.name != keep and _KEY.fullmatch(entry.name) and entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)

@@ -711,7 +711,9 @@ def test_forge_cached_forges_once(fake_forge: list[Path], tmp_path: Path) -> Non
     assert len(fake_forge) == 1 and log.getvalue().count("forging") == 1
     assert fake_forge[0].parent == first.parent and not fake_forge[0].exists()  # renamed
     scenario.write_text("name = 'two'\n")  # another scenario text is another directory
-    assert forge_cached(scenario, "demo", log=log) != first
+    second = forge_cached(scenario, "demo", log=log)
+    assert second != first
+    assert second.is_dir() and not first.exists()  # the older forging is dropped
 
 
 def test_forge_cached_loses_a_race_gracefully(
@@ -1002,3 +1004,13 @@ def test_the_plugin_replays_the_tour_from_another_directory(elsewhere: Path) -> 
         cwd=elsewhere, env=env, capture_output=True, text=True, timeout=600, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "3 passed" in run.stdout  # the tour from a CRASHDIR, a COREDIR and a COREFILE
+
+
+def test_a_forged_dump_is_keyed_on_q4pys_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A development checkout changes the forge without a new version: its cached dumps must
+    not be reused by the changed code."""
+    import q4py.cachedir
+
+    before = scenario_key(b"demo\n")
+    monkeypatch.setattr(q4py.cachedir, "code_fingerprint", lambda: b"other code")
+    assert scenario_key(b"demo\n") != before
