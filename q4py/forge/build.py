@@ -49,6 +49,7 @@ class Forge:
         system.build_processor_spaces(ctx, mpinfo)
         fs.build_mounts(ctx)
         system.build_lpmc_log(ctx)
+        system.build_patches(ctx)
         kernel.write_text(ctx)  # after the events: they add the trapping instructions
         objects.build_raw_bytes(ctx)
         memstate.build_page_directory(ctx)  # every mapping is known by then

@@ -116,6 +116,11 @@ TRANSLATION = Table("One page of a space mapped through the hashed page director
                default=-1, minimum=-1),
 })
 
+def _patch_problem(text: str) -> str | None:
+    return None if re.fullmatch(r"PH[A-Z]{2}_\d+", text) else \
+        f"'{text}' is no patch name (PHKL_12345, PHNE_..., PHCO_...)"
+
+
 KERNEL = Table("The kernel image: sections, functions, placement of static and dynamic data.",
                required=True, keys={
     "file_format": Str("The vmunix file format: `som` (HP SOM, 32-bit only) or `elf`; "
@@ -139,6 +144,9 @@ KERNEL = Table("The kernel image: sections, functions, placement of static and d
                             default=1, minimum=0, maximum=_U32),
     "translations": List("Page translations the kernel had besides the pages the forge maps "
                          "for stacks (I/O pages, say).", item=TRANSLATION),
+    "patches": List("Kernel patches installed (`PHKL_18543`): each puts its what-string "
+                    "(`@(#) PATCH_11.00: PHKL_18543`) in kernel data.",
+                    item=Str("", check=_patch_problem)),
 })
 
 PAGES = Table("Physical page classes: how many pages the kernel used for what (pfdat).",

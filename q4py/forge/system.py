@@ -236,3 +236,12 @@ def _epoch(local: str, minutes_west: int) -> int:
 def _ctime(epoch: int, system: dict[str, Any]) -> str:
     local = time.gmtime(epoch - system["timezone_minutes_west"] * 60)
     return time.strftime("%a %b %d %H:%M:%S %Y", local)
+
+
+def build_patches(ctx: ForgeContext) -> None:
+    """One what-string per kernel patch in kernel data, as a patched object carries it."""
+    release = ctx.sc["system"]["release"].split(".", 1)[-1]
+    for patch in ctx.sc["kernel"]["patches"]:
+        raw = f"@(#) PATCH_{release}: {patch}".encode() + b"\0"
+        address = ctx.place_symbol(f"what_{patch}", len(raw))
+        ctx.mem.write(address, raw)

@@ -116,6 +116,21 @@ _DECLS = [
     GlobalDecl("krs_system_file", "char[128]", "the system kernel registry file"),
     GlobalDecl("vmtotal_pwrun", "int", "disk wait jobs vmtotal() last counted"),
     GlobalDecl("vmtotal_lbolt", "int", "lbolt when vmtotal() last ran"),
+    # error counters (crashinfo's Global Error Counters), I/O virtual address space
+    GlobalDecl("scsi_bioerrors", "int", "SCSI I/O errors"),
+    GlobalDecl("scsi_bioerrors_logged", "int", "SCSI I/O errors logged"),
+    GlobalDecl("scsi_async_write_bioerrors", "int", "SCSI asynchronous write errors"),
+    GlobalDecl("scsi_async_write_bioerrors_logged", "int",
+               "SCSI asynchronous write errors logged"),
+    GlobalDecl("sd_strategy_bioerrors", "int", "errors sd_strategy() returned"),
+    GlobalDecl("sd_strategy_async_write_bioerrors", "int",
+               "asynchronous write errors sd_strategy() returned"),
+    GlobalDecl("sd_epowerf_bioerrors", "int", "errors after a power failure"),
+    GlobalDecl("sd_epowerf_async_write_bioerrors", "int",
+               "asynchronous write errors after a power failure"),
+    GlobalDecl("kmem_writes", "int", "writes to kernel memory through /dev/kmem"),
+    GlobalDecl("iova_total_pages", "int", "pages of I/O virtual address space"),
+    GlobalDecl("iova_free_pages", "int", "free pages of I/O virtual address space"),
     GlobalDecl("spinlock_timeout_lock", "lock_t *", "the spinlock whose wait timed out, set "
                "before the \"Spinlock deadlock\" panic"),
 ]

@@ -27,7 +27,7 @@ SectionFn = Callable[..., list[str]]  # (prog) or, styled, (prog, style)
 class Section:
     name: str
     title: str
-    order: int
+    order: float  # its place in HP's report
     fn: SectionFn
     styled: bool = False
 
@@ -38,7 +38,7 @@ class Section:
 SECTIONS: dict[str, Section] = {}
 
 
-def section(name: str, title: str, order: int,
+def section(name: str, title: str, order: float,
             styled: bool = False) -> Callable[[SectionFn], SectionFn]:
     """Register a crashinfo section; `order` is its place in HP's report; `styled` when its
     text depends on the crashinfo style (the function then takes it as a second argument)."""
