@@ -14,8 +14,10 @@ from typing import Any
 
 from q4py.analyses.bufcache import buffer_cache
 from q4py.analyses.clock import clock_info
+from q4py.analyses.errors import error_counters
 from q4py.analyses.events import analyze_events
 from q4py.analyses.general import general_info
+from q4py.analyses.iova import iova_free_percent
 from q4py.analyses.kmem import kernel_memory_usage
 from q4py.analyses.loadavg import load_averages
 from q4py.analyses.lock import deadlocked_lock
@@ -28,6 +30,7 @@ from q4py.analyses.syswait import syswait_iowait
 from q4py.analyses.threads import thread_report
 from q4py.errors import Q4Error
 from q4py.kernel.msgbuf import message_buffer_text
+from q4py.kernel.patches import kernel_patches
 from q4py.program import Program
 
 USER_TOP = 10  # processes the User Memory Usage section lists
@@ -57,12 +60,15 @@ ANALYSES: dict[str, Analysis] = {a.name: a for a in (
     Analysis("user", _top_processes, f"User Memory Usage: the {USER_TOP} largest processes"),
     Analysis("bufcache", buffer_cache, "Buffer Cache Globals"),
     Analysis("swap", swap_usage, "Swap Information: devices and memory swap"),
+    Analysis("errors", error_counters, "Global Error Counters: SCSI errors, kmem_writes"),
+    Analysis("iova", iova_free_percent, "IOVA Usage Check: percent of I/O address space free"),
     Analysis("processors", processor_report, "Processors: events and saved registers"),
     Analysis("clock", clock_info, "Processor Clock Info"),
     Analysis("syswait", syswait_iowait, "Syswait Array: threads waiting for I/O per CPU"),
     Analysis("loadavg", load_averages, "Load Averages"),
     Analysis("threads", thread_report, "Thread Information: running and waiting threads"),
     Analysis("sysmap", _sysmaps, "Sysmap: the kernel virtual space resource maps"),
+    Analysis("patches", kernel_patches, "Kernel Patches: the what-strings' patch names"),
     Analysis("lock", deadlocked_lock, "the spinlock of a Spinlock deadlock panic, or None"),
 )}
 
