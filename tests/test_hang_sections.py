@@ -14,7 +14,7 @@ from helpers import Shell
 
 from q4py.errors import ScenarioError
 from q4py.forge.build import Forge
-from q4py.forge.scenario import SCENARIO, load_scenario
+from q4py.forge.scenario import KERNEL, load_scenario
 from q4py.program import Program
 
 ATQ = "hpux1100-64-dpf-atq"
@@ -67,7 +67,5 @@ def test_sections_left_out_without_their_data(forged_dump: Callable[[str], Path]
 
 
 def test_a_bad_patch_name_is_a_scenario_error() -> None:
-    sc = _scenario()
-    sc["kernel"]["patches"] = ["PHKL-1"]
     with pytest.raises(ScenarioError, match=r"kernel.patches\[0\].*no patch name"):
-        SCENARIO.validate(sc, "")
+        KERNEL.validate({"heap": 0x1000000, "patches": ["PHKL-1"]}, "kernel")
