@@ -84,6 +84,8 @@ TARGETS: dict[tuple[str, str | None], tuple[float, str]] = {
     ("keep pf_flags & P_SYS", "64g"): (1.0, "max"),
     ("print -x addrof pf_flags > FILE", "64g"): (10.0, "max"),
     ("pfdat piles peak RSS", "64g"): (2048.0, "max"),
+    **{(f"disassemble 10 MB text, {text}, {processes}", "text"): (10.0, "max")
+       for text in ("distinct", "kernel-like") for processes in ("1 process", "2 processes")},
 }
 
 
@@ -636,8 +638,9 @@ def machine() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench.py", description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", default="seed,16g,64g",
-                        help="comma-separated sizes among seed, 16g, 64g (default: all)")
+    parser.add_argument("--sizes", default="seed,16g,64g,text",
+                        help="comma-separated sizes among seed, 16g, 64g, and text (a 10 MB "
+                             "kernel text disassembled, benchmarks/disasm_text.py) (default: all)")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON records")
     parser.add_argument("--keep", action="store_true",
                         help="forge into the q4py cache (bench/) and keep the dumps for next time")
@@ -651,7 +654,7 @@ def main(argv: list[str] | None = None) -> int:
         json.dump(WORKERS[mode](dump, json.loads(options)), sys.stdout)
         return 0
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
-    unknown = [s for s in sizes if s not in SCENARIOS]
+    unknown = [s for s in sizes if s not in SCENARIOS and s != "text"]
     if unknown or not sizes:
         parser.error(f"unknown size {', '.join(unknown) or '(none)'}: pick from "
                      f"{', '.join(SCENARIOS)}")
@@ -662,6 +665,11 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict[str, Any]] = []
     try:
         for size in sizes:
+            if size == "text":
+                from benchmarks.disasm_text import measure
+                print("bench: text: disassembling 10 MB of kernel text ...", file=sys.stderr)
+                rows += measure()
+                continue
             rows += bench_size(size, workdir, args.keep, parts)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -7,19 +7,17 @@ dis prints something other than what kernel text holds."""
 
 from __future__ import annotations
 
-import io
 import shutil
 import struct
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import poke
+from helpers import Shell, poke
 
 from q4py.disasm import decode
 from q4py.errors import ReadError
 from q4py.program import Program
-from q4py.shell import Session
 
 SCENARIO = "hpux1100-64-dpf-atq"  # its trap interrupted `ldd  0(ret0),arg3` at ATQ_F_dequeue+0x14
 
@@ -53,9 +51,7 @@ def prog(dump: Path) -> Program:
 
 
 def run(prog: Program, line: str) -> list[str]:
-    out = io.StringIO()
-    Session(prog, out).execute(line)
-    return out.getvalue().split("\n")[:-1]
+    return Shell(prog).run(line)
 
 
 def test_a_function_whole_from_its_unwind_extent(prog: Program) -> None:

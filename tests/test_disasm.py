@@ -11,7 +11,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from q4py.disasm import decode, disassemble, encode_ldo, encode_std, encode_stw, reg_name
+from q4py.disasm import (
+    decode,
+    disassemble,
+    disassemble_words,
+    encode_ldo,
+    encode_std,
+    encode_stw,
+    reg_name,
+)
 
 TABLE = [
     # word, pc, wide, text
@@ -90,3 +98,31 @@ def test_capstone_agrees_on_the_report_forms() -> None:
         pytest.skip("capstone < 6 has no HPPA")
     for word, pc, wide, text in TABLE[:15]:
         assert disassemble(word, pc, wide, use_capstone=True) == text
+
+
+@given(words=st.lists(st.integers(0, 0xFFFFFFFF), max_size=40), pc=st.integers(0, 0xFFFFFFFF),
+       wide=st.booleans())
+def test_bulk_texts_are_the_single_ones(words: list[int], pc: int, wide: bool) -> None:
+    """disassemble_words keeps branches as text around a distance: the same texts, twice."""
+    pc &= ~3
+    expected = [disassemble(w, pc + 4 * i, wide) for i, w in enumerate(words)]
+    assert disassemble_words(words, pc, wide) == expected
+    assert disassemble_words(words, pc, wide) == expected
+
+
+def _cmpb(condition: int, nullify: int, r1: int, r2: int, pc: int, target: int) -> int:
+    """CMPB (0x20) at pc to target: assemble_12 of the word displacement from pc + 8."""
+    w = ((target - pc - 8) >> 2) & 0xFFF
+    w1 = ((w & 0x3FF) << 1) | ((w >> 10) & 1)
+    return (0x20 << 26) | (r2 << 21) | (r1 << 16) | (condition << 13) | (w1 << 2) | \
+        (nullify << 1) | (w >> 11)
+
+
+def test_two_blanks_after_the_mnemonic_whatever_its_length() -> None:
+    """crashinfo's columns (`ldd  0(ret0),arg3`): the mnemonic, two blanks, the operands."""
+    assert disassemble(_cmpb(2, 1, 0, 24, 0x34200, 0x3424C), 0x34200) == \
+        "cmpb,<,n  r0,arg2,0x3424c"
+    assert disassemble(0x08000240) == "nop"
+    for word, pc, wide, text in TABLE[:3]:  # the reports' instructions
+        mnemonic, operands = text.split("  ")
+        assert disassemble(word, pc, wide) == f"{mnemonic}  {operands}"

@@ -20,15 +20,15 @@ its text rewritten to HP's conventions.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Any
 
 from q4py.disasm import arith, branch, fp, memory, multimedia, shift, system
-from q4py.disasm.core import SP, Instruction, field, format_instruction, invalid, reg_name
+from q4py.disasm.core import MASK64, SP, Instruction, field, format_instruction, invalid, reg_name
 
-__all__ = ["SP", "Instruction", "decode", "disassemble", "encode_ldo", "encode_std",
-           "encode_stw", "field", "format_instruction", "reg_name"]
+__all__ = ["SP", "Instruction", "decode", "disassemble", "disassemble_words", "encode_ldo",
+           "encode_std", "encode_stw", "field", "format_instruction", "reg_name"]
 
 Decoder = Callable[[int, int], Instruction | None]
 
@@ -102,10 +102,14 @@ def decode(word: int, pc: int = 0, wide: bool = True) -> Instruction:
     if found is None:
         return invalid(word)
     if not wide and found.target is not None and found.target >> 32:
-        target = found.target & 0xFFFFFFFF
-        found = Instruction(word, found.mnemonic, found.operands[:-1] + (f"{target:#x}",),
-                            found.kind, target=target)
+        shown, target = f"{found.target:#x}", found.target & 0xFFFFFFFF
+        operands = tuple(f"{target:#x}" if op == shown else op for op in found.operands)
+        found = Instruction(word, found.mnemonic, operands, found.kind, target=target)
     return found
+
+
+_TEXTS: dict[bool, dict[int, str]] = {True: {}, False: {}}
+_BRANCHES: dict[bool, dict[int, tuple[str, int, str]]] = {True: {}, False: {}}
 
 
 def disassemble(word: int, pc: int = 0, wide: bool = True, use_capstone: bool = False) -> str:
@@ -117,7 +121,69 @@ def disassemble(word: int, pc: int = 0, wide: bool = True, use_capstone: bool = 
         text = capstone_text(word, pc, wide)
         if text is not None:
             return text
-    return decode(word, pc, wide).text
+    word &= 0xFFFFFFFF
+    texts = _TEXTS[wide]
+    text = texts.get(word)
+    if text is None:
+        text = decode(word, pc, wide).text
+        if word >> 26 not in _PC_RELATIVE:
+            if len(texts) >= _CACHE_LIMIT:
+                texts.clear()
+            texts[word] = text
+    return text
+
+
+def disassemble_words(words: Iterable[int], pc: int = 0, wide: bool = True) -> list[str]:
+    """The texts of consecutive instruction words from `pc` on (a listing, a whole text):
+    `disassemble` for each. Words are decoded once: a pc-relative branch is kept as the text
+    around its target and the target's distance from the pc."""
+    texts = _TEXTS[wide]
+    branches = _BRANCHES[wide]
+    get, get_branch = texts.get, branches.get
+    table = _TABLES[wide]
+    mask = MASK64 if wide else 0xFFFFFFFF
+    out = []
+    append = out.append
+    for word in words:
+        text = get(word)
+        if text is None:
+            template = get_branch(word)
+            if template is not None:
+                head, distance, tail = template
+                text = f"{head}{(pc + distance) & mask:#x}{tail}"
+            else:
+                text = _decode_text(word, pc, wide, table, texts, branches)
+        append(text)
+        pc += 4
+    return out
+
+
+def _decode_text(word: int, pc: int, wide: bool, table: list[Decoder | None],
+                 texts: dict[int, str], branches: dict[int, tuple[str, int, str]]) -> str:
+    """Decode a word the caches do not know, and remember it."""
+    if len(texts) >= _CACHE_LIMIT or len(branches) >= _CACHE_LIMIT:
+        texts.clear()
+        branches.clear()
+    op = word >> 26
+    decoder = table[op]
+    found = decoder(word, pc) if decoder else None
+    if found is None:
+        text = texts[word] = f".word 0x{word:08x}"
+        return text
+    if op not in _PC_RELATIVE or found.target is None:
+        operands = found.operands
+        text = f"{found.mnemonic}  {','.join(operands)}" if operands else found.mnemonic
+        if op not in _PC_RELATIVE:
+            texts[word] = text
+        return text
+    found = decode(word, pc, wide)  # narrow targets wrap at 32 bits
+    assert found.target is not None
+    shown = f"{found.target:#x}"
+    text = found.text
+    head, _, tail = text.partition(shown)
+    branches[word] = (head, (found.target - pc) if wide else (found.target - pc) & 0xFFFFFFFF,
+                      tail)
+    return text
 
 
 # -- encoders (the forge writes prologues with them) ------------------------------------------

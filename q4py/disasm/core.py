@@ -7,7 +7,7 @@ Fields use GDB's MSB-0 numbering (research notes §5.8): bit 0 is the most signi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _NAMES = {0: "r0", 2: "rp", 23: "arg3", 24: "arg2", 25: "arg1", 26: "arg0", 27: "dp",
           28: "ret0", 29: "ret1", 30: "sp"}
@@ -50,14 +50,14 @@ def format_instruction(mnemonic: str, operands: str) -> str:
     return f"{mnemonic}  {operands}" if operands else mnemonic
 
 
-@dataclass(frozen=True, slots=True)
-class Instruction:
+class Instruction(NamedTuple):
     """One decoded instruction word.
 
     `kind` is `load`, `store`, `ldo`, `branch`, `invalid` or `other`; for loads and stores
     `register` is the target or source, `base` the base register and `displacement` the
     byte offset (None for an indexed form); for `ldo` `register` is the target. `target` is
-    the address a pc-relative branch goes to (the operand that prints it in hex).
+    the address a pc-relative branch goes to (the operand that prints it in hex). A
+    NamedTuple: the decoder makes millions of them when it reads a whole kernel text.
     """
 
     word: int
