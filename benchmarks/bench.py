@@ -84,8 +84,9 @@ TARGETS: dict[tuple[str, str | None], tuple[float, str]] = {
     ("keep pf_flags & P_SYS", "64g"): (1.0, "max"),
     ("print -x addrof pf_flags > FILE", "64g"): (10.0, "max"),
     ("pfdat piles peak RSS", "64g"): (2048.0, "max"),
-    **{(f"disassemble 10 MB text, {text}, {processes}", "text"): (10.0, "max")
-       for text in ("distinct", "kernel-like") for processes in ("1 process", "2 processes")},
+    **{(f"disassemble 10 MB text, {text}, {processes}, {kind}", "text"): (10.0, "max")
+       for text in ("distinct", "kernel-like") for processes in ("1 process", "2 processes")
+       for kind in ("wall", "CPU")},
 }
 
 

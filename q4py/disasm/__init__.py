@@ -170,20 +170,18 @@ def _decode_text(word: int, pc: int, wide: bool, table: list[Decoder | None],
     if found is None:
         text = texts[word] = f".word 0x{word:08x}"
         return text
-    if op not in _PC_RELATIVE or found.target is None:
-        operands = found.operands
-        text = f"{found.mnemonic}  {','.join(operands)}" if operands else found.mnemonic
+    operands = found.operands
+    text = f"{found.mnemonic}  {','.join(operands)}" if operands else found.mnemonic
+    target = found.target
+    if target is None:
         if op not in _PC_RELATIVE:
             texts[word] = text
         return text
-    found = decode(word, pc, wide)  # narrow targets wrap at 32 bits
-    assert found.target is not None
-    shown = f"{found.target:#x}"
-    text = found.text
-    head, _, tail = text.partition(shown)
-    branches[word] = (head, (found.target - pc) if wide else (found.target - pc) & 0xFFFFFFFF,
-                      tail)
-    return text
+    head, _, tail = text.partition(f"{target:#x}")
+    mask = MASK64 if wide else 0xFFFFFFFF
+    distance = (target - pc) & mask
+    branches[word] = (head, distance, tail)
+    return f"{head}{(pc + distance) & mask:#x}{tail}"
 
 
 # -- encoders (the forge writes prologues with them) ------------------------------------------

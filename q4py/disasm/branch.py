@@ -59,16 +59,22 @@ def _nullify(word: int) -> str:
 
 def op_compare_branch(word: int, pc: int) -> Instruction:
     name, immediate, conditions, doubleword = _COMPARE_BRANCHES[word >> 26]
-    r2, r1 = (word >> 21) & 31, (word >> 16) & 31
+    r1 = (word >> 16) & 31
     cond = conditions[(word >> 13) & 7]
     if doubleword:
         cond = "*" + cond
     if cond:
-        name += "," + cond
-    target = _target12(word, pc)
+        name = f"{name},{cond}"
+    if word & 2:
+        name += ",n"
+    w1 = (word >> 2) & 0x7FF
+    value = ((word & 1) << 11) | ((w1 & 1) << 10) | (w1 >> 1)
+    if value & 0x800:
+        value -= 0x1000
+    target = (pc + 8 + (value << 2)) & MASK64
     first = number(low_sign(r1, 5)) if immediate else REG[r1]
-    return Instruction(word, name + _nullify(word), (first, REG[r2], f"{target:#x}"), "branch",
-                       target=target)
+    return Instruction(word, name, (first, REG[(word >> 21) & 31], f"{target:#x}"), "branch",
+                       None, None, None, False, target)
 
 
 def op_move_branch(word: int, pc: int) -> Instruction:
