@@ -52,9 +52,12 @@ def kernel_like_words(rng: random.Random) -> list[int]:
 
 
 def _decode_half(args: tuple[list[int], int]) -> tuple[int, float]:
-    """(texts made, CPU seconds) for one half, in a worker process."""
-    from q4py.disasm import disassemble_words
+    """(texts made, CPU seconds) for one half, in a worker process (caches emptied: a
+    forked worker inherits the parent's)."""
+    from q4py.disasm import _BRANCHES, _TEXTS, disassemble_words
 
+    _TEXTS[True].clear()
+    _BRANCHES[True].clear()
     words, pc = args
     start = time.process_time()
     made = len(disassemble_words(words, pc, True))
