@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import struct
 from dataclasses import replace
+from functools import cache
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_vmunix import FUNCTIONS, OBJECTS, SECTIONS
 
 from q4py.errors import DumpError, ScenarioError
@@ -24,6 +27,7 @@ from q4py.vmunix.writer import DataObject, build_vmunix
 SOM_SECTIONS = replace(SECTIONS, data_size=SECTIONS.bss_addr - SECTIONS.data_addr)
 
 
+@cache
 def som_bytes() -> bytes:
     return build_som(sections=SOM_SECTIONS, functions=FUNCTIONS, objects=OBJECTS)
 
@@ -288,18 +292,43 @@ def test_narrow_kernels_are_som_by_default(forged_dump) -> None:  # type: ignore
 
 
 def test_a_wide_som_kernel_is_refused(tmp_path: Path) -> None:
-    from conftest import SCENARIOS_DIR
+    from test_hostile import TINY
 
     from q4py.forge import forge_crashdir
 
-    text = (SCENARIOS_DIR / "hpux1100-64-dpf-atq.toml").read_text()
     scenario = tmp_path / "wide.toml"
-    scenario.write_text(text.replace("[kernel]\n", '[kernel]\nfile_format = "som"\n', 1))
+    scenario.write_text(TINY.replace('width = "narrow"', 'width = "wide"')
+                        .replace('file_format = "elf"', 'file_format = "som"'))
     with pytest.raises(ScenarioError, match="kernel.file_format.*SOM is 32-bit"):
         forge_crashdir(scenario, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
 
 
 def test_som_needs_bss_after_data() -> None:
     with pytest.raises(ValueError, match="does not follow .data"):
         build_som(sections=SECTIONS, functions=FUNCTIONS,
                   objects=[DataObject("x", 0x800000, 4, "data")])
+
+
+# -- garbled files ------------------------------------------------------------------------------
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_garbled_som_is_one_dump_error(data: st.DataObject) -> None:
+    """Any word of the file replaced (header checksum kept right, so the reader goes on past
+    it), or the file cut anywhere: a KernelImage or one DumpError line, never another error."""
+    raw = bytearray(som_bytes())
+    if data.draw(st.booleans(), "cut"):
+        raw = raw[:data.draw(st.integers(0, len(raw) - 1), "length")]
+    else:
+        for _ in range(data.draw(st.integers(1, 4), "words")):
+            at = data.draw(st.integers(0, len(raw) // 4 - 1), "word") * 4
+            value = data.draw(st.sampled_from([0, 1, 0xFFFFFFFF, 0x7FFFFFFF, 0x10000, len(raw)])
+                              | st.integers(0, 0xFFFFFFFF), "value")
+            raw[at:at + 4] = value.to_bytes(4, "big")
+        if data.draw(st.booleans(), "fix checksum") and len(raw) >= 128:
+            raw = bytearray(patched(bytes(raw), 0x28, int.from_bytes(raw[0x28:0x2C], "big")))
+    try:
+        KernelImage.from_bytes(bytes(raw), "vmunix")
+    except DumpError as err:
+        assert "\n" not in str(err)

@@ -31,6 +31,7 @@ class Forge:
         """Build the machine and write its dump to `outdir` (in `dump_format`, default the
         scenario's); `write_files` can then write it again in other formats."""
         ctx = self.ctx
+        kernel.file_format(ctx)  # a SOM kernel asked for a wide machine fails before the build
         kernel.build_functions(ctx)
         kernel.build_text(ctx)
         system.build_system(ctx)
