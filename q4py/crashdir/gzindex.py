@@ -41,8 +41,8 @@ import indexed_gzip
 
 from q4py.errors import DumpError
 
-SPACING = 4 << 20  # inflated bytes between seek points: 32 KiB of window each
-BLOCK = 1 << 20  # bytes inflated per read of the file
+SPACING = 1 << 20  # inflated bytes between seek points: 32 KiB of window each
+BLOCK = 256 << 10  # bytes inflated per read of the file
 BLOCK_CACHE = 32 << 20  # bytes of inflated blocks kept, all files together
 MAX_OPEN = 32  # readers open at once (indexes in memory)
 _SAVE_EVERY = 8  # blocks inflated between saves of a growing index
@@ -118,7 +118,7 @@ class GzipData:
             _OPEN.move_to_end(self)
             return reader
         try:
-            reader = indexed_gzip.IndexedGzipFile(self.path, spacing=SPACING, drop_handles=True)
+            reader = _reader(self.path)
         except Exception as exc:
             raise DumpError(self.path, f"cannot read gzip data: {exc}") from None
         saved = self._load_index()
@@ -127,8 +127,7 @@ class GzipData:
                 reader.import_index(fileobj=io.BytesIO(saved))
             except Exception:  # a stale or damaged index: build a new one
                 reader.close()
-                reader = indexed_gzip.IndexedGzipFile(self.path, spacing=SPACING,
-                                                      drop_handles=True)
+                reader = _reader(self.path)
         self._reader = reader
         self._points = _count_points(reader)
         _OPEN[self] = None
@@ -209,6 +208,13 @@ def index_path_for(path: str, cache: Path | None) -> Path | None:
         return None
     key = f"{os.path.abspath(path)}\0{st.st_size}\0{st.st_mtime_ns}\0{SPACING}".encode()
     return cache / "gzindex" / hashlib.sha256(key).hexdigest()
+
+
+def _reader(path: str) -> indexed_gzip.IndexedGzipFile:
+    # A small buffer: reads are whole blocks, which then go straight to the inflater (the
+    # default 1 MiB buffer would inflate up to 1 MiB more at every seek).
+    return indexed_gzip.IndexedGzipFile(path, spacing=SPACING, drop_handles=True,
+                                        buffer_size=4096)
 
 
 def _count_points(reader: indexed_gzip.IndexedGzipFile) -> int:
