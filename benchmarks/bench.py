@@ -9,7 +9,11 @@ written by benchmarks/scenarios.py), then measures, each part in a fresh Python 
    members of the same bytes (read beforehand, so the baseline is pure decoding): the pfdat
    scan, the process table, the sysmap walk, `load struct buf ... next av_forw max 100000`,
    `print -x addrof av_forw`, and the same list loaded backwards (`next av_back`);
-4. random page reads from gzip-compressed images against the same reads from plain ones.
+4. random page reads from gzip-compressed images against the same reads from plain ones: with
+   an empty cache (the first reads of gzip data), in a new session that finds what the first
+   one left in the cache, and warm; and the disk the cache then holds;
+5. the first `crashinfo` on the gzip dump, with an empty cache, and the disk it leaves in it
+   (4 and 5 are the part `random`).
 
 It prints a table and, with `--json FILE`, writes the figures as a list of
 `{"size", "metric", "value", "unit", "baseline", "ratio"}` records. `ratio` is how many times
@@ -156,6 +160,27 @@ def worker_crashinfo(dump: str, _: dict[str, Any]) -> list[dict[str, Any]]:
             record("", "crashinfo peak RSS", round(rss, 1), "MiB")]
 
 
+def worker_gzip_crashinfo(dump: str, _: dict[str, Any]) -> list[dict[str, Any]]:
+    """The first crashinfo on a gzip dump, in a new process with an empty cache: everything
+    gzip costs on the way (today's seek-point indexes, or the whole-file inflation before)."""
+    from q4py.program import Program
+    from q4py.shell.session import Session
+
+    out = io.StringIO()
+    t = time.perf_counter()
+    session = Session(Program.open(dump), out)
+    ok = session.execute("crashinfo")
+    seconds = time.perf_counter() - t
+    if not ok:
+        raise SystemExit(f"crashinfo failed: {out.getvalue().splitlines()[-1]}")
+    return [record("", "gzip: first crashinfo, empty cache", round(seconds, 4), "s")]
+
+
+def disk_used(path: Path) -> int:
+    """Bytes of the files under `path` (blocks really allocated: sparse files count as such)."""
+    return sum(p.lstat().st_blocks * 512 for p in path.rglob("*") if p.is_file())
+
+
 def _drain(iterable: Any) -> None:
     deque(iterable, maxlen=0)  # consume in C: the fastest plain pass there is
 
@@ -276,8 +301,8 @@ def worker_random(dump: str, options: dict[str, Any]) -> list[dict[str, Any]]:
     """Random page reads, plain images against gzip ones: a new session's first pass, then warm.
 
     Each gzip figure is set beside the plain one measured the same way. The gzip dump is read
-    first with an empty cache (every image touched is inflated into it once), then by a new
-    session that finds the inflated copies, then again by that session.
+    first with an empty cache (what the first reads of gzip data cost), then by a new session
+    that finds what the first one left in the cache, then again by that session.
     """
     from q4py.program import Program
 
@@ -305,16 +330,16 @@ def worker_random(dump: str, options: dict[str, Any]) -> list[dict[str, Any]]:
     first_pass(dump)  # warm-up: the OS page cache and q4py's code paths, for both dumps alike
     plain_first, plain, sample = first_pass(dump)
     plain_warm = best(reads(plain, sample))
-    inflating, _, _ = first_pass(options["gzip_dump"])  # the cache is empty: inflates
-    packed_first, packed, packed_sample = first_pass(options["gzip_dump"])  # finds the copies
+    cold, _, _ = first_pass(options["gzip_dump"])  # the cache is empty
+    packed_first, packed, packed_sample = first_pass(options["gzip_dump"])  # finds its work
     assert packed_sample == sample
     packed_warm = best(reads(packed, sample))
     rows = []
     for metric, seconds, base in (
         ("random page reads, plain, new session", plain_first, None),
         ("random page reads, plain, warm", plain_warm, None),
-        ("random page reads, gzip, empty cache (inflates)", inflating, plain_first),
-        ("random page reads, gzip, new session", packed_first, plain_first),
+        ("random page reads, gzip, empty cache", cold, plain_first),
+        ("random page reads, gzip, new session, warm cache", packed_first, plain_first),
         ("random page reads, gzip, warm", packed_warm, plain_warm),
     ):
         value = RANDOM_READS / seconds
@@ -479,7 +504,8 @@ def worker_pfdat_flow(dump: str, options: dict[str, Any]) -> list[dict[str, Any]
 
 
 WORKERS = {"open": worker_open, "crashinfo": worker_crashinfo, "bulk": worker_bulk,
-           "random": worker_random, "piles": worker_piles, "pfdat flow": worker_pfdat_flow}
+           "random": worker_random, "piles": worker_piles, "pfdat flow": worker_pfdat_flow,
+           "gzip_crashinfo": worker_gzip_crashinfo}
 PARTS = ("open", "crashinfo", "bulk", "random", "piles")
 
 
@@ -578,12 +604,22 @@ def bench_size(size: str, workdir: Path, keep: bool,
     gz_dump, gz_seconds = forge(gz_scenario, f"{size}-gzip", workdir, keep)
     if gz_seconds is not None:
         rows.append(record(size, "forge (gzip)", round(gz_seconds, 2), "s"))
-    cache = Path(tempfile.mkdtemp(prefix="cache-", dir=workdir))  # cold: nothing inflated yet
-    try:
-        rows += [r | {"size": size} for r in run_worker(
-            "random", dump, {"gzip_dump": str(gz_dump)}, {"Q4PY_CACHE_DIR": str(cache)})]
-    finally:
-        shutil.rmtree(cache, ignore_errors=True)
+    crashinfo_plain = next((r["value"] for r in rows if r["metric"] == "crashinfo"), None)
+    for mode in ("gzip_crashinfo", "random"):
+        cache = Path(tempfile.mkdtemp(prefix="cache-", dir=workdir))  # cold: nothing in it yet
+        try:
+            found = run_worker(mode, gz_dump if mode == "gzip_crashinfo" else dump,
+                               {"gzip_dump": str(gz_dump)}, {"Q4PY_CACHE_DIR": str(cache)})
+            if mode == "gzip_crashinfo" and crashinfo_plain:
+                first = found[0]
+                first.update(baseline=crashinfo_plain,
+                             ratio=round(first["value"] / crashinfo_plain, 2))
+            rows += [r | {"size": size} for r in found]
+            what = "first crashinfo" if mode == "gzip_crashinfo" else "random page reads"
+            rows.append(record(size, f"gzip: cache on disk after the {what}",
+                               round(disk_used(cache) / MiB, 2), "MiB"))
+        finally:
+            shutil.rmtree(cache, ignore_errors=True)
     if not keep:
         shutil.rmtree(dump, ignore_errors=True)
         shutil.rmtree(gz_dump, ignore_errors=True)
