@@ -14,7 +14,7 @@ from helpers import Shell
 
 from q4py.errors import ScenarioError
 from q4py.forge.build import Forge
-from q4py.forge.scenario import KERNEL, load_scenario
+from q4py.forge.scenario import KERNEL, SCENARIO, load_scenario
 from q4py.program import Program
 
 ATQ = "hpux1100-64-dpf-atq"
@@ -26,6 +26,15 @@ def _scenario() -> dict[str, Any]:
     return copy.deepcopy(load_scenario(SCENARIOS_DIR / f"{ATQ}.toml"))
 
 
+def _unvalidated(sc: dict[str, Any]) -> dict[str, Any]:
+    """The scenario as TOML would give it again: no keys left at None by validation."""
+    if isinstance(sc, dict):
+        return {k: _unvalidated(v) for k, v in sc.items() if v is not None}
+    if isinstance(sc, list):
+        return [_unvalidated(v) for v in sc]
+    return sc
+
+
 @pytest.fixture(scope="module")
 def hang(tmp_path_factory: pytest.TempPathFactory) -> Shell:
     sc = _scenario()
@@ -33,6 +42,15 @@ def hang(tmp_path_factory: pytest.TempPathFactory) -> Shell:
     sc["globals"].update({"scsi_bioerrors": 26, "scsi_bioerrors_logged": 0,
                           "sd_strategy_bioerrors": 6, "sd_epowerf_bioerrors": 17,
                           "iova_total_pages": 65536, "iova_free_pages": 65000})
+    # Three threads of process 2388 sleep on shm_lock, the first of them holding vmtotal_lock,
+    # on which a fourth sleeps.
+    sc["threads"] += [
+        {"pid": 2388, "tid": 5000, "count": 3, "wchan": "shm_lock", "caller": "shmget+0x44",
+         "ticks": [300, 100], "pri": 154, "spu": 1},
+        {"pid": 2388, "tid": 5100, "wchan": "vmtotal_lock", "caller": "vmtotal+0x38",
+         "ticks": [50]}]
+    sc["beta_semas"] = [{"name": "vmtotal_lock", "owner_tid": 5000}, {"name": "shm_lock"}]
+    sc = SCENARIO.validate(_unvalidated(sc), "")
     out = tmp_path_factory.mktemp("hang")
     Forge(sc).build(out)
     return Shell(Program.open(out))
@@ -62,10 +80,29 @@ def test_iova_free_share(hang: Shell) -> None:
 
 def test_sections_left_out_without_their_data(forged_dump: Callable[[str], Path]) -> None:
     atq = Shell(Program.open(forged_dump(ATQ)))
-    for name in ("patches", "errors", "iova"):
+    for name in ("patches", "errors", "iova", "semaphores"):
         assert atq.run(f"crashinfo {name}") == []
 
 
 def test_a_bad_patch_name_is_a_scenario_error() -> None:
     with pytest.raises(ScenarioError, match=r"kernel.patches\[0\].*no patch name"):
         KERNEL.validate({"heap": 0x1000000, "patches": ["PHKL-1"]}, "kernel")
+
+
+def test_threads_waiting_on_beta_semaphores(hang: Shell) -> None:
+    lines = hang.run("crashinfo semaphores")
+    assert lines[:12] == [
+        "\t\t\t=========================", "\t\t\t= Beta Semaphore Checks =",
+        "\t\t\t=========================", "", "",
+        "Note: We have threads waiting on beta semaphores !", "",
+        "Threads waiting on Beta Semaphores", "==================================", "",
+        "                TICKS", "WAITING OWNER   SINCE"]
+    rows = [line.split() for line in lines[14:-1]]
+    shm = hang.session.program.symbol("shm_lock").address
+    vmtotal = hang.session.program.symbol("vmtotal_lock").address
+    assert rows == [
+        ["5000", "-1", "300", "1", "154", f"{shm:#x}", "shmget+0x44"],
+        ["5001", "-1", "200", "1", "154", f"{shm:#x}", "shmget+0x44"],
+        ["5002", "-1", "100", "1", "154", f"{shm:#x}", "shmget+0x44"],
+        [*rows[3][:1], "5000", "50", *rows[3][3:5], f"{vmtotal:#x}", "vmtotal+0x38"]]
+    assert rows[3][0] == "5100"

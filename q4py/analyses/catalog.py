@@ -24,6 +24,7 @@ from q4py.analyses.lock import deadlocked_lock
 from q4py.analyses.memory import memory_globals
 from q4py.analyses.processes import top_processes
 from q4py.analyses.processors import processor_report
+from q4py.analyses.semaphores import beta_sema_waiters
 from q4py.analyses.swap import swap_usage
 from q4py.analyses.sysmap import sysmap_reports
 from q4py.analyses.syswait import syswait_iowait
@@ -66,6 +67,8 @@ ANALYSES: dict[str, Analysis] = {a.name: a for a in (
     Analysis("clock", clock_info, "Processor Clock Info"),
     Analysis("syswait", syswait_iowait, "Syswait Array: threads waiting for I/O per CPU"),
     Analysis("loadavg", load_averages, "Load Averages"),
+    Analysis("semaphores", beta_sema_waiters, "Beta Semaphore Checks: threads waiting on "
+             "beta semaphores and their owners"),
     Analysis("threads", thread_report, "Thread Information: running and waiting threads"),
     Analysis("sysmap", _sysmaps, "Sysmap: the kernel virtual space resource maps"),
     Analysis("patches", kernel_patches, "Kernel Patches: the what-strings' patch names"),

@@ -18,7 +18,7 @@ from q4py.dumps import DUMP_FORMATS
 from q4py.errors import ScenarioError
 from q4py.forge.fs import MOUNT
 from q4py.forge.pages import PFDAT_CHUNK
-from q4py.forge.sched import LOCK, RW_LOCK, SWAP_MEMORY, THREAD_GROUP
+from q4py.forge.sched import BETA_SEMA, LOCK, RW_LOCK, SWAP_MEMORY, THREAD_GROUP
 from q4py.forge.schema import Any_, Bool, Float, Int, List, MapOf, Str, Table
 from q4py.forge.stacks import CONTEXT
 from q4py.forge.system import LPMC_ENTRY, PROCESSOR_KEYS
@@ -307,6 +307,7 @@ SCENARIO = Table("A crash scenario.", keys={
                     minimum=0),
     "locks": List("Spinlocks.", item=LOCK),
     "rw_locks": List("Sleeping reader/writer locks.", item=RW_LOCK),
+    "beta_semas": List("Beta semaphores.", item=BETA_SEMA),
     "mounts": List("Mounted file systems, the root first.", item=MOUNT),
     "lpmc": List("The log of low-priority machine checks.", item=LPMC_ENTRY),
     "buf_lists": List("Linked lists of buffer headers, generated (for large scenarios).",

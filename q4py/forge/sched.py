@@ -21,6 +21,7 @@ from q4py.forge.stacks import CONTEXT, arg_problem, build_stack, call_problem
 from q4py.forge.system import lbolt, uses_lists
 from q4py.layouts import KERNEL_GLOBALS
 from q4py.layouts.sched import (
+    B_SEMA_MAGIC,
     LOCK_1100_NAME_BITS,
     NSLEEPQ,
     SCHED_POLICIES,
@@ -82,8 +83,8 @@ THREAD_GROUP = Table("Threads alike, generated: `count` threads of one process."
     "buf_device": Table("Device of the buffer a `wchan = \"buf\"` group sleeps on.", default=None,
                         keys={"major": Int("Major number.", required=True, minimum=0),
                               "minor": Int("Minor number.", required=True, minimum=0)}),
-    "caller": Str("Function that called sleep (declared in kernel.functions or placed by the "
-                  "ctx).", default=""),
+    "caller": Str("Function that called sleep, or `function+0xOFF` for the exact return address "
+                  "(declared in kernel.functions or placed by the forge).", default=""),
     "ticks": List("Clock ticks since each last ran: one value for all, two for the first and "
                   "the last (spread evenly), or one per thread.", item=Int("", minimum=0),
                   default=[0]),
@@ -125,6 +126,14 @@ RW_LOCK = Table("A sleeping reader/writer lock (struct rw_lock).", keys={
                    maximum=0xFF),
     "flags": Int("rwl_flags.", default=0, minimum=0, maximum=0xFF),
     "delay": Int("delay.", default=0, minimum=0),
+})
+
+BETA_SEMA = Table("A beta semaphore (struct b_sema): its waiters are the threads whose wchan "
+                  "names it.", keys={
+    "name": Str("Its kernel symbol (`shm_lock`), created in kernel data; or give an address.",
+                default=""),
+    "address": Int("Where it is (space 0) when it has no name.", default=-1, minimum=-1),
+    "owner_tid": Int("Thread holding it; -1 for none.", default=-1, minimum=-1),
 })
 
 LOCK = Table("A spinlock (lock_t).", keys={
@@ -180,7 +189,15 @@ class _Symbols:
         return self.ctx.place_symbol(name, -(-self.data.get(name, 8) // 8) * 8)
 
     def caller_pc(self, name: str, path: str) -> int:
-        """A return address inside function `name` (declared, or placed after the others)."""
+        """A return address inside function `name` (declared, or placed after the others), or
+        `name+0xOFF` exactly."""
+        base, plus, offset = name.partition("+")
+        if plus:
+            try:
+                at = int(offset, 0)
+            except ValueError:
+                raise ScenarioError(path, f"'{name}': the offset is no number") from None
+            return self.function(base, at, path).address + at
         fn = self.function(name, 0, path)
         return fn.address + min(0x44, fn.size - 4)
 
@@ -435,9 +452,11 @@ def build_scheduler(ctx: ForgeContext, mpinfo_address: int, processes: Processes
     """lbolt, the threads, the spinlocks and pseudo-swap (after processes and globals)."""
     if "lbolt" not in ctx.sc["globals"]:
         ctx.set_global("lbolt", lbolt(ctx))
+    semas = place_beta_semas(ctx)  # before the threads: their wait channels name them
     threads = build_threads(ctx, mpinfo_address, processes)
     build_locks(ctx, mpinfo_address)
     build_rw_locks(ctx, threads)
+    build_beta_semas(ctx, semas, threads)
     build_swap_memory(ctx)
 
 
@@ -486,6 +505,35 @@ def build_rw_locks(ctx: ForgeContext, threads: dict[int, int]) -> None:
             "want_write": int(lock["want_write"]), "want_upgrade": int(lock["want_upgrade"]),
             "waiting": lock["waiting"], "rwl_flags": lock["flags"], "l_kthread": owner,
         }, path)
+
+
+def place_beta_semas(ctx: ForgeContext) -> list[int]:
+    """Each beta semaphore's address, its symbol placed with the structure's size."""
+    size = ctx.types.get("struct b_sema").size
+    out = []
+    for i, sema in enumerate(ctx.sc["beta_semas"]):
+        path = f"beta_semas[{i}]"
+        if sema["name"]:
+            if sema["name"] in ctx.symbols:
+                raise ScenarioError(f"{path}.name", f"'{sema['name']}' is placed already")
+            out.append(ctx.place_symbol(sema["name"], size))
+        elif sema["address"] >= 0:
+            out.append(sema["address"])
+        else:
+            raise ScenarioError(path, "give a name or an address")
+    return out
+
+
+def build_beta_semas(ctx: ForgeContext, addresses: list[int], threads: dict[int, int]) -> None:
+    for i, (sema, address) in enumerate(zip(ctx.sc["beta_semas"], addresses, strict=True)):
+        path = f"beta_semas[{i}]"
+        owner = 0
+        if sema["owner_tid"] >= 0:
+            owner = threads.get(sema["owner_tid"], -1)
+            if owner < 0:
+                raise ScenarioError(f"{path}.owner_tid", f"no thread {sema['owner_tid']}")
+        ctx.place("struct b_sema", address, {"b_magic": B_SEMA_MAGIC, "b_count": int(not owner),
+                                            "b_owner": owner}, path)
 
 
 def build_swap_memory(ctx: ForgeContext) -> None:

@@ -132,6 +132,11 @@ PROVENANCE: dict[str, str] = {
         "`read_count`, `want_write`, `want_upgrade`, `waiting`, `rwl_flags`, `l_kthread`; "
         "0x20 bytes). That `l_kthread` is the writer holding it is the report's reading; the "
         "narrow layout follows the C rules."),
+    "struct b_sema": (
+        "Reconstruction, all q4py's. The reports show beta semaphores only through crashinfo's "
+        "table of their waiters (the semaphore's address, the owner's thread id or -1) and p4 "
+        "stacks (`_mp_b_sema_sleep` called with its address); `b_magic` (B_SEMA_MAGIC) is how "
+        "q4py tells a wait channel that is a beta semaphore, `b_owner` the holder's kthread."),
     "struct pathname": (
         "Reconstruction from a public p4 `p struct pathname` of a 32-bit 11.00 kernel "
         "(`pn_buf`, `pn_path`, `pn_pathlen`; 0xc bytes)."),

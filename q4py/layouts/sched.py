@@ -46,6 +46,7 @@ PCB_CALLEE_SAVED = 16  # gr3..gr18, saved by the switch
 
 # Sleep queues: NSLEEPQ heads; a wait channel's queue is SLEEPQ_HASH (reconstruction).
 NSLEEPQ = 256
+B_SEMA_MAGIC = 0x6273656D  # "bsem": q4py's mark of a beta semaphore (reconstruction)
 
 
 def sleepq_index(wchan: int) -> int:
@@ -192,3 +193,15 @@ def define(reg: TypeRegistry) -> None:
         aliases=("rw_lock_t",),
         doc="a sleeping reader/writer lock (lock_read, lock_write)",
     )
+    reg.define(
+        "struct b_sema",
+        [
+            ("b_magic", "unsigned int"),  # B_SEMA_MAGIC: what tells a beta semaphore apart
+            ("b_count", "int"),  # 1 free, 0 held
+            ("b_owner", "struct kthread *"),  # the thread holding it; NULL for none
+        ],
+        reconstruction=True,
+        aliases=("b_sema_t",),
+        doc="a beta semaphore (b_psema, b_vsema): its waiters sleep on its address",
+    )
+

@@ -1,0 +1,61 @@
+"""Beta Semaphore Checks as data: the threads sleeping on a beta semaphore, with its owner.
+
+A sleeping thread waits on a beta semaphore when its wait channel is one: a `struct b_sema`
+whose `b_magic` is B_SEMA_MAGIC (a reconstruction, docs/layouts.md). Each row: the waiter, the
+owner's thread id (-1 when `b_owner` is NULL or no thread), ticks since the waiter ran, its
+processor and priority, the semaphore's address and the waiter's sleep caller as
+`function+0xOFF`. Semaphores come in the order their first waiter has in the thread list, each
+one's waiters longest-waiting first (both reports: hpux1111-64-hang-vhand-superpages,
+hpux1111-64-hang-lock-contention-p4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from q4py.errors import Q4Error
+from q4py.kernel.threads import threads
+from q4py.layouts.sched import B_SEMA_MAGIC, TSSLEEP
+from q4py.program import Program
+
+
+@dataclass(frozen=True)
+class SemaWaiter:
+    tid: int
+    owner_tid: int  # -1: none
+    ticks: int
+    cpu: int
+    pri: int
+    sema: int
+    caller: str
+
+
+def beta_sema_waiters(prog: Program) -> list[SemaWaiter]:
+    lbolt = prog.read_global("lbolt")
+    every = threads(prog)
+    tids = {t.address: t.tid for t in every}
+    owners: dict[int, int | None] = {}  # wait channel -> owner tid, None: no beta semaphore
+
+    def owner_of(wchan: int) -> int | None:
+        if wchan not in owners:
+            try:
+                sema = prog.read_struct("struct b_sema", wchan)
+            except Q4Error:
+                owners[wchan] = None
+            else:
+                owners[wchan] = tids.get(sema.b_owner, -1) if sema.b_magic == B_SEMA_MAGIC \
+                    else None
+        return owners[wchan]
+
+    groups: dict[int, list[SemaWaiter]] = {}
+    for t in every:
+        if t.stat != TSSLEEP or not t.wchan:
+            continue
+        owner = owner_of(t.wchan)
+        if owner is None:
+            continue
+        caller = prog.symbolize(t.sleep_caller) or f"{t.sleep_caller:#x}"
+        groups.setdefault(t.wchan, []).append(
+            SemaWaiter(t.tid, owner, lbolt - t.lastrun, t.spu, t.pri, t.wchan, caller))
+    return [w for waiters in groups.values()
+            for w in sorted(waiters, key=lambda w: -w.ticks)]
