@@ -277,9 +277,15 @@ def _block_text(printed: list[_Printed], specs: list[tuple[str, int, bool]],
     for p, (radix, size, signed), width in zip(printed, specs, widths, strict=True):
         cells, lengths = number_cells(p.values[start:stop], radix,  # type: ignore[arg-type]
                                       width, size=size, signed=signed)
+        mask = None
+        if cells.shape[1] > width:
+            widths_shown = np.maximum(lengths, width)
+            if widths_shown.min() == widths_shown.max():  # all overflow alike: a narrower slice
+                cells = cells[:, cells.shape[1] - int(widths_shown[0]):]
+            else:
+                mask = overflowing(lengths, width, cells.shape[1])
         parts += [cells, gap]
-        shown += [None if cells.shape[1] == width else overflowing(lengths, width,
-                                                                   cells.shape[1]), None]
+        shown += [mask, None]
     parts[-1] = np.full((rows, 1), ord("\n"), dtype=np.uint8)
     table = np.concatenate(parts, axis=1)
     if any(mask is not None for mask in shown):
