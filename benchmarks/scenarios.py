@@ -5,10 +5,14 @@ kernel) is benchmarked as it is. The larger sizes keep its kernel, crash events 
 buffer, move to the 64-bit kernel (a 32-bit kernel cannot address that much memory) and scale
 what the decoder has to read:
 
-| size | memory | pfdat entries | processes | sysmap free runs | bufs in a list |
-|---|---|---|---|---|---|
-| 16g | 16 GiB | 4 M | 8 000 | 1 000 | 25 000 |
-| 64g | 64 GiB | 16 M | 30 000 | 4 000 | 100 000 |
+| size | memory | pfdat entries | processes | threads | sysmap free runs | bufs in a list |
+|---|---|---|---|---|---|---|
+| 16g | 16 GiB | 4 M | 8 000 | 16 000 | 1 000 | 25 000 |
+| 64g | 64 GiB | 16 M | 30 000 | 60 000 | 4 000 | 100 000 |
+
+Every process has two threads, each with its kernel stack (THREAD_KINDS: database servers
+asleep on semaphores, reading sockets or waiting for disk I/O, some preempted in user mode; web
+servers in accept and select; shells in wait), so `stacks` has sixty thousand stacks to walk.
 
 The output is deterministic (fixed random seeds), so the committed files in
 benchmarks/scenarios/ are exactly what this script writes; rerun it after changing it.
@@ -106,7 +110,60 @@ def scenario(size: Size) -> dict[str, Any]:
     sc["swap"]["devices"][0]["free_pages"] *= scale
     sc["swap"]["reserved_pages"] *= scale
     sc["buf_lists"] = [{"address": size.buf_address, "count": size.bufs}]
+    # Two threads per process, with their stacks; the pdir grows with the thread spaces.
+    sc["kernel"]["htbl_entries"] = 1 << 18
+    sc["threads"] = thread_population(sc, groups)
+    sc["nkthread"] = sum(t["count"] for t in sc["threads"])
     return sc
+
+
+_SYSCALL = ["syscall+0x28c", "syscallinit+0x54c"]
+_SLEEP = ["_swtch+0xc4", "_sleep+0x1a8"]
+# command -> thread kinds: (share of its threads, state, wait channel, calls below _sleep)
+THREAD_KINDS: dict[str, list[tuple[float, str, str, list[str]]]] = {
+    "oracle": [
+        (0.5, "sleep", "0x4c11c400", ["semop+0x2f0"]),
+        (0.4, "sleep", "selwait", ["read_sleep+0x1ac", "streams_getmsg+0x1a0",
+                                   "soreceive+0x200", "recv+0x100"]),
+        (0.1, "run", "", []),  # preempted in user mode
+    ],
+    "httpd": [
+        (0.5, "sleep", "0x48389200", ["soaccept+0x9d8", "accept+0x22c"]),
+        (0.5, "sleep", "selwait", ["select+0x3b4"]),
+    ],
+    "sh": [(1.0, "sleep", "uarea", ["wait1+0x2c0", "waitpid+0x40"])],
+}
+_DEACTIVATED = [(1.0, "sleep", "bufhash+0x80", ["biowait+0x8c", "ufs_read+0x120",
+                                                "vn_rdwr+0x90", "read+0x7c"])]
+_PREEMPTED = [{"calls": ["_swtch+0x40", "preempt+0x60", "thandler+0x1c0"]},
+              {"trap": 15, "user": {"pcsq": 0x4a5b000, "pcoq": 0x7f7dcba3}}]
+
+
+def thread_population(sc: dict[str, Any], groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Two threads for each process: the named ones asleep in select, each process group's
+    by THREAD_KINDS, spread over its processes."""
+    threads: list[dict[str, Any]] = [
+        {"pid": p["pid"], "count": 2, "wchan": "selwait", "caller": "_sleep",
+         "calls": [*_SLEEP, "select+0x3b4", *_SYSCALL], "ticks": [12, 4000]}
+        for p in sc["processes"]]
+    for group in groups:
+        kinds = _DEACTIVATED if group["deactivated"] else THREAD_KINDS[group["command"]]
+        total, placed = 2 * group["count"], 0
+        for i, (share, state, wchan, calls) in enumerate(kinds):
+            count = int(total * share) if i < len(kinds) - 1 else total - placed
+            placed += count
+            thread: dict[str, Any] = {
+                "pid": group["first_pid"], "processes": group["count"],
+                "pid_step": group["pid_step"], "count": count, "state": state,
+                "ticks": [1, 90000]}
+            if state == "run":
+                thread["contexts"] = _PREEMPTED
+            else:
+                thread.update(wchan=wchan, caller="_sleep", calls=[*_SLEEP, *calls, *_SYSCALL])
+                if wchan.startswith("0x"):
+                    thread["wchan_step"] = 0x40
+            threads.append(thread)
+    return threads
 
 
 # -- a TOML writer for what scenarios hold -------------------------------------------------------

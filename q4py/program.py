@@ -30,6 +30,19 @@ class SymbolError(Q4Error):
 # walks millions of structures keeps a bounded cache (a pile holds what it loaded itself).
 STRUCT_CACHE_LIMIT = 1 << 16
 _RECORDS_SLICE = 1 << 18  # bytes read_records reads at a time
+SYMBOL_CACHE_LIMIT = 1 << 16  # addresses symbolize and unwind_for remember
+SPACE_PAGES_KEPT = 1024  # pages of spaces other than 0 that small reads are served from
+_PAGE_MASK = 0xFFF
+
+
+def _remembered(cache: dict[int, Any], key: int, compute: Callable[[int], Any]) -> Any:
+    """`compute(key)`, kept in `cache` (emptied when it holds SYMBOL_CACHE_LIMIT keys)."""
+    if key in cache:
+        return cache[key]
+    if len(cache) >= SYMBOL_CACHE_LIMIT:
+        cache.clear()
+    found = cache[key] = compute(key)
+    return found
 
 
 class Program:
@@ -49,6 +62,9 @@ class Program:
         # CrashEvent -> its EventTrace: q4py.unwind.unwind_event unwinds each event once per
         # Program (several crashinfo sections want the same traces); traces are shared, read-only.
         self.event_traces: dict[Any, Any] = {}
+        self._space_pages: dict[tuple[int, int], bytes] = {}  # (space, page) -> its bytes
+        self._symbolized: dict[int, str | None] = {}  # address -> symbolize(address)
+        self._unwound: dict[int, UnwindEntry | None] = {}  # pc -> unwind_for(pc)
 
     @classmethod
     def open(cls, path: str | Path, vmunix: str | Path | None = None) -> Program:
@@ -74,7 +90,8 @@ class Program:
 
     def symbolize(self, address: int) -> str | None:
         """`panic+0x14` for an address inside a known symbol, else None."""
-        return self.kernel.symbolize(address)
+        # Unwinding sixty thousand threads asks for the same few hundred pcs again and again.
+        return _remembered(self._symbolized, address, self.kernel.symbolize)
 
     def symbols(self) -> list[Symbol]:
         """Every symbol of the kernel image, for searches and name completion."""
@@ -82,13 +99,33 @@ class Program:
 
     def unwind_for(self, pc: int) -> UnwindEntry | None:
         """The `.PARISC.unwind` descriptor of the function holding `pc`, or None."""
-        return self.kernel.unwind_for(pc)
+        return _remembered(self._unwound, pc, self.kernel.unwind_for)
 
     # -- memory ----------------------------------------------------------------------------
     def read(self, address: int, size: int, space: int = 0) -> bytes:
         if space:
             self._ensure_pdir()
+            start = address & ~_PAGE_MASK
+            if address + size <= start + _PAGE_MASK + 1:
+                # Small reads in other spaces (a thread's PCB, its stack frame by frame) come
+                # from the whole page, read once: one translation instead of one a word.
+                page = self._space_page(space, start)
+                if page is not None:
+                    return page[address - start:address - start + size]
         return self.memory.read(address, size, space)
+
+    def _space_page(self, space: int, start: int) -> bytes | None:
+        key = (space, start)
+        page = self._space_pages.get(key)
+        if page is None:
+            try:
+                page = self.memory.read(start, _PAGE_MASK + 1, space)
+            except Q4Error:
+                return None  # the caller's own read says what is missing
+            if len(self._space_pages) >= SPACE_PAGES_KEPT:
+                self._space_pages.clear()
+            self._space_pages[key] = page
+        return page
 
     def has_page(self, pfn: int) -> bool:
         """Does the dump hold physical page `pfn`?"""

@@ -13,7 +13,9 @@ are not reliable for it, since the routine it calls may store its own arguments 
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from q4py.addr import format_q4_address
 from q4py.errors import Q4Error
@@ -27,8 +29,9 @@ from q4py.program import Program
 MAX_FRAMES = 512
 
 
-@dataclass(frozen=True)
-class Frame:
+class Frame(NamedTuple):
+    """A named tuple: sixty thousand threads' stacks make them by the hundred thousand."""
+
     sp: int
     pc: int
     name: str | None  # `panic+0x14`, None when no kernel symbol holds pc
@@ -142,14 +145,16 @@ def _walk_segment(prog: Program, trace: EventTrace | SavedStateTrace | ThreadTra
                   segment: Segment, sp: int, pc: int, rp: int | None,
                   seen: set[tuple[int, int, int]]) -> _Resume | None:
     """The frames of one stack segment; where to go on when it ends in a kernel-mode trap."""
+    space, frames, wide = segment.space, segment.frames, prog.wide
+    symbolize, unwind_for = prog.symbolize, prog.unwind_for
     while True:
-        if (segment.space, sp, pc) in seen or len(seen) >= MAX_FRAMES:
-            trace.problem = ("stack walk loops" if (segment.space, sp, pc) in seen
-                             else "too many frames")
+        key = (space, sp, pc)
+        if key in seen or len(seen) >= MAX_FRAMES:
+            trace.problem = "stack walk loops" if key in seen else "too many frames"
             return None
-        seen.add((segment.space, sp, pc))
-        segment.frames.append(Frame(sp, pc, prog.symbolize(pc)))
-        entry = prog.unwind_for(pc)
+        seen.add(key)
+        frames.append(Frame(sp, pc, symbolize(pc)))
+        entry = unwind_for(pc)
         if entry is None:
             trace.problem = f"no unwind entry for {pc:#x}"
             return None
@@ -159,12 +164,12 @@ def _walk_segment(prog: Program, trace: EventTrace | SavedStateTrace | ThreadTra
             caller_sp = sp - entry.frame_size_bytes
             slot = None
             if entry.save_rp:
-                slot = rp_slot(caller_sp, prog.wide)
-                caller_pc = prog.read_ulong(slot, segment.space)
+                slot = rp_slot(caller_sp, wide)
+                caller_pc = prog.read_ulong(slot, space)
             elif rp is not None:
                 caller_pc = rp
             else:
-                trace.problem = f"{segment.frames[-1].name} saved no return pointer"
+                trace.problem = f"{frames[-1].name} saved no return pointer"
                 return None
         except Q4Error as err:
             trace.problem = str(err)
@@ -173,9 +178,9 @@ def _walk_segment(prog: Program, trace: EventTrace | SavedStateTrace | ThreadTra
         caller_pc &= ~3
         if caller_pc == 0:
             return None  # the bottom of the stack
-        if prog.symbolize(caller_pc) is None:
+        if symbolize(caller_pc) is None:
             where = "in RP" if slot is None else \
-                f"at {format_q4_address(segment.space, slot, prog.wide)}"
+                f"at {format_q4_address(space, slot, wide)}"
             trace.problem = f"return pointer {caller_pc:#x} {where} is not in the kernel"
             return None
         sp, pc = caller_sp, caller_pc
@@ -278,15 +283,23 @@ def unwind_thread(prog: Program, thread: Thread) -> ThreadTrace:
         return trace
     space, uarea = thread.uarea_space, thread.uarea
     try:
-        pcb = prog.read_struct("struct pcb", uarea, space)
+        sp, pc, rp = _pcb_words(prog, uarea, space)
     except Q4Error as err:
         trace.problem = f"cannot read its PCB: {err}"
         return trace
-    if not pcb.pcb_sp or not pcb.pcb_pc:
+    if not sp or not pc:
         trace.problem = "no context saved in its PCB"
         return trace
-    trace.pcb_pc = pcb.pcb_pc
-    sp = pcb.pcb_sp
-    _walk(prog, trace, Segment(space_register(prog, sp), space), sp, pcb.pcb_pc & ~3,
-          pcb.pcb_rp or None)
+    trace.pcb_pc = pc
+    _walk(prog, trace, Segment(space_register(prog, sp), space), sp, pc & ~3, rp or None)
     return trace
+
+
+def _pcb_words(prog: Program, uarea: int, space: int) -> tuple[int, int, int]:
+    """pcb_sp, pcb_pc and pcb_rp of the PCB at `space.uarea`, read as one run of words."""
+    layout = prog.types.get("struct pcb")
+    first = layout.field("pcb_sp").offset
+    size = prog.pointer_size
+    raw = prog.read(uarea + first, 3 * size, space)
+    sp, pc, rp = struct.unpack(">3Q" if prog.wide else ">3I", raw)
+    return sp, pc, rp

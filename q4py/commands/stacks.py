@@ -6,7 +6,8 @@ with thousands of sleepers reads as a handful of call chains. The layout is q4py
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from q4py.analyses.stacks import ThreadFilter, stack_groups
 from q4py.commands import command
@@ -15,7 +16,10 @@ from q4py.kernel.threads import has_threads
 from q4py.render.stacks import render_stacks
 
 if TYPE_CHECKING:
+    from q4py.program import Program
     from q4py.shell.session import Session
+
+T = TypeVar("T")
 
 USAGE = "stacks [-c FUNC] [-w WCHAN] [-s STATE] [-m COMMAND]"
 _OPTIONS = {"-c": "function", "-w": "wchan", "-s": "state", "-m": "command", "-p": "pid"}
@@ -41,9 +45,19 @@ def parse_filter(name: str, args: list[str], allowed: str, usage: str) -> Thread
     return ThreadFilter(**values)  # type: ignore[arg-type]
 
 
-def check_threads(session: Session, name: str) -> None:
+def run_listing(session: Session, name: str, args: list[str], allowed: str, usage: str,
+                analysis: Callable[[Program, ThreadFilter], T],
+                render: Callable[[T], list[str]]) -> None:
+    """A thread listing: the filter from the options, the analysis, its lines printed."""
     if not has_threads(session.program):
         raise CommandError(f"{name}: this kernel has no thread table or list q4py can read")
+    chosen = parse_filter(name, args, allowed, usage)
+    try:
+        data = analysis(session.program, chosen)
+    except Q4Error as err:
+        raise CommandError(f"{name}: {err}") from None
+    for line in render(data):
+        print(line, file=session.out)
 
 
 @command("stacks", usage=USAGE, summary="every thread's kernel stack, identical ones grouped",
@@ -72,11 +86,4 @@ Examples:
   stacks -w selwait
   stacks -m oracle""")
 def stacks_command(session: Session, args: list[str]) -> None:
-    check_threads(session, "stacks")
-    chosen = parse_filter("stacks", args, "cwsm", USAGE)
-    try:
-        groups = stack_groups(session.program, chosen)
-    except Q4Error as err:
-        raise CommandError(f"stacks: {err}") from None
-    for line in render_stacks(groups):
-        print(line, file=session.out)
+    run_listing(session, "stacks", args, "cwsm", USAGE, stack_groups, render_stacks)

@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING
 
 from q4py.analyses.stacks import thread_rows
 from q4py.commands import command
-from q4py.commands.stacks import check_threads, parse_filter
-from q4py.errors import CommandError, Q4Error
+from q4py.commands.stacks import run_listing
 from q4py.render.stacks import render_threads
 
 if TYPE_CHECKING:
@@ -30,11 +29,6 @@ Examples:
   threads -s TSRUN
   threads -p 24466""")
 def threads_command(session: Session, args: list[str]) -> None:
-    check_threads(session, "threads")
-    chosen = parse_filter("threads", args, "wsmp", USAGE)
-    try:
-        rows = thread_rows(session.program, chosen)
-    except Q4Error as err:
-        raise CommandError(f"threads: {err}") from None
-    for line in render_threads(rows, session.program.wide):
-        print(line, file=session.out)
+    wide = session.program.wide
+    run_listing(session, "threads", args, "wsmp", USAGE, thread_rows,
+                lambda rows: render_threads(rows, wide))

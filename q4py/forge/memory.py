@@ -81,6 +81,18 @@ class ForgeMemory:
             page[start:start + take] = data[position:position + take]
             position += take
 
+    def read(self, address: int, size: int, space: int = 0) -> bytes:
+        """Bytes written so far (zeros where nothing was)."""
+        out = bytearray()
+        while len(out) < size:
+            offset = address + len(out)
+            take = min(size - len(out), PAGE_SIZE - (offset & _PAGE_MASK))
+            pa = self._physical(space, offset)
+            page = self.pages.get(pa >> PAGE_SHIFT)
+            start = pa & _PAGE_MASK
+            out += page[start:start + take] if page is not None else bytes(take)
+        return bytes(out)
+
     def write_many(self, address: int, layout: Layout, records: list[tuple]) -> None:
         """Consecutive flat structures, packed with the layout's struct fast path."""
         fast = layout.fast

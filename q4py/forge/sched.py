@@ -48,6 +48,7 @@ _PROC_WCHAN = re.compile(r"^proc\[(?P<slot>\d+)\]$", re.ASCII)
 _DEACT_FLAGS = {"": 0, "yes": TSDEACT, "self": TSDEACT | TSDEACTSELF}
 _CALLER_SIZE = 0x100  # bytes given to a sleep caller the scenario does not declare
 _FIRST_SPACE, _SPACE_STEP = 0x2000000, 0x400  # space ids the forge gives threads
+_STACK_COPIED = 0x10000  # a group's stack copied thread to thread when it is this close
 
 
 def _wchan_problem(text: str) -> str | None:
@@ -63,6 +64,10 @@ THREAD_GROUP = Table("Threads alike, generated: `count` threads of one process."
     "count": Int("How many.", default=1, minimum=1),
     "pid": Int("Process they belong to (a pid of `processes` or `process_groups`).",
                required=True, minimum=0),
+    "processes": Int("Spread the threads evenly over this many processes: `pid`, then the "
+                     "pids `pid_step` apart (the threads of many alike processes).", default=1,
+                     minimum=1),
+    "pid_step": Int("Pid increment between those processes.", default=1, minimum=1),
     "tid": Int("Thread id of the first; the rest follow. -1: the next free ids.",
                default=-1, minimum=-1),
     "state": Str("Thread state.", default="sleep", choices=tuple(_STATES)),
@@ -247,8 +252,10 @@ def build_threads(ctx: ForgeContext, mpinfo_address: int,
     proc_size = ctx.types.get("struct proc").size
     for gi, group in enumerate(groups):
         path = f"threads[{gi}]"
-        if group["pid"] not in proc_addresses:
-            raise ScenarioError(f"{path}.pid", f"no process with pid {group['pid']}")
+        pids = [group["pid"] + k * group["pid_step"] for k in range(group["processes"])]
+        for pid in pids:
+            if pid not in proc_addresses:
+                raise ScenarioError(f"{path}.pid", f"no process with pid {pid}")
         if group["spu"] >= nprocessors:
             raise ScenarioError(f"{path}.spu", f"no processor {group['spu']}")
         count = group["count"]
@@ -264,16 +271,20 @@ def build_threads(ctx: ForgeContext, mpinfo_address: int,
             first_tid, next_tid = next_tid, next_tid + count
         flag = (TSBOUND if group["bound"] else 0) | _DEACT_FLAGS[group["deactivated"]]
         contexts = _thread_contexts(group, path)
+        stack: bytes | None = None
         for n in range(count):
             space = spaces.next(group, n)
-            if contexts:
-                _lay_thread_stack(ctx, contexts, space, path)
+            if stack is None and contexts:
+                stack = _lay_thread_stack(ctx, contexts, space, path)
+            elif stack is not None:  # the group's stack is the same bytes in each space
+                ctx.mem.write(uarea, stack, space)
             wchan = shared_wchan + n * group["wchan_step"]
             match = _UAREA_WCHAN.match(group["wchan"])
             if match:
                 wchan = uarea + int(match["off"] or "0", 0)
             records.append({
-                "kt_procp": proc_addresses[group["pid"]], "kt_tid": first_tid + n,
+                "kt_procp": proc_addresses[pids[n * len(pids) // count]],
+                "kt_tid": first_tid + n,
                 "kt_stat": THREAD_STATE_CODES[_STATES[group["state"]]], "kt_flag": flag,
                 "kt_pri": group["pri"], "kt_spu": group["spu"], "kt_spu_group": group["group"],
                 "kt_schedpolicy": SCHED_POLICIES[group["policy"]],
@@ -385,15 +396,19 @@ def _place_stack_functions(symbols: _Symbols, groups: list[dict[str, Any]]) -> N
 
 
 def _lay_thread_stack(ctx: ForgeContext, contexts: list[dict[str, Any]], space: int,
-                      path: str) -> None:
+                      path: str) -> bytes | None:
     """The stack on the thread's kernel stack (after its u-area) and its PCB: the SP, pc and
-    RP of its innermost call, as the switch saved them."""
+    RP of its innermost call, as the switch saved them. Returns the bytes from the u-area to
+    the top of the stack (the same for every thread of the group)."""
     uarea = UAREA_OFFSET_WIDE if ctx.wide else UAREA_OFFSET_NARROW
     user = ctx.types.get("struct user")
     regs = build_stack(ctx, {"contexts": contexts, "stack_base": uarea + user.size,
                              "space": space, "kind": "TOC"}, path)
     ctx.place("struct pcb", uarea, {"pcb_sp": regs["sp"], "pcb_pc": regs["pcoq_head"],
                                     "pcb_rp": regs.get("rp", 0)}, path, space)
+    if not uarea < regs["sp"] < uarea + _STACK_COPIED:
+        return None  # a context on a stack elsewhere: each thread lays its own
+    return ctx.mem.read(uarea, regs["sp"] - uarea, space)
 
 
 class _Spaces:

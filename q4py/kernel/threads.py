@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from itertools import compress
 
 from q4py.addr import c_hex
 from q4py.errors import Q4Error
@@ -25,6 +26,8 @@ from q4py.kernel.proclist import ProcIdentity, proc_identity
 from q4py.kernel.swap import device_name
 from q4py.kernel.tables import table_size
 from q4py.layouts.base import Layout
+from q4py.layouts.columns import member_column
+from q4py.layouts.proc import PST_UCOMMLEN
 from q4py.layouts.sched import SCHED_NOAGE, TSBOUND, TSUNUSED, sleepq_index
 from q4py.program import Program
 
@@ -104,19 +107,41 @@ def thread_records(prog: Program) -> list[tuple[int, tuple]]:
 
 
 class _Identities:
-    """Each process's identity read once, however many threads it has."""
+    """Each process's identity read once, however many threads it has: an 11.00 table entry
+    from its record and the name array read whole, others through proc_identity."""
 
     def __init__(self, prog: Program) -> None:
         self.prog = prog
         self.known: dict[int, ProcIdentity | None] = {}
+        self.table: tuple[int, int, int] | None = None  # (proc[0], entry size, nproc)
+        if prog.has_symbol("proc") and prog.has_symbol("pst_ucomms"):
+            layout = prog.types.get("struct proc")
+            self.table = (prog.read_global("proc"), layout.size, prog.read_global("nproc"))
+            self.at = (layout.field_index("p_pid"), layout.field_index("p_ppid"))
+        self.names: bytes | None = None
 
     def __call__(self, procp: int) -> ProcIdentity | None:
         if procp not in self.known:
             try:
-                self.known[procp] = proc_identity(self.prog, procp) if procp else None
+                self.known[procp] = self._identity(procp) if procp else None
             except Q4Error:
                 self.known[procp] = None  # a garbled kt_procp: the thread still counts
         return self.known[procp]
+
+    def _identity(self, procp: int) -> ProcIdentity:
+        if self.table is None:
+            return proc_identity(self.prog, procp)
+        base, size, count = self.table
+        slot, misaligned = divmod(procp - base, size)
+        if misaligned or not 0 <= slot < count:
+            return proc_identity(self.prog, procp)
+        if self.names is None:
+            self.names = self.prog.read(self.prog.read_global("pst_ucomms"),
+                                        count * PST_UCOMMLEN)
+        rec = self.prog.read_records("struct proc", procp, 1)[0]
+        raw = self.names[slot * PST_UCOMMLEN:(slot + 1) * PST_UCOMMLEN]
+        return ProcIdentity(rec[self.at[0]], rec[self.at[1]],
+                            raw.split(b"\0", 1)[0].decode("latin-1"))
 
 
 def threads(prog: Program) -> list[Thread]:
@@ -154,19 +179,36 @@ def _field_indexes(layout: Layout) -> dict[str, int]:
 
 def thread_by_tid(prog: Program, tid: int) -> Thread:
     """The thread with thread id `tid`; Q4Error when there is none."""
-    tid_at = prog.types.get("struct kthread").field_index("kt_tid")
-    for address, rec in thread_records(prog):
-        if rec[tid_at] == tid:
-            return _thread(prog, address, rec, _Identities(prog))
-    raise Q4Error(f"no thread with tid {tid}")
+    found = _matching(prog, "kt_tid", tid)
+    if not found:
+        raise Q4Error(f"no thread with tid {tid}")
+    return found[0]
 
 
 def threads_of(prog: Program, proc: int) -> list[Thread]:
     """The threads of the process whose proc is at `proc`, in list or table order."""
-    procp_at = prog.types.get("struct kthread").field_index("kt_procp")
+    return _matching(prog, "kt_procp", proc)
+
+
+def _matching(prog: Program, member: str, value: int) -> list[Thread]:
+    """The threads whose `member` is `value`. The 11.00 table is searched a column at a time
+    (two members of 60 000 entries decoded in C), the 11i list record by record."""
+    layout = prog.types.get("struct kthread")
     identity = _Identities(prog)
-    return [_thread(prog, address, rec, identity) for address, rec in thread_records(prog)
-            if rec[procp_at] == proc]
+    if prog.has_symbol("kthread_list") or not prog.has_symbol("kthread"):
+        at = layout.field_index(member)
+        return [_thread(prog, address, rec, identity) for address, rec in thread_records(prog)
+                if rec[at] == value]
+    table = prog.read_global("kthread")
+    data = prog.read(table, layout.size * table_size(prog, "nkthread", 0))
+    stats, values = member_column(layout, "kt_stat", data), member_column(layout, member, data)
+    out = []
+    for i in compress(range(len(values)), map(value.__eq__, values)):
+        if stats[i] != TSUNUSED:
+            address = table + i * layout.size
+            out.append(_thread(prog, address, prog.read_records(layout, address, 1)[0],
+                               identity))
+    return out
 
 
 def sleep_queue(prog: Program, wchan: int) -> list[int]:
