@@ -162,7 +162,7 @@ def _main(argv: list[str] | None) -> int:
         if args.commands is not None:
             session = Session(_open_dump(args.crashdir, args.vmunix), out)
             _use_config(session)
-            with _recording(args.record, session, args.crashdir, "-c") as recorder:
+            with _recording(args.record, session, args.crashdir, "-c", args.vmunix) as recorder:
                 failed = run_commands(session, split_commands(args.commands), recorder)
                 return 1 if failed else 0
         if args.file:
@@ -172,7 +172,7 @@ def _main(argv: list[str] | None) -> int:
             # is a loop at once, not after a second pass.
             with contextlib.suppress(OSError, RuntimeError):
                 session.include_files.append(Path(args.file).resolve())
-            with _recording(args.record, session, args.crashdir, args.file):
+            with _recording(args.record, session, args.crashdir, args.file, args.vmunix):
                 return 1 if run_lines(session, lines) else 0
         session = Session(_open_dump(args.crashdir, args.vmunix), sys.stdout)
         # The REPL only when a person is at both ends; otherwise the plain batch reader, so
@@ -183,11 +183,11 @@ def _main(argv: list[str] | None) -> int:
 
             _use_config(session)
             print("\n".join(render_banner(session.program)) + "\n")
-            with _recording(args.record, session, args.crashdir, None) as recorder:
+            with _recording(args.record, session, args.crashdir, None, args.vmunix) as recorder:
                 run_repl(session, recorder=recorder)
             return 0
         session.out = out
-        with _recording(args.record, session, args.crashdir, "stdin"):
+        with _recording(args.record, session, args.crashdir, "stdin", args.vmunix):
             return 1 if run_lines(session, sys.stdin) else 0
     except (_Fatal, Q4Error) as exc:
         print(f"q4: {exc}", file=sys.stderr)
@@ -208,7 +208,8 @@ def _use_config(session: Session) -> None:
 
 @contextlib.contextmanager
 def _recording(
-    out: str | None, session: Session, crashdir: str | None, source: str | None
+    out: str | None, session: Session, crashdir: str | None, source: str | None,
+    vmunix: str | None = None,
 ) -> Iterator[Recorder | None]:
     """With `--record OUT`: a transcript of the session, teed from `session.out`."""
     if out is None:
@@ -217,7 +218,7 @@ def _recording(
     if inside_crash_dir(session.program, out):
         raise _Fatal(f"refusing to record to {out}: it is inside the crash directory "
                      f"{session.program.path} (a dump is never written to)")
-    header = transcript_header(crashdir, Path(DEMO_SCENARIO).stem)
+    header = transcript_header(crashdir, Path(DEMO_SCENARIO).stem, vmunix)
     try:
         recorder = Recorder.open(out, header, source)
     except FileExistsError:
@@ -297,9 +298,13 @@ def _replay_crashdir(transcript: Transcript, base: Path, crashdir: str | None) -
     return _forge(found.scenario, f"scenarios/{name}", f"scenario {name}")
 
 
-def _replay(path: Path, crashdir: str | None, vmunix: str | None = None) -> int:
+def _replay(path: Path, crashdir: str | None, vmunix: str | Path | None = None) -> int:
     transcript = parse_transcript(_read_text(path, "q4 --replay"), str(path))
     target = _replay_crashdir(transcript, path.parent, crashdir)
+    if crashdir is None and vmunix is None:
+        # A COREFILE recorded as CORE VMUNIX: `# vmunix:` names the kernel beside `# crashdir:`.
+        found = header_dump(transcript, path.parent, Path(DEMO_SCENARIO).stem)
+        vmunix = found.vmunix if found is not None else None
     # Absolute before the replay moves to the transcript's directory (its relative paths are
     # the transcript's); a CRASHDIR typed on the command line is still taken from here.
     dump = _open_dump(None if target is None else Path(target).absolute(),

@@ -221,3 +221,19 @@ def test_q4_forge_writes_the_format_asked(forms: dict[str, Path], tmp_path: Path
     assert forge_main([str(scenario), str(tmp_path / "cd"), "--format", "coredir"]) == 0
     assert "core.0.3" in os.listdir(tmp_path / "cd")
     capsys.readouterr()
+
+
+def test_a_corefile_pair_is_recorded_and_replayed(forms: dict[str, Path], tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """`--record` on `CORE VMUNIX` names both in the header (`# crashdir:` and `# vmunix:`), and
+    the replay opens the pair again from it."""
+    commands = tmp_path / "c.q4"
+    commands.write_text("crashinfo general\nsymbol panicstr\n")
+    record = tmp_path / "pair.q4t"
+    core, vmunix = forms["corefile"] / "core", forms["corefile"] / "vmunix"
+    assert main(["-f", str(commands), "--record", str(record), str(core), str(vmunix)]) == 0
+    header = record.read_text().splitlines()[:3]
+    assert f"# crashdir: {core.resolve()}" in header and f"# vmunix: {vmunix.resolve()}" in header
+    capsys.readouterr()
+    assert main(["--replay", str(record)]) == 0
+    assert capsys.readouterr().out.endswith("2 block(s), all match\n")

@@ -136,8 +136,9 @@ class TranscriptItem(pytest.Item):
 
         # Absolute: the replay runs in the transcript's directory (relative `include`s there).
         crashdir = self._crashdir().absolute()
+        vmunix = self._vmunix()
         try:
-            program = Program.open(crashdir)
+            program = Program.open(crashdir, vmunix)
         except (Q4Error, OSError) as exc:
             raise _SetupFailed(f"cannot open the dump {crashdir}: {exc}") from None
         # In-process: replay() restores pytest's working directory however the replay ends.
@@ -146,6 +147,13 @@ class TranscriptItem(pytest.Item):
         if not result.ok:
             raise TranscriptDiffers(self.transcript, result)
         assert result.checked == len(self.transcript.blocks)
+
+    def _vmunix(self) -> Path | None:
+        """A COREFILE's kernel (`# vmunix:` beside `# crashdir:`), else None."""
+        vmunix = self.transcript.header.get("vmunix")
+        if vmunix is None or "crashdir" not in self.transcript.header:
+            return None
+        return (self.path.parent / Path(vmunix).expanduser()).absolute()
 
     def _crashdir(self) -> Path:
         try:

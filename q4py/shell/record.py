@@ -25,8 +25,13 @@ from q4py.cachedir import user_cache_dir
 __all__ = ["Recorder", "Tee", "transcript_header"]
 
 
-def transcript_header(crashdir: str | Path | None, demo_scenario: str) -> dict[str, str]:
-    """The header naming the dump: `crashdir` None is the demo (scenario `demo_scenario`)."""
+def transcript_header(crashdir: str | Path | None, demo_scenario: str,
+                      vmunix: str | Path | None = None) -> dict[str, str]:
+    """The header naming the dump: `crashdir` None is the demo (scenario `demo_scenario`);
+    with `vmunix`, `crashdir` is a COREFILE's core and both are named."""
+    if vmunix is not None and crashdir is not None:
+        return {"crashdir": str(Path(crashdir).expanduser().resolve()),
+                "vmunix": str(Path(vmunix).expanduser().resolve())}
     if crashdir is None:
         return {"scenario": demo_scenario}
     path = Path(crashdir).expanduser().resolve()

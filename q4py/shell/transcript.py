@@ -288,6 +288,7 @@ class HeaderDump:
     crashdir: Path | None = None  # `# crashdir: PATH`, relative to the transcript's directory
     scenario: Path | None = None  # `# scenario: NAME`, the file <dir>/../scenarios/NAME.toml
     demo: bool = False  # `# scenario: <the demo>` and no such file: the bundled demo scenario
+    vmunix: Path | None = None  # `# vmunix: PATH` with `# crashdir:`: a COREFILE's core + kernel
 
 
 def header_dump(transcript: Transcript, base: Path, demo_name: str) -> HeaderDump | None:
@@ -296,7 +297,9 @@ def header_dump(transcript: Transcript, base: Path, demo_name: str) -> HeaderDum
     the bundled demo scenario. TranscriptError when the named scenario file is missing."""
     base = base.absolute()  # `.` (a transcript in the current directory) has no parent
     if "crashdir" in transcript.header:
-        return HeaderDump(crashdir=base / Path(transcript.header["crashdir"]).expanduser())
+        vmunix = transcript.header.get("vmunix")
+        return HeaderDump(crashdir=base / Path(transcript.header["crashdir"]).expanduser(),
+                          vmunix=None if vmunix is None else base / Path(vmunix).expanduser())
     name = transcript.header.get("scenario")
     if name is None:
         return None
