@@ -49,7 +49,9 @@ def _build_table(ctx: ForgeContext, procs: list[dict[str, Any]]) -> Processes:
     nproc = ctx.sc["nproc"]
     proc = ctx.types.get("struct proc")
     vas = ctx.types.get("struct vas")
-    table = ctx.mem.alloc(proc.size * nproc, PAGE_SIZE)
+    table = ctx.sc["kernel"]["proc_table"]
+    if table < 0:
+        table = ctx.mem.alloc(proc.size * nproc, PAGE_SIZE)
     comms = ctx.mem.alloc(PST_UCOMMLEN * nproc, 8)
     cmds = ctx.mem.alloc(PST_CLEN * nproc, 8)
     vas_array = ctx.mem.alloc(vas.size * max(len(procs), 1), 8)

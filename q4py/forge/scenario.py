@@ -142,6 +142,10 @@ KERNEL = Table("The kernel image: sections, functions, placement of static and d
                         default=-1, minimum=-1),
     "htbl_empty_space": Int("pde_space of an unused htbl head (11.00 wrote 1, 11.11 -1).",
                             default=1, minimum=0, maximum=_U32),
+    "proc_table": Int("Where 11.00's process table `proc[nproc]` is; -1: kernel dynamic data.",
+                      default=-1, minimum=-1),
+    "kthread_table": Int("Where 11.00's thread table `kthread[nkthread]` is; -1: kernel dynamic "
+                         "data.", default=-1, minimum=-1),
     "translations": List("Page translations the kernel had besides the pages the forge maps "
                          "for stacks (I/O pages, say).", item=TRANSLATION),
     "patches": List("Kernel patches installed (`PHKL_18543`): each puts its what-string "

@@ -304,7 +304,9 @@ def build_threads(ctx: ForgeContext, mpinfo_address: int,
                                 "keeps them in its table")
         # The whole table is kernel memory the dump holds, unused slots (kt_stat 0) too.
         size = max(len(records), ctx.sc["nkthread"])
-        table = ctx.mem.alloc(layout.size * size, 64)
+        table = ctx.sc["kernel"]["kthread_table"]
+        if table < 0:
+            table = ctx.mem.alloc(layout.size * size, 64)
         ctx.mem.write(table, bytes(layout.size * size))
         addresses = [table + i * layout.size for i in range(len(records))]
     _link_sleep_queues(ctx, records, addresses)
