@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import random
+import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -182,3 +183,19 @@ def test_a_cache_inside_the_dump_is_never_written(tmp_path: Path,
         with pytest.raises(DumpError, match="it is inside the crash directory"):
             crashdir.vmunix_path  # noqa: B018
     assert tree(crash) == before
+
+
+# -- 3. what a killed run left behind -------------------------------------------------------------
+def test_temporary_files_of_killed_runs_are_swept(tmp_path: Path, cache: Path) -> None:
+    crash = dump(tmp_path / "gz", 4, 4)
+    inflated = cache / "inflated"
+    inflated.mkdir(parents=True)
+    old, fresh = inflated / ".inflating-killed", inflated / ".inflating-running"
+    for path in (old, fresh):
+        with open(path, "wb") as f:
+            f.truncate(1 << 30)  # sparse: stands for 1.6 GB of half-inflated kernel
+    hours_ago = time.time() - 2 * 3600
+    os.utime(old, (hours_ago, hours_ago))
+    with CrashDir.open(crash) as crashdir:
+        assert Path(crashdir.vmunix_path).read_bytes() == VMUNIX
+    assert not old.exists() and fresh.exists()  # another run may still be writing that one

@@ -14,6 +14,7 @@ import gzip
 import hashlib
 import os
 import tempfile
+import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,25 @@ from q4py.errors import DumpError
 
 GZIP_MAGIC = b"\x1f\x8b"
 _CHUNK = 1 << 20
+STALE_SECONDS = 3600  # a temporary file untouched this long was left by a run that was killed
+
+
+def sweep_stale(directory: Path, prefix: str) -> None:
+    """Remove temporary files (`prefix*`) that killed runs left in a cache directory: nothing
+    else ever would. A file written to in the last STALE_SECONDS may be another run's, kept."""
+    now = time.time()
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return
+    for entry in entries:
+        if not entry.name.startswith(prefix):
+            continue
+        try:
+            if now - entry.stat(follow_symlinks=False).st_mtime > STALE_SECONDS:
+                os.unlink(entry.path)
+        except OSError:
+            pass
 
 
 def is_gzip(path: str) -> bool:
@@ -105,6 +125,7 @@ def inflate_to_cache(path: str, expected_size: int | None = None) -> str:
         return str(target)
     try:
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        sweep_stale(target.parent, ".inflating-")
         fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".inflating-")
     except OSError as e:
         raise DumpError(

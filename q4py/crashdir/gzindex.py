@@ -39,6 +39,7 @@ from pathlib import Path
 
 import indexed_gzip
 
+from q4py.crashdir.cache import sweep_stale
 from q4py.errors import DumpError
 
 SPACING = 1 << 20  # inflated bytes between seek points: 32 KiB of window each
@@ -162,6 +163,7 @@ class GzipData:
         directory = self.index_path.parent
         try:
             directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            sweep_stale(directory, ".saving-")
             fd, temp = tempfile.mkstemp(dir=directory, prefix=".saving-")
         except OSError:
             return
