@@ -21,6 +21,8 @@ def test_corpus_figures() -> None:
     assert figures.gnu > 20000  # the corpus is what it says it is
     assert figures.decoded >= 0.99, figures.summary()
     assert figures.agreement >= 0.99, figures.summary()
+    # reserved fields are checked: what GNU calls no instruction, q4py does too
+    assert len(figures.extra) <= 0.01 * (figures.words - figures.gnu), figures.summary()
 
 
 @pytest.mark.parametrize(("gnu", "ours"), [

@@ -60,6 +60,8 @@ def op_alu(word: int, pc: int) -> Instruction | None:
     entry = _ALU.get(ext)
     if entry is not None:
         name, table, negated, form = entry
+        if d and ext == 0x11:  # DS has no doubleword form
+            return None
         cond = condition(table, negated, c, f, d)
         if cond is None:
             return None

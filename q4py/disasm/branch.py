@@ -139,7 +139,7 @@ def op_branch(word: int, pc: int) -> Instruction | None:
         return Instruction(word, "blr" + n, (REG[x], REG[t]), "branch")
     if ext in (6, 7):
         if not (word >> 12) & 1:  # BV
-            if ext == 7 or word & 1:
+            if ext == 7 or word & 0x1FFD:
                 return None
             return Instruction(word, "bv" + n, (f"{REG[x]}({REG[t]})",), "branch")
         if x or word & 0xFFC:

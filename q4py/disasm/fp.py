@@ -23,6 +23,8 @@ def op_float(word: int, pc: int) -> Instruction | None:
     r1, r2, t = (word >> 21) & 31, (word >> 16) & 31, word & 31
     cls, sub = (word >> 9) & 3, (word >> 13) & 7
     if halves:
+        if (word >> 5) & 1:  # bit 26 is reserved in 0x0E
+            return None
         # one-source classes (0, 1) and FREM use bits 19..20 for the format; the two-source
         # ones use bit 20 and give bit 19 to r2's half
         two_bits = (cls == 0 and sub < 6) or cls == 1 or (cls == 3 and sub == 4)

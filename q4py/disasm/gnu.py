@@ -115,11 +115,13 @@ def compare_corpus(lines: Iterable[str], decode: Callable[[int, int], str]) -> F
             continue
         pc_text, word_text, gnu = line.rstrip("\n").split("\t")
         figures.words += 1
-        if gnu_undecoded(gnu):
-            continue
-        figures.gnu += 1
         word = int(word_text, 16)
         ours = decode(word, int(pc_text, 16))
+        if gnu_undecoded(gnu):
+            if not ours.startswith(".word"):
+                figures.extra.append((word, gnu, ours))
+            continue
+        figures.gnu += 1
         if ours.startswith(".word"):
             figures.undecoded.append((word, gnu, ours))
             continue
@@ -135,6 +137,7 @@ class Figures:
     gnu: int = 0  # words GNU decodes
     undecoded: list[tuple[int, str, str]] = field(default_factory=list)
     disagree: list[tuple[int, str, str]] = field(default_factory=list)
+    extra: list[tuple[int, str, str]] = field(default_factory=list)  # GNU rejects, q4py not
 
     @property
     def decoded(self) -> float:
@@ -148,4 +151,5 @@ class Figures:
         return (f"{self.words} words, {self.gnu} decoded by GNU; q4py decodes "
                 f"{self.gnu - len(self.undecoded)} ({100 * self.decoded:.2f} %), agreeing on "
                 f"{self.gnu - len(self.undecoded) - len(self.disagree)} "
-                f"({100 * self.agreement:.2f} %)")
+                f"({100 * self.agreement:.2f} %); of the {self.words - self.gnu} words GNU "
+                f"rejects, q4py decodes {len(self.extra)}")

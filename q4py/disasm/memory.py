@@ -116,7 +116,10 @@ def op_indexed(word: int, pc: int) -> Instruction | None:
         elif m:
             name += ",mb" if a else ",ma"
         name += _HINTS[cc]
-        where = space_base(0 if name.split(",")[0] in _ABSOLUTE else s, base)
+        if _STORES[ext4 - 8] in _ABSOLUTE:
+            if s:  # physical addresses: no space register
+                return None
+        where = space_base(s, base)
         return Instruction(word, name, (REG[x], number(disp) + where), "store", x, base, disp,
                            bool(m))
     name = _LOADS[ext4]
@@ -132,8 +135,9 @@ def op_indexed(word: int, pc: int) -> Instruction | None:
             name += "," + ("s" if a else "") + ("m" if m else "")
         where = REG[x]
     name += (_SEMAPHORE_HINTS if semaphore else _HINTS)[cc]
-    space = 0 if _LOADS[ext4] in _ABSOLUTE else s
-    return Instruction(word, name, (where + space_base(space, base), REG[t]), "load", t, base,
+    if s and _LOADS[ext4] in _ABSOLUTE:  # physical addresses: no space register
+        return None
+    return Instruction(word, name, (where + space_base(s, base), REG[t]), "load", t, base,
                        disp, bool(m))
 
 
@@ -172,7 +176,7 @@ def op_quad_store(word: int, pc: int) -> Instruction | None:
     base, x, s = (word >> 21) & 31, (word >> 16) & 31, (word >> 14) & 3
     a, short, cc = (word >> 13) & 1, (word >> 12) & 1, (word >> 10) & 3
     store, uid, m, t = (word >> 9) & 1, (word >> 6) & 7, (word >> 5) & 1, word & 31
-    if not store or uid:
+    if not store or uid or cc:
         return None
     if short:
         name = "fstqs" + ((",mb" if a else ",ma") if m else "")

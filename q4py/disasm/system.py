@@ -35,22 +35,24 @@ def op_system(word: int, pc: int) -> Instruction | None:
             return None
         return Instruction(word, "ssm" if ext == 0x6B else "rsm",
                            (number((word >> 16) & 0x3FF), REG[t]))
-    if ext == 0xC3:
+    # the moves: the fields an instruction does not use are zero
+    s3 = (word >> 13) & 7
+    if ext == 0xC3 and not (r1 or s3 or t):
         return Instruction(word, "mtsm", (REG[r2],))
-    if ext == 0x85:
+    if ext == 0x85 and not (r2 or (word >> 13) & 1):
         return Instruction(word, "ldsid", (space_base((word >> 14) & 3, r1), REG[t]))
-    if ext == 0xC1:
-        return Instruction(word, "mtsp", (REG[r2], f"sr{space3((word >> 13) & 7)}"))
-    if ext == 0x25:
-        return Instruction(word, "mfsp", (f"sr{space3((word >> 13) & 7)}", REG[t]))
-    if ext == 0xC2:
+    if ext == 0xC1 and not (r1 or t):
+        return Instruction(word, "mtsp", (REG[r2], f"sr{space3(s3)}"))
+    if ext == 0x25 and not (r1 or r2):
+        return Instruction(word, "mfsp", (f"sr{space3(s3)}", REG[t]))
+    if ext == 0xC2 and not (s3 or t):
         return Instruction(word, "mtctl", (REG[r2], CONTROL[r1]))
-    if ext == 0x45:
+    if ext == 0x45 and not (r2 or s3 & 5):
         wide = (word >> 14) & 1
         return Instruction(word, "mfctl,w" if wide else "mfctl", (CONTROL[r1], REG[t]))
-    if ext == 0xC6:
+    if ext == 0xC6 and not (r1 or s3 or t):
         return Instruction(word, "mtsarcm", (REG[r2],))
-    if ext == 0xA5:
+    if ext == 0xA5 and not (r1 or r2 or s3):
         return Instruction(word, "mfia", (REG[t],))
     return None
 
@@ -69,7 +71,7 @@ def op_memory_management(word: int, pc: int) -> Instruction | None:
     m = ",m" if (word >> 5) & 1 else ""
     if not (word >> 12) & 1:  # I-side
         name = _I_SIDE.get((word >> 6) & 0x7F)
-        if name is None:
+        if name is None or t:  # no target register: bits 27..31 are zero
             return None
         where = f"(sr{space3((word >> 13) & 7)},{REG[b]})"
         if name == "iitlbt":
@@ -82,10 +84,14 @@ def op_memory_management(word: int, pc: int) -> Instruction | None:
     if name is None:
         return None
     where = space_base((word >> 14) & 3, b)
+    if t and not name.startswith(("probe", "lci", "lpa")):  # no target: bits 27..31 zero
+        return None
     if name in ("idtlbt",):
         return Instruction(word, name, (REG[x], REG[b]))
     if name in ("idtlbp", "idtlba"):
         return Instruction(word, name, (REG[x], where))
+    if m and name.startswith(("probe", "lci")):
+        return None
     if name.startswith("probe"):
         access = number(x) if ext & 0x80 else REG[x]
         return Instruction(word, name, (where, access, REG[t]))
