@@ -50,6 +50,10 @@ def hang(tmp_path_factory: pytest.TempPathFactory) -> Shell:
         {"pid": 2388, "tid": 5100, "wchan": "vmtotal_lock", "caller": "vmtotal+0x38",
          "ticks": [50]}]
     sc["beta_semas"] = [{"name": "vmtotal_lock", "owner_tid": 5000}, {"name": "shm_lock"}]
+    # Processor 1 was TOCed with a clock tick and a trap signal pending.
+    sc["events"][1]["contexts"][0]["registers"]["eirr"] = 0x0800000100000000
+    sc["interrupts"] = [{"bit": 4, "handler": "clock_int", "spl": 0xC600000000000000},
+                        {"bit": 31, "handler": "take_a_trap", "spl": 0xFFFFFFF0FFFFFFFF}]
     sc = SCENARIO.validate(_unvalidated(sc), "")
     out = tmp_path_factory.mktemp("hang")
     Forge(sc).build(out)
@@ -106,3 +110,25 @@ def test_threads_waiting_on_beta_semaphores(hang: Shell) -> None:
         ["5002", "-1", "100", "1", "154", f"{shm:#x}", "shmget+0x44"],
         [*rows[3][:1], "5000", "50", *rows[3][3:5], f"{vmtotal:#x}", "vmtotal+0x38"]]
     assert rows[3][0] == "5100"
+
+
+def test_outstanding_external_interrupts(hang: Shell) -> None:
+    lines = hang.run("crashinfo --style plain processors")
+    at = lines.index("Outstanding external interrupts")
+    assert lines[at:at + 8] == [
+        "Outstanding external interrupts", "===============================", "",
+        "    eirr", "cpu bit  SPL                Handler SPL        Handler",
+        "--- ---- --------           -----------        -------",
+        "1   4    SPLNOPREEMPT       SPL6/SPINLOCK_EIEM clock_int",
+        "1   31   SPLNOPREEMPT       SPLNOPREEMPT       take_a_trap"]
+    assert lines[at + 8:at + 10] == ["", "Trap Types :"]  # the table comes first
+    short = hang.run("crashinfo --style short-spl processors")
+    at = short.index("Outstanding external interrupts")
+    assert short[at + 4:at + 7] == ["cpu bit  SPL      Handler SPL Handler",
+                                    "--- ---- -------- ----------- -------",
+                                    "1   4    SPLSCHED SPLSYS      clock_int"]
+
+
+def test_no_pending_interrupt_no_table(forged_dump: Callable[[str], Path]) -> None:
+    atq = Shell(Program.open(forged_dump(ATQ)))
+    assert "Outstanding external interrupts" not in atq.run("crashinfo processors")

@@ -61,6 +61,17 @@ class RealModeRow:
     ior: int
 
 
+@dataclass(frozen=True)
+class PendingInterrupt:
+    """An EIRR bit set in a processor's saved state: an external interrupt not yet taken."""
+
+    cpu: int
+    bit: int  # PA-RISC numbering: bit 0 is the most significant
+    eiem: int  # the processor's SPL then (its rpb's EIEM)
+    handler_eiem: int | None  # the SPL the interrupt's handler runs at; None: no table entry
+    handler: str | None
+
+
 @dataclass
 class ProcessorReport:
     processors: int
@@ -68,6 +79,33 @@ class ProcessorReport:
     trap_types: list[int]  # of the s_s rows, first seen first
     interrupts_off: list[int]  # processors whose saved IPSW has I off
     real_mode: list[RealModeRow]
+    pending: list[PendingInterrupt] = field(default_factory=list)
+
+
+def eirr_bits(eirr: int, width: int) -> list[int]:
+    """The set bits of an EIRR, numbered as PA-RISC does (bit 0 the most significant)."""
+    return [bit for bit in range(width) if eirr >> (width - 1 - bit) & 1]
+
+
+def pending_interrupts(prog: Program, first_state: dict[int, RpbState]) -> list[PendingInterrupt]:
+    """Per processor (its first event), each EIRR bit with the handler the kernel's interrupt
+    table (`eirr_switch`) gives it."""
+    width = 64 if prog.wide else 32
+    table = None
+    if prog.has_symbol("eirr_switch"):
+        try:
+            table = prog.read_records("struct eirr_switch", prog.symbol("eirr_switch").address,
+                                      width)
+        except Q4Error:
+            table = None  # an unreadable table: the bits are still worth listing
+    out = []
+    for cpu, regs in sorted(first_state.items()):
+        for bit in eirr_bits(regs.eirr, width):
+            handler, spl = table[bit] if table is not None else (0, None)
+            name = prog.symbolize(handler) if handler else None
+            out.append(PendingInterrupt(cpu, bit, regs.eiem, spl if handler else None,
+                                        name.split("+", 1)[0] if name else None))
+    return out
 
 
 def likely_trap(iir: int) -> int | None:
@@ -113,4 +151,5 @@ def processor_report(prog: Program) -> ProcessorReport:
     real_mode = [RealModeRow(cpu, likely_trap(regs.iir), regs.pcsq, regs.pcoq, regs.iir,
                              regs.isr, regs.ior)
                  for cpu, regs in sorted(first_state.items()) if not regs.ipsw & PSW_Q]
-    return ProcessorReport(len(cpus), rows, trap_types, interrupts_off, real_mode)
+    return ProcessorReport(len(cpus), rows, trap_types, interrupts_off, real_mode,
+                           pending_interrupts(prog, first_state))

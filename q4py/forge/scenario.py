@@ -121,6 +121,16 @@ def _patch_problem(text: str) -> str | None:
         f"'{text}' is no patch name (PHKL_12345, PHNE_..., PHCO_...)"
 
 
+INTERRUPT = Table("One EIRR bit's entry of the external interrupt table.", keys={
+    "bit": Int("The EIRR bit, PA-RISC numbering (0 the most significant; below 32 narrow).",
+               required=True, minimum=0, maximum=63),
+    "handler": Str("The function its interrupt runs (declared in kernel.functions or placed "
+                   "by the forge).", required=True),
+    "spl": Int("The EIEM it runs at (an SPL level's value).", required=True, minimum=0,
+               maximum=0xFFFFFFFFFFFFFFFF),
+})
+
+
 KERNEL = Table("The kernel image: sections, functions, placement of static and dynamic data.",
                required=True, keys={
     "file_format": Str("The vmunix file format: `som` (HP SOM, 32-bit only) or `elf`; "
@@ -312,6 +322,8 @@ SCENARIO = Table("A crash scenario.", keys={
     "locks": List("Spinlocks.", item=LOCK),
     "rw_locks": List("Sleeping reader/writer locks.", item=RW_LOCK),
     "beta_semas": List("Beta semaphores.", item=BETA_SEMA),
+    "interrupts": List("The kernel's external interrupt table (eirr_switch): the handler and "
+                       "SPL of EIRR bits.", item=INTERRUPT),
     "mounts": List("Mounted file systems, the root first.", item=MOUNT),
     "lpmc": List("The log of low-priority machine checks.", item=LPMC_ENTRY),
     "buf_lists": List("Linked lists of buffer headers, generated (for large scenarios).",

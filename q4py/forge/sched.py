@@ -474,6 +474,7 @@ def build_scheduler(ctx: ForgeContext, mpinfo_address: int, processes: Processes
     build_locks(ctx, mpinfo_address)
     build_rw_locks(ctx, threads)
     build_beta_semas(ctx, semas, threads)
+    build_interrupts(ctx)
     build_swap_memory(ctx)
 
 
@@ -551,6 +552,23 @@ def build_beta_semas(ctx: ForgeContext, addresses: list[int], threads: dict[int,
                 raise ScenarioError(f"{path}.owner_tid", f"no thread {sema['owner_tid']}")
         ctx.place("struct b_sema", address, {"b_magic": B_SEMA_MAGIC, "b_count": int(not owner),
                                             "b_owner": owner}, path)
+
+
+def build_interrupts(ctx: ForgeContext) -> None:
+    """The external interrupt table: each listed EIRR bit's handler and SPL."""
+    entries = ctx.sc["interrupts"]
+    if not entries:
+        return
+    base = ctx.place_global("eirr_switch")
+    size = ctx.types.get("struct eirr_switch").size
+    symbols = _Symbols(ctx)
+    for i, entry in enumerate(entries):
+        path = f"interrupts[{i}]"
+        if not ctx.wide and entry["bit"] >= 32:
+            raise ScenarioError(f"{path}.bit", "a narrow kernel's EIRR has 32 bits")
+        handler = symbols.function(entry["handler"], 0, f"{path}.handler").address
+        ctx.place("struct eirr_switch", base + entry["bit"] * size,
+                  {"eirr_handler": handler, "eirr_spl": entry["spl"]}, path)
 
 
 def build_swap_memory(ctx: ForgeContext) -> None:

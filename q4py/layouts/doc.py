@@ -137,6 +137,12 @@ PROVENANCE: dict[str, str] = {
         "table of their waiters (the semaphore's address, the owner's thread id or -1) and p4 "
         "stacks (`_mp_b_sema_sleep` called with its address); `b_magic` (B_SEMA_MAGIC) is how "
         "q4py tells a wait channel that is a beta semaphore, `b_owner` the holder's kthread."),
+    "struct eirr_switch": (
+        "Reconstruction, all q4py's: crashinfo's table of outstanding external interrupts "
+        "(hpux1111-64-hang-vhand-superpages, hpux1100-64-hang-soaccept-p4) names, per EIRR "
+        "bit, a handler (`clock_int`, `take_a_trap`) and the SPL it runs at, which the kernel "
+        "must keep per bit; q4py keeps them in `eirr_switch[64]`, indexed by the bit number "
+        "(bit 0 the most significant)."),
     "struct pathname": (
         "Reconstruction from a public p4 `p struct pathname` of a 32-bit 11.00 kernel "
         "(`pn_buf`, `pn_path`, `pn_pathlen`; 0xc bytes)."),

@@ -204,4 +204,13 @@ def define(reg: TypeRegistry) -> None:
         aliases=("b_sema_t",),
         doc="a beta semaphore (b_psema, b_vsema): its waiters sleep on its address",
     )
+    reg.define(
+        "struct eirr_switch",
+        [
+            ("eirr_handler", "unsigned long"),  # the function an EIRR bit's interrupt runs
+            ("eirr_spl", "unsigned long"),  # the EIEM (SPL) it runs at
+        ],
+        reconstruction=True,
+        doc="one external interrupt (EIRR bit) of the kernel's interrupt table",
+    )
 

@@ -12,7 +12,13 @@ then the three registers in 16 hex digits (IPSW: its low word and its letters).
 
 from __future__ import annotations
 
-from q4py.analyses.processors import EventRow, ProcessorReport, RealModeRow, processor_report
+from q4py.analyses.processors import (
+    EventRow,
+    PendingInterrupt,
+    ProcessorReport,
+    RealModeRow,
+    processor_report,
+)
 from q4py.kernel.psw import psw_letters
 from q4py.kernel.release import kernel_release
 from q4py.kernel.spl import legend_value, spl_levels, spl_name
@@ -88,6 +94,33 @@ def real_mode_row(row: RealModeRow) -> str:
             f"0x{row.iir & 0xFFFFFFFF:08x} 0x{row.isr & 0xFFFFFFFF:08x}.0x{row.ior:016x}")
 
 
+_PENDING_TITLE = "Outstanding external interrupts"
+# Long names (hpux1111-64-hang-vhand-superpages) and short ones (hpux1100-64-hang-soaccept-p4).
+_PENDING_HEADER = {
+    False: ["    eirr", "cpu bit  SPL                Handler SPL        Handler",
+            "--- ---- --------           -----------        -------"],
+    True: ["    eirr", "cpu bit  SPL      Handler SPL Handler",
+           "--- ---- -------- ----------- -------"],
+}
+
+
+def pending_lines(pending: list[PendingInterrupt], release: tuple[int, int] | None,
+                  short: bool) -> list[str]:
+    """The outstanding external interrupts table; nothing when no EIRR bit is set."""
+    if not pending:
+        return []
+
+    def name(eiem: int | None) -> str:
+        if eiem is None:
+            return "?"
+        return spl_name(eiem, release, short=short, interrupts=True) or f"{eiem:#x}"
+
+    spl_width, handler_width = (8, 11) if short else (18, 18)
+    rows = [f"{p.cpu:<3d} {p.bit:<4d} {name(p.eiem):<{spl_width}s} "
+            f"{name(p.handler_eiem):<{handler_width}s} {p.handler or '?'}" for p in pending]
+    return [_PENDING_TITLE, "=" * len(_PENDING_TITLE), "", *_PENDING_HEADER[short], *rows, ""]
+
+
 def spl_legend(release: tuple[int, int] | None, short: bool = False) -> list[str]:
     """The release's SPL levels with the long names (`= SPL6 - Disable hardclock.`) or the
     short ones (`= SPLSYS   Disable system events ...`)."""
@@ -112,6 +145,7 @@ def render_processors(report: ProcessorReport, va_lines: dict[int, list[str]],
     for row in report.rows:
         lines += event_rows(row, eiem)
     lines.append("")
+    lines += pending_lines(report.pending, release, short)
     if report.trap_types:
         lines.append("Trap Types :")
         lines += [f"Trap type {n} = {trap_type(n).label()}" for n in report.trap_types]
