@@ -310,3 +310,14 @@ def test_threads_and_ps_list_every_thread_and_process(dump: Path) -> None:
     assert ours[0].endswith("oracleARDR (DESCRIPTION=(LOCAL=YES)(ADDRESS=(PROTOCOL=beq)))")
     for line in ("threads -x", "threads -s nonsense", "stacks -c", "ps now"):
         assert not shell.session.execute(line)
+
+
+def test_print_reads_1100_names_from_their_parallel_arrays(dump: Path) -> None:
+    """issue 10 item 17: on 11.00 p_comm and p_cmds are empty in the proc itself."""
+    prog = Program.open(dump)
+    shell = Shell(prog)
+    proc = thread_by_tid(prog, 9000).proc
+    shell.run(f"load struct proc from {proc:#x} max 1")
+    assert shell.run("print p_pid p_comm")[1].split() == ["31337", '"oracle"']
+    assert shell.run("print p_cmds")[1].strip() == \
+        '"oracleARDR (DESCRIPTION=(LOCAL=YES)(ADDRESS=(PROTOCOL=beq)))"'

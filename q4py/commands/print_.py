@@ -38,6 +38,7 @@ import numpy as np
 
 from q4py.commands import command
 from q4py.errors import CommandError
+from q4py.kernel.proclist import parallel_member
 from q4py.layouts.base import CType
 from q4py.piles import PSEUDO_FIELDS, Pile, column_array, resolve_field
 from q4py.render.numbers import number_cells, overflowing, unsigned_view
@@ -76,6 +77,8 @@ Flags combine (`-tx`). Columns are right-justified, as wide as their name or the
 the first row, whichever is longer; values in later rows that do not fit overflow (HP's q4
 does this: a verified report shows it). `set print_columns widest` makes each column as wide
 as its widest value instead (q4py's option; `set print_columns first` goes back).
+On an 11.00 kernel a proc's `p_comm` and `p_cmds` print from the arrays that hold them there
+(`pst_ucomms`, `pst_cmds`, an entry per process table slot): the proc's own bytes are empty.
 Examples:
   print -x addrof av_forw av_back b_dev b_flags
   print p_pid p_stat
@@ -201,6 +204,10 @@ def _printed(program: Program, pile: Pile, column: Column, radix: str | None) ->
         if column.name != "physaddrof":  # physaddrof may be n/a
             values = column_array(values)
         return _Printed(column, values, radix)
+    if pile.layout.name == "struct proc":  # 11.00 keeps these in parallel arrays
+        kept = parallel_member(program, column.name, records.addresses)
+        if kept is not None:
+            return _Printed(column, kept, radix)
     return _Printed(column, records.column(column.name), radix)
 
 

@@ -4,6 +4,7 @@ identity (pid, parent, command) whichever way its kernel keeps them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from q4py.errors import Q4Error
@@ -54,6 +55,26 @@ def command_line(prog: Program, address: int) -> str:
         raw = prog.read_struct("struct proc", address).p_cmds
     text = raw.split(b"\0", 1)[0].decode("latin-1")
     return "".join(c if " " <= c <= "~" else "?" for c in text)
+
+
+# proc members whose 11.00 values live in parallel arrays: member -> (array, entry size)
+PARALLEL_MEMBERS = {"p_comm": ("pst_ucomms", PST_UCOMMLEN), "p_cmds": ("pst_cmds", PST_CLEN)}
+
+
+def parallel_member(prog: Program, member: str, addresses: Sequence[int]) -> list[bytes] | None:
+    """On an 11.00 kernel, `p_comm` or `p_cmds` of the procs at `addresses` as their parallel
+    array holds them (`pst_ucomms[slot]`, `pst_cmds[slot]`: the proc's own member is empty
+    there); None on other kernels, for other members, or for an address outside the table."""
+    array_name, size = PARALLEL_MEMBERS.get(member, ("", 0))
+    if not size or not prog.has_symbol(array_name) or not prog.has_symbol("proc"):
+        return None
+    base, entry = prog.read_global("proc"), prog.types.get("struct proc").size
+    count = prog.global_or("nproc", 0)
+    slots = [divmod(address - base, entry) for address in addresses]
+    if any(rest or not 0 <= slot < count for slot, rest in slots):
+        return None
+    names = prog.read(prog.read_global(array_name), count * size)
+    return [names[slot * size:(slot + 1) * size] for slot, _ in slots]
 
 
 def proc_label(prog: Program, address: int) -> str:

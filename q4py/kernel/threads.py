@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from itertools import compress
+from weakref import WeakKeyDictionary
 
 from q4py.addr import c_hex
 from q4py.errors import Q4Error
@@ -106,6 +107,9 @@ def thread_records(prog: Program) -> list[tuple[int, tuple]]:
     return []
 
 
+_THREADS: WeakKeyDictionary[Program, list[Thread]] = WeakKeyDictionary()
+
+
 class _Identities:
     """Each process's identity read once, however many threads it has: an 11.00 table entry
     from its record and the name array read whole, others through proc_identity."""
@@ -145,9 +149,14 @@ class _Identities:
 
 
 def threads(prog: Program) -> list[Thread]:
-    """Every thread, with the pid, ppid and command of its process."""
-    identity = _Identities(prog)
-    return [_thread(prog, address, rec, identity) for address, rec in thread_records(prog)]
+    """Every thread, with the pid, ppid and command of its process (read once per dump:
+    crashinfo's sections and `stacks` each want all sixty thousand)."""
+    found = _THREADS.get(prog)
+    if found is None:
+        identity = _Identities(prog)
+        found = _THREADS[prog] = [_thread(prog, address, rec, identity)
+                                  for address, rec in thread_records(prog)]
+    return list(found)
 
 
 def thread_at(prog: Program, address: int) -> Thread:

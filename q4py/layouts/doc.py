@@ -83,8 +83,10 @@ PROVENANCE: dict[str, str] = {
     "struct proc": (
         "Reconstruction. At 11.00 the process table is a static array of 700-byte entries "
         "(Cooper and Moore, HP-UX 11i Internals); member names follow the usual UNIX proc "
-        "(`p_pid`, `p_stat`, `p_flag`), their offsets are q4py's. Command names are in the "
-        "parallel array `pst_ucomms` at 11.00, in `p_comm` at 11i, whose processes are "
+        "(`p_pid`, `p_stat`, `p_flag`), their offsets are q4py's. Command names and command "
+        "lines are in the parallel arrays `pst_ucomms` and `pst_cmds` at 11.00 (HP-UX 11i "
+        "release notes; `print` reads `p_comm` and `p_cmds` from there, the proc's own bytes "
+        "being empty), in `p_comm` and `p_cmds` (q4py's name) at 11i, whose processes are "
         "linked from `proc_list` through `p_factp` (HP-UX 11i release notes)."),
     "struct kthread": (
         "Reconstruction. The thread table `kthread`/`nkthread` (11.00) and the list "
