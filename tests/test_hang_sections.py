@@ -113,7 +113,8 @@ def test_threads_waiting_on_beta_semaphores(hang: Shell) -> None:
 
 
 def test_outstanding_external_interrupts(hang: Shell) -> None:
-    lines = hang.run("crashinfo --style plain processors")
+    assert "Outstanding external interrupts" not in hang.run("crashinfo --style plain processors")
+    lines = hang.run("crashinfo --style 3.5 processors")
     at = lines.index("Outstanding external interrupts")
     assert lines[at:at + 8] == [
         "Outstanding external interrupts", "===============================", "",

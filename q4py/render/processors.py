@@ -145,7 +145,8 @@ def render_processors(report: ProcessorReport, va_lines: dict[int, list[str]],
     for row in report.rows:
         lines += event_rows(row, eiem)
     lines.append("")
-    lines += pending_lines(report.pending, release, short)
+    if style is not None and style.pending_interrupts:
+        lines += pending_lines(report.pending, release, short)
     if report.trap_types:
         lines.append("Trap Types :")
         lines += [f"Trap type {n} = {trap_type(n).label()}" for n in report.trap_types]

@@ -46,25 +46,29 @@ class CrashinfoStyle:
     # Thread Information ends with `All Threads - sorted by ticks-since-run` (an empty TSRUN
     # table then prints no header).
     all_threads: bool = False
+    # The processor section lists `Outstanding external interrupts` (the set EIRR bits).
+    pending_interrupts: bool = False
 
 
 STYLES: tuple[CrashinfoStyle, ...] = (
     CrashinfoStyle(
         "3.5", "title and Table Of Contents; notes after two blank lines; the user-initiated "
-        "TOC note with its FirstPassWeb pointer; the All Threads table",
+        "TOC note with its FirstPassWeb pointer; outstanding external interrupts; the All "
+        "Threads table",
         ("hpux1111-64-hang-vhand-superpages (its crashinfo (3.5) output)",),
         title=True, event_note="before", toc_note="note", spaced_trap_information=False,
-        va_gap=2, blanks_after_processors=1, all_threads=True),
+        va_gap=2, blanks_after_processors=1, all_threads=True, pending_interrupts=True),
     CrashinfoStyle(
         "notes", "the crash event note after two blank lines, no blank after it; no "
         "user-initiated TOC note",
         ("hpux1111-64-spinlock-process-lock",),
         event_note="before", spaced_trap_information=False, va_gap=2),
     CrashinfoStyle(
-        "short-spl", "as `notes`, with the short SPL names (`SPLSCHED`) and the processor "
-        "table's EIEM as its high word and that name",
+        "short-spl", "as `notes`, with the short SPL names (`SPLSCHED`), the processor "
+        "table's EIEM as its high word and that name, and outstanding external interrupts",
         ("hpux1100-64-hang-soaccept-p4",),
-        event_note="before", spaced_trap_information=False, va_gap=2, short_spl=True),
+        event_note="before", spaced_trap_information=False, va_gap=2, short_spl=True,
+        pending_interrupts=True),
     CrashinfoStyle(
         "note-after", "the crash event note with a blank line after it; spaced trap "
         "information; no Virtual address information block",
