@@ -389,8 +389,9 @@ def worker_piles(dump: str, options: dict[str, Any]) -> list[dict[str, Any]]:
     """Whole tables as piles (issue 14): `load` of all of pfdat, `keep`/`forget` on it and on
     the process table, and `print -x addrof pf_flags > FILE` of the kept pfdat pile, each beside
     a baseline on the same bytes: reading them into one buffer (load), numpy doing the same
-    filter and making the same records, addresses and indexes (keep, forget), formatting the
-    same two numbers per line with f-strings into a file (print)."""
+    filter on the member's column and listing the positions chosen, as the new pile holds them
+    (keep, forget), formatting the same two numbers per line with f-strings into a file
+    (print)."""
     import numpy as np
 
     from q4py.layouts.proc import SUNUSED
@@ -426,13 +427,11 @@ def worker_piles(dump: str, options: dict[str, Any]) -> list[dict[str, Any]]:
         column = np.ndarray((count,), dtype=f">{'i' if field.ctype.signed else 'u'}"
                             f"{field.ctype.size}", buffer=raw, offset=field.offset,
                             strides=(layout.size,))
-        records = raw.view(np.dtype((np.void, layout.size)))
 
         def run() -> Any:
-            mask = test(column)
-            addresses = np.arange(start, start + count * layout.size, layout.size,
-                                  dtype=np.uint64)
-            return records[mask], addresses[mask], np.arange(count)[mask]
+            # What the new pile holds: the positions of the chosen structures (their records,
+            # addresses and indexes are found from those when a command asks).
+            return np.flatnonzero(test(column))
         return run
 
     raw = session.piles.current.records._buffer.copy()  # the same bytes, apart
