@@ -169,3 +169,25 @@ def test_lock_t_of_an_11i_lock(shell: Shell) -> None:
     assert lines[5] == ("0x57849510   char    *sl_name_ptr;       0x00000000_00944c70  "
                         "(\"process lock\")")
     assert shell.run("Lock_t")[0] == "q4: usage: Lock_t ADDR"
+
+
+FIXTURES = sorted(p.stem for p in SCENARIOS.glob("*.toml"))
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_the_p4_commands_work_on_every_fixture(forged_dump, name: str) -> None:
+    # The panics' dumps too: each command answers, or says in one line what the dump lacks.
+    prog = Program.open(forged_dump(name))
+    shell = Shell(prog)
+    info = shell.run("SystemInfo")
+    assert info[0].startswith("System Name      :  ") and "Processor states:" in info
+    assert shell.run("ProcInfo 0")[3].split()[0] == "0"
+    assert shell.run("hpa2cpu")[1].split()[0] == "0"
+    tids = [line.split()[1] for line in shell.run("threads")[1:] if line.split()[1:2]]
+    if tids and tids[0].isdigit():
+        assert shell.run(f"Kthread -t {tids[0]}")[0].startswith("Loaded ")
+        assert len(shell.run("pview -V")) >= 2
+    for command in ("Mount", "Bdf", "Lpmc"):
+        lines = shell.run(command)
+        assert lines and not any("internal error" in line for line in lines), (command, lines)
+        assert len(lines) > 1 or lines[0].startswith(f"q4: {command}: this kernel")
