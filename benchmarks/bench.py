@@ -14,6 +14,9 @@ written by benchmarks/scenarios.py), then measures, each part in a fresh Python 
    one left in the cache, and warm; and the disk the cache then holds;
 5. the first `crashinfo` on the gzip dump, with an empty cache, and the disk it leaves in it
    (4 and 5 are the part `random`).
+6. thread work (the 16g and 64g scenarios' 16 000 and 60 000 threads): `stacks` over every
+   thread with the peak resident set after it, and `trace -W pid N` of one process (the part
+   `threads`).
 
 It prints a table and, with `--json FILE`, writes the figures as a list of
 `{"size", "metric", "value", "unit", "baseline", "ratio"}` records. `ratio` is how many times
