@@ -33,6 +33,13 @@ def op_float(word: int, pc: int) -> Instruction | None:
         if (word >> 8) & 1 and not (cls == 3 and sub == 2):
             return None
     else:
+        special = _special(word)
+        if special is not None:
+            return special
+        if cls == 1 and not (word >> 5) & 1:
+            found = _fcnv(word)
+            if found is not None:
+                return found
         if (word >> 6) & 7 or (word >> 5) & 1:  # uid: another coprocessor
             return _copr(word)
         fmt = _FORMATS[(word >> 11) & 3]
@@ -63,6 +70,49 @@ def op_float(word: int, pc: int) -> Instruction | None:
     if name is None:
         return None if halves else _copr(word)
     return Instruction(word, name + fmt, (a, b, target))
+
+
+_FTEST = {1: ",acc", 2: ",rej", 5: ",acc8", 6: ",rej8", 9: ",acc6", 13: ",acc4", 17: ",acc2"}
+_FTEST_BIT = {0: "0", 2: "2", 3: "1", 4: "4", 5: "3", 6: "6", 7: "5"}  # y -> cbit, GNU's
+
+
+def _special(word: int) -> Instruction | None:
+    """FTEST (with a completer or a compare bit) and the performance monitor's PMDIS/PMENB."""
+    if word & ~0x1F == 0x30002420:
+        completer = _FTEST.get(word & 31, None if word & 31 else "")
+        return None if completer is None else Instruction(word, "ftest" + completer, ())
+    if word & ~0xE000 == 0x30000420 and (word >> 13) & 7 != 1:
+        return Instruction(word, "ftest", (_FTEST_BIT[(word >> 13) & 7],))
+    if word & ~0x20 == 0x30000280:
+        return Instruction(word, "pmdis,n" if word & 0x20 else "pmdis", ())
+    if word == 0x30000680:
+        return Instruction(word, "pmenb", ())
+    return None
+
+
+_FIXED = (",w", ",dw", "", ",qw")
+_UNSIGNED = (",uw", ",udw", "", ",uqw")
+
+
+def _fcnv(word: int) -> Instruction | None:
+    """PA 2.0's FCNV (opcode 0x0C, class 1): sub-op 0 float to float, 1/5 (unsigned) fixed to
+    float, 2/6 float to fixed, 3/7 the same truncating (`,t`); the form with uid bits 23..25
+    set or sub-ops 5..7 (0..3 with uid 0 are PA 1.1's FCNVFF/XF/FX/FXT). Bit 25 says the
+    right halves, as GNU reads it."""
+    uid, sub = (word >> 6) & 7, (word >> 15) & 7
+    if uid & 4 or (word >> 16) & 31 & 0x1C or sub == 4 or (uid == 0 and sub < 4):
+        return None
+    source, dest = (word >> 11) & 3, (word >> 13) & 3
+    if sub == 0:
+        completers = _FORMATS[source] + _FORMATS[dest]
+    elif sub in (1, 5):
+        completers = (_FIXED if sub == 1 else _UNSIGNED)[source] + _FORMATS[dest]
+    else:
+        fixed = _FIXED if sub in (2, 3) else _UNSIGNED
+        completers = (",t" if sub in (3, 7) else "") + _FORMATS[source] + fixed[dest]
+    right = uid & 1
+    return Instruction(word, "fcnv" + completers,
+                       (fr((word >> 21) & 31, right), fr(word & 31, right)))
 
 
 def _copr(word: int) -> Instruction:

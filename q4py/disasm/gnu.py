@@ -14,17 +14,18 @@ from dataclasses import dataclass, field
 _ARG = {"arg0": "r26", "arg1": "r25", "arg2": "r24", "arg3": "r23"}
 _TOKEN = re.compile(r"[(),]|[^(),]+")
 _GNU_MIX = re.compile(r"^(mix[wh],[lr])(\S)")  # GNU omits the blank after mixw,l / mixh,r
+_GNU_FTEST = re.compile(r"^ftest ,")  # and puts one before ftest's completer
 
 
 def gnu_undecoded(text: str) -> bool:
     """GNU's `#xxxxxxxx` is no instruction; `(null)` in its text marks a reserved completer
     encoding GNU indexes past its table for (row: reserved encodings)."""
-    return text.startswith("#") or "(null)" in text or "UND" in text
+    return text.startswith("#") or "(null)" in text or "UND" in text or text == "ftest ,"
 
 
 def split(text: str) -> tuple[list[str], list[str]]:
     """(mnemonic and completers, operand tokens) of one instruction text."""
-    text = _GNU_MIX.sub(r"\1 \2", text.strip())
+    text = _GNU_FTEST.sub("ftest,", _GNU_MIX.sub(r"\1 \2", text.strip()))
     head, _, rest = text.partition(" ")
     mnemonic = head.split(",")
     tokens = [t.strip() for t in _TOKEN.findall(rest.strip()) if t.strip() and t != ","]
