@@ -36,6 +36,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import resource
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -499,7 +500,21 @@ _UNKNOWN_MEMORY = 1 << 30  # assumed available where the system does not say
 
 def available_memory() -> int:
     """Bytes of memory the system can give without swapping (Linux's MemAvailable; the free
-    pages elsewhere)."""
+    pages elsewhere), and no more than the process's address-space limit leaves (`ulimit
+    -v`), past which an allocation fails whatever the system has."""
+    room = _system_available()
+    try:
+        limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if limit != resource.RLIM_INFINITY:
+            with open("/proc/self/statm", encoding="ascii") as statm:
+                used = int(statm.read().split()[0]) * resource.getpagesize()
+            room = min(room, max(0, limit - used))
+    except (OSError, ValueError, IndexError):
+        pass
+    return room
+
+
+def _system_available() -> int:
     try:
         with open("/proc/meminfo", encoding="ascii") as meminfo:
             for line in meminfo:

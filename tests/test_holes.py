@@ -308,3 +308,31 @@ def test_a_batch_file_including_itself_runs_once(seed: Path, tmp_path: Path,
     assert out.count("0xe") == 1, out
     assert out[-1] == "q4: include: loop.q4: files include each other in a loop " \
                       "(loop.q4 -> loop.q4)"
+
+
+# -- found by benchmarks/fuzz.py ------------------------------------------------------------------
+def test_patches_walk_only_dumped_pages_of_a_garbled_span(program: Program,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A garbled vmunix symbol made the data span gigabytes wide: crashinfo's patch scan tried
+    every page of it (21 s for 0xc4010610 bytes, forever for 2**60)."""
+    from q4py.kernel import patches
+
+    monkeypatch.setattr(patches, "data_span", lambda prog: (0, 1 << 60))
+    assert in_thread(lambda: patches.kernel_patches(program)) == []
+
+
+def test_a_huge_load_under_an_address_space_limit_is_bounded(program: Program) -> None:
+    """`load ... max 0x100000000` set aside 4 GiB at once; under `ulimit -v` that was a
+    MemoryError: the limit of a load counts the address space left too."""
+    import resource
+
+    with open("/proc/self/statm") as statm:
+        used = int(statm.read().split()[0]) * resource.getpagesize()
+    saved = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (used + (1 << 30), saved[1]))
+    try:
+        out = lines_of(program, "load struct buf from 0x1000 max 0x100000000")
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, saved)
+    assert not any("internal error" in line or "MemoryError" in line for line in out), out
+    assert out[0].startswith("loaded "), out

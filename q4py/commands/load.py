@@ -363,8 +363,12 @@ def walk(session: Session, layout: Layout, start: int, space: int, *, limit: int
     if next_field is None:
         first = address
         # Room for every structure the walk may keep: memory is only used once written.
-        buffer = np.empty(min(stop_at - position, (bits_mask - address) // size + 1) * size,
-                          dtype=np.uint8)
+        room = min(stop_at - position, (bits_mask - address) // size + 1) * size
+        try:
+            buffer = np.empty(room, dtype=np.uint8)
+        except MemoryError:  # the memory said available was not there after all
+            raise CommandError(f"load: cannot set aside {room:#x} bytes for the structures "
+                               "(out of memory): give a smaller max") from None
         if test is None:
             # Whole slices of the array at once; the loop below finds where a read fails.
             step = max(1, _ARRAY_SLICE // size)

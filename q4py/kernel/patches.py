@@ -34,11 +34,21 @@ def kernel_patches(prog: Program) -> list[str]:
         return []
     found: set[str] = set()
     start, end = span
+    first, last = start // PAGE, (end - 1) // PAGE
     tail = b""  # the end of the page before, for a string that crosses into this one
-    for page in range(start & ~(PAGE - 1), end, PAGE):
+    previous = None
+    # Only the pages the dump holds: a garbled symbol table may make the span gigabytes wide.
+    for pfn in prog.dumped_pfns():
+        if pfn < first:
+            continue
+        if pfn > last:
+            break
+        if previous is None or pfn != previous + 1:
+            tail = b""  # a page the dump left out holds nothing q4py can read
+        previous = pfn
         try:
-            data = prog.read(page, PAGE)
-        except Q4Error:  # a page the dump left out holds nothing q4py can read
+            data = prog.read(pfn * PAGE, PAGE)
+        except Q4Error:
             tail = b""
             continue
         block = tail + data
