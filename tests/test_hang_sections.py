@@ -54,6 +54,13 @@ def hang(tmp_path_factory: pytest.TempPathFactory) -> Shell:
     sc["events"][1]["contexts"][0]["registers"]["eirr"] = 0x0800000100000000
     sc["interrupts"] = [{"bit": 4, "handler": "clock_int", "spl": 0xC600000000000000},
                         {"bit": 31, "handler": "take_a_trap", "spl": 0xFFFFFFF0FFFFFFFF}]
+    sc["network"] = [
+        {"name": "clic1", "ppa": 1, "driver": "clic", "description": "Hyperfabric",
+         "link_up": False},
+        {"name": "lan3", "ppa": 3, "driver": "btlan", "description": "100BT 4 port / 11i",
+         "mac": 0x00306E4A04CF, "ip": [{"address": "0.0.0.0", "up": False}]},
+        {"name": "lan5", "ppa": 5, "driver": "igelan", "description": "Gigabit",
+         "mac": 0x00306E49A768, "ip": [{"address": "10.6.250.13"}, {"address": "10.6.250.162"}]}]
     sc = SCENARIO.validate(_unvalidated(sc), "")
     out = tmp_path_factory.mktemp("hang")
     Forge(sc).build(out)
@@ -84,7 +91,7 @@ def test_iova_free_share(hang: Shell) -> None:
 
 def test_sections_left_out_without_their_data(forged_dump: Callable[[str], Path]) -> None:
     atq = Shell(Program.open(forged_dump(ATQ)))
-    for name in ("patches", "errors", "iova", "semaphores"):
+    for name in ("patches", "errors", "iova", "semaphores", "network"):
         assert atq.run(f"crashinfo {name}") == []
 
 
@@ -133,3 +140,26 @@ def test_outstanding_external_interrupts(hang: Shell) -> None:
 def test_no_pending_interrupt_no_table(forged_dump: Callable[[str], Path]) -> None:
     atq = Shell(Program.open(forged_dump(ATQ)))
     assert "Outstanding external interrupts" not in atq.run("crashinfo processors")
+
+
+def test_network_interfaces(hang: Shell) -> None:
+    # The rows as hpux1111-64-hang-vhand-superpages prints these interfaces.
+    lines = [line.rstrip() for line in hang.run("crashinfo network")]
+    assert lines[1] == "\t\t\t= Network Interfaces ="
+    assert lines[4:15] == [
+        "Name   PPA   Driver      Interface           Mac       States       IP",
+        "              Name      Description        Address    Link IP     Address",
+        "-" * 80,
+        "clic1   1    clic    Hyperfabric        0x000000000000 DOWN n/c  n/c",
+        "lan3    3    btlan   100BT 4 port / 11i 0x00306e4a04cf UP   DOWN 0.0.0.0",
+        "lan5    5    igelan  Gigabit            0x00306e49a768 UP   UP   10.6.250.13",
+        " " * 60 + "UP   10.6.250.162", "",
+        'n/c : means "Not Configured", ifconfig has not been done on this interface', "", ""]
+    assert lines[15:] == ['If you want more information, you can use : "lanshow -f"', ""]
+
+
+def test_a_bad_ip_address_is_a_scenario_error() -> None:
+    sc = _unvalidated(_scenario())
+    sc["network"] = [{"name": "lan0", "ppa": 0, "driver": "btlan", "ip": [{"address": "10.1"}]}]
+    with pytest.raises(ScenarioError, match=r"network\[0\].ip\[0\].address.*no IPv4"):
+        SCENARIO.validate(sc, "")

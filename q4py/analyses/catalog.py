@@ -22,6 +22,7 @@ from q4py.analyses.kmem import kernel_memory_usage
 from q4py.analyses.loadavg import load_averages
 from q4py.analyses.lock import deadlocked_lock
 from q4py.analyses.memory import memory_globals
+from q4py.analyses.network import network_interfaces
 from q4py.analyses.processes import top_processes
 from q4py.analyses.processors import processor_report
 from q4py.analyses.semaphores import beta_sema_waiters
@@ -62,6 +63,7 @@ ANALYSES: dict[str, Analysis] = {a.name: a for a in (
     Analysis("bufcache", buffer_cache, "Buffer Cache Globals"),
     Analysis("swap", swap_usage, "Swap Information: devices and memory swap"),
     Analysis("errors", error_counters, "Global Error Counters: SCSI errors, kmem_writes"),
+    Analysis("network", network_interfaces, "Network Interfaces: LAN interfaces, states, IPs"),
     Analysis("iova", iova_free_percent, "IOVA Usage Check: percent of I/O address space free"),
     Analysis("processors", processor_report, "Processors: events and saved registers"),
     Analysis("clock", clock_info, "Processor Clock Info"),

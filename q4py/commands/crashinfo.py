@@ -21,10 +21,10 @@ if TYPE_CHECKING:
     usage="crashinfo [--style NAME] [SECTION ...] | crashinfo --styles",
     summary="print HP's crash dump report (all sections, or the ones named)",
     help="Sections, in report order: general events msgbuf memory kmem user bufcache swap "
-    "errors iova processors clock syswait loadavg semaphores threads sysmap patches.\nWithout an "
-    "argument every section is printed with its banner, as crashinfo did; name sections to "
-    "print only those, in the "
-    "order given. A section the dump does not let q4py read prints one line in its place, "
+    "errors network iova processors clock syswait loadavg semaphores threads sysmap "
+    "patches.\nWithout an argument every section is printed with its banner, as crashinfo "
+    "did; name sections to print only those, in the order given. A section the dump does "
+    "not let q4py read prints one line in its place, "
     "`crashinfo: SECTION: PROBLEM`, and the others still print.\n"
     "HP's crashinfo versions differ in small ways (notes, blank lines, the title): "
     "`crashinfo --styles` lists the styles q4py knows, `--style NAME` uses one for this run, "

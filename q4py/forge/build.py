@@ -51,6 +51,7 @@ class Forge:
         fs.build_mounts(ctx)
         system.build_lpmc_log(ctx)
         system.build_patches(ctx)
+        system.build_network(ctx)
         kernel.write_text(ctx)  # after the events: they add the trapping instructions
         objects.build_raw_bytes(ctx)
         memstate.build_page_directory(ctx)  # every mapping is known by then

@@ -131,6 +131,29 @@ INTERRUPT = Table("One EIRR bit's entry of the external interrupt table.", keys=
 })
 
 
+def _ipv4_problem(text: str) -> str | None:
+    parts = text.split(".")
+    if len(parts) == 4 and all(p.isdigit() and int(p) < 256 for p in parts):
+        return None
+    return f"'{text}' is no IPv4 address"
+
+
+LAN_ADDRESS = Table("One IP address of an interface.", keys={
+    "address": Str("Dotted IPv4 address.", required=True, check=_ipv4_problem),
+    "up": Bool("The address is up (ifconfig up).", default=True),
+})
+
+LAN_INTERFACE = Table("A LAN interface (struct lan_ift).", keys={
+    "name": Str("Interface name (`lan0`).", required=True),
+    "ppa": Int("Physical point of attachment.", required=True, minimum=0),
+    "driver": Str("Driver name (`btlan`).", required=True),
+    "description": Str("Interface description (`100BT PCI Built-in`).", default=""),
+    "mac": Int("Station address (48 bits).", default=0, minimum=0, maximum=0xFFFFFFFFFFFF),
+    "link_up": Bool("The link is up.", default=True),
+    "ip": List("Its IP addresses (up to 4); none: not configured.", item=LAN_ADDRESS),
+})
+
+
 KERNEL = Table("The kernel image: sections, functions, placement of static and dynamic data.",
                required=True, keys={
     "file_format": Str("The vmunix file format: `som` (HP SOM, 32-bit only) or `elf`; "
@@ -322,6 +345,7 @@ SCENARIO = Table("A crash scenario.", keys={
     "locks": List("Spinlocks.", item=LOCK),
     "rw_locks": List("Sleeping reader/writer locks.", item=RW_LOCK),
     "beta_semas": List("Beta semaphores.", item=BETA_SEMA),
+    "network": List("LAN interfaces, in the order the kernel lists them.", item=LAN_INTERFACE),
     "interrupts": List("The kernel's external interrupt table (eirr_switch): the handler and "
                        "SPL of EIRR bits.", item=INTERRUPT),
     "mounts": List("Mounted file systems, the root first.", item=MOUNT),

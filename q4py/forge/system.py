@@ -13,6 +13,7 @@ from q4py.errors import ScenarioError
 from q4py.forge.context import ForgeContext
 from q4py.forge.schema import Bool, Float, Int, List, Str, Table
 from q4py.layouts import KERNEL_GLOBALS
+from q4py.layouts.io import IP_DOWN, IP_NOT_CONFIGURED, IP_UP, LAN_IPS
 from q4py.layouts.system import CPU_TYPE_CODES, LPMC_TYPE_CODES, MPI_CPUSTATE_CODES, MPI_ENABLED
 from q4py.layouts.vm import PAGE_SIZE
 
@@ -245,3 +246,28 @@ def build_patches(ctx: ForgeContext) -> None:
         raw = f"@(#) PATCH_{release}: {patch}".encode() + b"\0"
         address = ctx.place_symbol(f"what_{patch}", len(raw))
         ctx.mem.write(address, raw)
+
+
+def build_network(ctx: ForgeContext) -> None:
+    """The LAN interface records, linked from lan_ift_list in the scenario's order."""
+    interfaces = ctx.sc["network"]
+    if not interfaces:
+        return
+    layout = ctx.types.get("struct lan_ift")
+    addresses = [ctx.mem.alloc(layout.size, 8) for _ in interfaces]
+    for i, (ift, address) in enumerate(zip(interfaces, addresses, strict=True)):
+        path = f"network[{i}]"
+        if len(ift["ip"]) > LAN_IPS:
+            raise ScenarioError(f"{path}.ip", f"at most {LAN_IPS} addresses")
+        ips = [int.from_bytes(bytes(int(p) for p in ip["address"].split(".")), "big")
+               for ip in ift["ip"]]
+        states = [IP_UP if ip["up"] else IP_DOWN for ip in ift["ip"]]
+        ctx.place("struct lan_ift", address, {
+            "ift_next": addresses[i + 1] if i + 1 < len(addresses) else 0,
+            "ift_name": ift["name"].encode(), "ift_ppa": ift["ppa"],
+            "ift_link_up": int(ift["link_up"]), "ift_driver": ift["driver"].encode(),
+            "ift_desc": ift["description"].encode(), "ift_mac": list(ift["mac"].to_bytes(6, "big")),
+            "ift_nip": len(ips), "ift_ip": ips + [0] * (LAN_IPS - len(ips)),
+            "ift_ip_state": states + [IP_NOT_CONFIGURED] * (LAN_IPS - len(states)),
+        }, path)
+    ctx.set_global("lan_ift_list", addresses[0], "network")

@@ -145,6 +145,11 @@ PROVENANCE: dict[str, str] = {
         "bit, a handler (`clock_int`, `take_a_trap`) and the SPL it runs at, which the kernel "
         "must keep per bit; q4py keeps them in `eirr_switch[64]`, indexed by the bit number "
         "(bit 0 the most significant)."),
+    "struct lan_ift": (
+        "Reconstruction, all q4py's: one record per LAN interface with what crashinfo's "
+        "Network Interfaces table prints (hpux1111-64-hang-vhand-superpages, "
+        "hpux1100-64-hang-soaccept-p4): name, PPA, driver, description, station address, link "
+        "state, and up to four IP addresses with their states; listed from `lan_ift_list`."),
     "struct pathname": (
         "Reconstruction from a public p4 `p struct pathname` of a 32-bit 11.00 kernel "
         "(`pn_buf`, `pn_path`, `pn_pathlen`; 0xc bytes)."),

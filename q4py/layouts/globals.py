@@ -131,6 +131,7 @@ _DECLS = [
     GlobalDecl("kmem_writes", "int", "writes to kernel memory through /dev/kmem"),
     GlobalDecl("iova_total_pages", "int", "pages of I/O virtual address space"),
     GlobalDecl("iova_free_pages", "int", "free pages of I/O virtual address space"),
+    GlobalDecl("lan_ift_list", "struct lan_ift *", "the LAN interfaces, linked by ift_next"),
     GlobalDecl("eirr_switch", "struct eirr_switch[64]", "the external interrupt table: handler "
                "and SPL of each EIRR bit (32 used on a narrow kernel)"),
     GlobalDecl("spinlock_timeout_lock", "lock_t *", "the spinlock whose wait timed out, set "
