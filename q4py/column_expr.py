@@ -15,9 +15,10 @@ compares as text), an array global, `&member`, a pile of decoded values,
 and any error at all (a division by zero, an unknown symbol, physaddrof without a
 translation), so that which error is reported, and when, is exactly the per-structure one.
 
-Values are kept as narrow as they can be: an unsigned member of 1 to 4 bytes is a column of its
-own width (byte-swapped, not widened), a constant or a symbol is a Python int (broadcast, never
-a column), a comparison is a column of bytes. `&`, `|`, `^` and the comparisons work on those
+Values are kept as narrow as they can be: an unsigned member is its column as the dump stores
+it (big-endian, a view of the records: numpy's operators read it so, nothing is copied), a
+constant or a symbol is a Python int (broadcast, never a column), a comparison is a column of
+bytes. `&`, `|`, `^` and the comparisons work on those
 as they are (their results are the same as in 64 bits); everything else widens to 64 bits.
 """
 
@@ -132,7 +133,8 @@ class _Columns:
         ctype = member.ctype
         if ctype.kind not in ("int", "pointer", "bitfield"):
             raise NotVectorised(f"{name} is a {ctype.spelling}")
-        column = np.asarray(records.column(name))  # unsigned ones in their own width
+        # Unsigned members as stored (big-endian, not copied: numpy's operators read them so).
+        column = np.asarray(records.column(name, as_stored=True))
         # A signed member is its value in two's complement of 64 bits, as `int(v) & MASK64`.
         return column.view(_U64) if column.dtype == np.int64 else column
 

@@ -49,7 +49,7 @@ from q4py.expr import MASK64, ProgramEnv
 from q4py.layouts import Layout, LayoutError
 from q4py.layouts.base import CType
 from q4py.layouts.columns import member_column, member_decoder
-from q4py.layouts.dtypes import numeric_column, records_view
+from q4py.layouts.dtypes import numeric_column, raw_column, records_view
 from q4py.layouts.flat import flat_parser
 from q4py.layouts.vm import PAGE_SHIFT, PAGE_SIZE
 
@@ -283,20 +283,23 @@ class Records:
             self._items = tuple(self.item(i) for i in range(len(self)))
         return self._items
 
-    def column(self, path: str) -> Sequence[Any]:
+    def column(self, path: str, *, as_stored: bool = False) -> Sequence[Any]:
         """Member `path` of every structure, in order: a numpy array for an integer, pointer
         or bit-field member (int64 when signed, unsigned ones in their own width, bit-fields
-        in uint64), a list otherwise."""
+        in uint64), a list otherwise. `as_stored`: an unsigned integer member as the dump
+        stores it (big-endian; a view of the records, no copy), for numpy to read directly."""
         if self._base is not None:
-            whole = self._base._own_column(path)
+            whole = self._base._own_column(path, as_stored)
             if isinstance(whole, np.ndarray):
                 return whole[self._rows]
             return [whole[i] for i in self._rows.tolist()]  # type: ignore[union-attr]
-        return self._own_column(path)
+        return self._own_column(path, as_stored)
 
-    def _own_column(self, path: str) -> Sequence[Any]:
+    def _own_column(self, path: str, as_stored: bool = False) -> Sequence[Any]:
         if self._buffer is not None:
             ctype = self.layout.field(path).ctype
+            if as_stored and ctype.kind in ("int", "pointer") and not ctype.signed:
+                return raw_column(self.layout, self.structured, path)  # type: ignore[arg-type]
             if ctype.kind in _INTEGERS:
                 return numeric_column(self.layout, self.structured, path)  # type: ignore[arg-type]
             return member_column(self.layout, path, self._buffer)

@@ -437,9 +437,9 @@ def test_keep_decodes_only_the_members_it_names(shell: Shell,
     decoded: list[str] = []
     real = piles.Records.column
 
-    def column(self: piles.Records, path: str) -> Any:
+    def column(self: piles.Records, path: str, **how: Any) -> Any:
         decoded.append(path)
-        return real(self, path)
+        return real(self, path, **how)
 
     monkeypatch.setattr(piles.Records, "column", column)
     assert shell.text("keep b_flags != 1 && b_un.b_addr == 0 && addrof") == (
