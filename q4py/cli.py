@@ -73,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
     mode.add_argument("--replay", metavar="TRANSCRIPT", help="replay a transcript and compare")
     mode.add_argument("-c", "--command", metavar="'CMD; CMD'", dest="commands",
                       help="run these commands (separated by ';') and exit")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON document per command (with -c, -f or stdin; "
+                        "docs/json.md)")
     p.add_argument(
         "--record",
         metavar="OUT.q4t",
@@ -161,6 +164,7 @@ def _main(argv: list[str] | None) -> int:
         out: Any = _GuardedOut(sys.stdout)
         if args.commands is not None:
             session = Session(_open_dump(args.crashdir, args.vmunix), out)
+            session.json = args.json
             _use_config(session)
             with _recording(args.record, session, args.crashdir, "-c", args.vmunix) as recorder:
                 failed = run_commands(session, split_commands(args.commands), recorder)
@@ -172,8 +176,9 @@ def _main(argv: list[str] | None) -> int:
             # is a loop at once, not after a second pass.
             with contextlib.suppress(OSError, RuntimeError):
                 session.include_files.append(Path(args.file).resolve())
+            session.json = args.json
             with _recording(args.record, session, args.crashdir, args.file, args.vmunix):
-                return 1 if run_lines(session, lines) else 0
+                return 1 if _run_batch(session, lines) else 0
         session = Session(_open_dump(args.crashdir, args.vmunix), sys.stdout)
         # The REPL only when a person is at both ends; otherwise the plain batch reader, so
         # transcripts and pipes never see prompt_toolkit's screen control.
@@ -187,14 +192,23 @@ def _main(argv: list[str] | None) -> int:
                 run_repl(session, recorder=recorder)
             return 0
         session.out = out
+        session.json = args.json
         with _recording(args.record, session, args.crashdir, "stdin", args.vmunix):
-            return 1 if run_lines(session, sys.stdin) else 0
+            return 1 if _run_batch(session, sys.stdin) else 0
     except (_Fatal, Q4Error) as exc:
         print(f"q4: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(file=sys.stderr)
         return 130
+
+
+def _run_batch(session: Session, lines: Any) -> int:
+    """A command file or stdin: echoed as `q4> LINE`, or with --json one document per command
+    and nothing else (JSON Lines); the number of commands that failed."""
+    if session.json:
+        return run_commands(session, [line for line in lines if line.strip()])
+    return run_lines(session, lines)
 
 
 def _use_config(session: Session) -> None:

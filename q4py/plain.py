@@ -2,8 +2,8 @@
 
 The one conversion `--json` and the library's `Dump.analyze(..., plain=True)` use:
 - a dataclass or a named tuple is an object of its fields, in declaration order;
-- a mapping with string keys is an object; any other mapping is a list of
-  `{"key": K, "value": V}` (JSON keys are strings, and numbers stay numbers);
+- a mapping is an object; keys that are not strings become strings (`3`, and a tuple such as
+  (segment, frame) `0,2`), since JSON keys are strings;
 - lists, tuples, arrays (`array.array`, numpy) are lists;
 - bytes (a C char array) are the text up to the first NUL, Latin-1 decoded;
 - a construct Container (a decoded structure) is an object of its members.
@@ -30,10 +30,8 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, tuple) and hasattr(value, "_asdict"):
         return {k: to_plain(v) for k, v in value._asdict().items()}
     if isinstance(value, Mapping):
-        items = [(k, v) for k, v in value.items() if not (isinstance(k, str) and k[:1] == "_")]
-        if all(isinstance(k, str) for k, _ in items):
-            return {k: to_plain(v) for k, v in items}
-        return [{"key": to_plain(k), "value": to_plain(v)} for k, v in items]
+        return {_key(k): to_plain(v) for k, v in value.items()
+                if not (isinstance(k, str) and k[:1] == "_")}
     tolist = getattr(value, "tolist", None)
     if callable(tolist):  # numpy arrays and scalars, array.array
         return to_plain(tolist())
@@ -41,3 +39,9 @@ def to_plain(value: Any) -> Any:
             and hasattr(value, "__getitem__"):
         return [to_plain(v) for v in value]
     raise TypeError(f"no plain form for {type(value).__name__}")
+
+
+def _key(key: Any) -> str:
+    if isinstance(key, tuple):
+        return ",".join(_key(part) for part in key)
+    return key if isinstance(key, str) else str(to_plain(key))

@@ -31,6 +31,7 @@ class Command:
     summary: str
     aliases: tuple[str, ...] = ()
     help: str = ""
+    json: bool = False  # takes `--json` and prints one JSON document (docs/json.md)
 
 
 class Registry:
@@ -65,11 +66,13 @@ class Registry:
         summary: str,
         aliases: tuple[str, ...] = (),
         help: str = "",
+        json: bool = False,
     ) -> Callable[[CommandFn], CommandFn]:
-        """Decorator: register `fn` under `name` (and `aliases`); returns `fn` unchanged."""
+        """Decorator: register `fn` under `name` (and `aliases`); returns `fn` unchanged.
+        `json`: the command takes `--json` (q4 --json passes it to every such command)."""
 
         def register(fn: CommandFn) -> CommandFn:
-            self.add(Command(name, fn, usage, summary, tuple(aliases), help))
+            self.add(Command(name, fn, usage, summary, tuple(aliases), help, json))
             return fn
 
         return register
@@ -106,9 +109,11 @@ def command(
     summary: str,
     aliases: tuple[str, ...] = (),
     help: str = "",
+    json: bool = False,
 ) -> Callable[[CommandFn], CommandFn]:
     """Register a built-in command in `REGISTRY` (use as a decorator in a command module)."""
-    return REGISTRY.command(name, usage=usage, summary=summary, aliases=aliases, help=help)
+    return REGISTRY.command(name, usage=usage, summary=summary, aliases=aliases, help=help,
+                            json=json)
 
 
 def lookup(name: str) -> Command | None:

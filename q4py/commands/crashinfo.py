@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from q4py.analyses.catalog import analysis
 from q4py.commands import command
 from q4py.errors import CommandError, Q4Error
+from q4py.plain import to_plain
 from q4py.program import Program
 from q4py.render import Section, load_sections
+from q4py.render.jsondoc import json_document, take_json_flag
 from q4py.render.styles import STYLE_SETTING, STYLES, CrashinfoStyle, crashinfo_style
 from q4py.render.text import banner
 
@@ -29,9 +32,19 @@ if TYPE_CHECKING:
     "HP's crashinfo versions differ in small ways (notes, blank lines, the title): "
     "`crashinfo --styles` lists the styles q4py knows, `--style NAME` uses one for this run, "
     "`set crashinfo_style NAME` for the session (docs/crashinfo.md says which report shows "
-    "each). The default is the newest, 3.5.",
+    "each). The default is the newest, 3.5.\n"
+    "--json prints the sections' data instead, one JSON document (docs/json.md): each\n"
+    "section's analysis, the same the report is made from, numbers as numbers.\n"
+    "Examples:\n"
+    "  crashinfo events\n"
+    "  crashinfo --json memory kmem",
+    json=True,
 )
 def crashinfo_command(session: Session, args: list[str]) -> None:
+    as_json, args = take_json_flag(args)
+    if as_json:
+        crashinfo_json(session, args)
+        return
     if args == ["--styles"]:
         for known in STYLES:
             print(known.name, file=session.out)
@@ -54,6 +67,25 @@ def crashinfo_command(session: Session, args: list[str]) -> None:
     for _, lines in rendered:
         for line in lines:
             print(line, file=session.out)
+
+
+def crashinfo_json(session: Session, args: list[str]) -> None:
+    """The named sections' analyses (all of them without a name) as one JSON document; a
+    section the dump does not let q4py read is `{"error": PROBLEM}`."""
+    if args[:1] == ["--style"]:
+        args = args[2:]  # a style changes text only
+    names = [s.name for s in load_sections()]
+    unknown = [name for name in args if name not in names]
+    if unknown:
+        raise CommandError(f"crashinfo: unknown section '{unknown[0]}' "
+                           f"(sections: {' '.join(names)})")
+    result: dict[str, object] = {}
+    for name in args or names:
+        try:
+            result[name] = to_plain(analysis(name).fn(session.program))
+        except Q4Error as err:
+            result[name] = {"error": " ".join(str(err).split())}
+    print(json_document(session.line, {"sections": result}), file=session.out)
 
 
 def section_lines(prog: Program, section: Section, style: CrashinfoStyle) -> list[str]:

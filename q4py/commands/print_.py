@@ -41,6 +41,8 @@ from q4py.errors import CommandError
 from q4py.kernel.proclist import parallel_member
 from q4py.layouts.base import CType
 from q4py.piles import PSEUDO_FIELDS, Pile, column_array, resolve_field
+from q4py.plain import to_plain
+from q4py.render.jsondoc import json_document, take_json_flag
 from q4py.render.numbers import number_cells, overflowing, unsigned_view
 from q4py.render.text import c_escape
 from q4py.settings import Setting, declare
@@ -77,12 +79,16 @@ Flags combine (`-tx`). Columns are right-justified, as wide as their name or the
 the first row, whichever is longer; values in later rows that do not fit overflow (HP's q4
 does this: a verified report shows it). `set print_columns widest` makes each column as wide
 as its widest value instead (q4py's option; `set print_columns first` goes back).
+  --json  one JSON document instead (docs/json.md): the pile's number and type, the fields,
+       and a row per structure of field values as numbers (char arrays as text, arrays as
+       lists, physaddrof null without a translation); the radix flags do not apply.
 On an 11.00 kernel a proc's `p_comm` and `p_cmds` print from the arrays that hold them there
 (`pst_ucomms`, `pst_cmds`, an entry per process table slot): the proc's own bytes are empty.
 Examples:
   print -x addrof av_forw av_back b_dev b_flags
   print p_pid p_stat
-  print -t -x"""
+  print -t -x
+  print --json addrof p_pid p_comm"""
 
 
 @dataclass(frozen=True)
@@ -339,8 +345,13 @@ declare(Setting(
     "pointers and addresses in hex)", choices=("auto", "x", "d", "o")))
 
 
-@command("print", usage=USAGE, summary="print the structures of the current pile", help=HELP)
+@command("print", usage=USAGE, summary="print the structures of the current pile", help=HELP,
+         json=True)
 def print_command(session: Session, args: list[str]) -> None:
+    as_json, args = take_json_flag(args)
+    if as_json:
+        print_json(session, args)
+        return
     radix, tall, names = parse_flags(args)
     if radix is None and session.settings["radix"] != "auto":
         radix = str(session.settings["radix"])
@@ -363,3 +374,19 @@ def print_command(session: Session, args: list[str]) -> None:
         _write_lines(out, tall_lines())
         return
     _write_table(out, names, printed, count, session.settings[PRINT_COLUMNS] == "widest")
+
+
+def print_json(session: Session, args: list[str]) -> None:
+    """`print --json [FIELD ...]`: the pile's rows as one JSON document."""
+    _, _, names = parse_flags([word for word in args if word not in ("-x", "-d", "-o")])
+    pile = session.piles.current
+    columns = _columns(pile, names, tall=not names)
+    values = []
+    for column in columns:
+        column_values = _printed(session.program, pile, column, None).values
+        values.append(to_plain(column_values))
+    fields = [c.name for c in columns]
+    rows = [dict(zip(fields, row, strict=True)) for row in zip(*values, strict=True)]
+    print(json_document(session.line, {"pile": pile.number, "type": pile.type_name,
+                                       "count": pile.count, "fields": fields, "rows": rows}),
+          file=session.out)

@@ -11,7 +11,7 @@ recovery crashinfo's `with all args` stack uses, so both always show the same va
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from q4py.addr import format_space_offset
 from q4py.analyses.events import event_trace
@@ -24,6 +24,7 @@ from q4py.kernel.events import CrashEvent, crash_events, last_event_of
 from q4py.kernel.procs import process_table
 from q4py.kernel.threads import Thread, thread_at, thread_by_tid, threads_of
 from q4py.layouts.crash import EVENT_KINDS
+from q4py.render.jsondoc import json_document, take_json_flag
 from q4py.render.stack import EVENT_RULE, render_event, render_segment, render_trap
 from q4py.render.thread_traces import (
     cpu_line,
@@ -86,6 +87,9 @@ trace -U tid N         the same with p4's `p_stat="SINUSE" : kt_stat="TSSLEEP"` 
 trace [-v|-U] -T KTHREAD   the same for the kthread at address KTHREAD.
 trace -W pid N         every thread of process N: the process line, then for each thread its
                        kthread and stack as `SP  FUNC   ( ARG0, ... )`, a blank line between two.
+trace --json ...       any of these as one JSON document (docs/json.md): the unwound stacks
+                       as data (segments of frames with sp, pc and name, the trap between
+                       two), a thread's process and kthread, no text.
 A trap between two stacks is crashinfo's TRAP box (a thread preempted in user mode ends there,
 at the USER-mode boundary); a stack that cannot be read is one `Can't unwind: WHY` line.
 Examples:
@@ -99,7 +103,8 @@ Examples:
   trace -U -T 0x00000000_515a8040
   trace -W pid 5538
   load kthread_t from kthread max nkthread
-  trace pile"""
+  trace pile
+  trace --json event 0"""
 
 
 def _number(text: str, what: str) -> int:
@@ -264,9 +269,13 @@ def _kthread(prog: Program, address: int) -> Thread:
 
 
 @command("trace", usage=USAGE, summary="print a stack trace: of a crash event, the pile, a "
-         "processor, a thread or a process", help=HELP)
+         "processor, a thread or a process", help=HELP, json=True)
 def trace_command(session: Session, args: list[str]) -> None:
     prog = session.program
+    as_json, args = take_json_flag(args)
+    if as_json:
+        print(json_document(session.line, trace_data(session, args)), file=session.out)
+        return
     words = list(args)
     flags: set[str] = set()
     while words and words[0] in ("-v", "-U", "-W"):
@@ -292,3 +301,53 @@ def trace_command(session: Session, args: list[str]) -> None:
         trace_process(session, process_by_pid(prog, _number(words[1], "a process id")))
     else:
         raise CommandError(f"usage: {USAGE}")
+
+
+# -- trace --json -----------------------------------------------------------------------------
+def trace_data(session: Session, args: list[str]) -> dict[str, Any]:
+    """What `trace ARGS` prints, as data: the unwound stacks and whose they are."""
+    prog = session.program
+    words = [w for w in args if w not in ("-v", "-U", "-W")]
+    what = words[0] if words else ""
+    if words == ["pile"]:
+        return {"traces": [_pile_item_data(session, item) for item in session.piles.current]}
+    if what == "event" and len(words) == 2:
+        return {"event": event_trace(prog, _number(words[1], "an event number"))}
+    if what == "processor" and len(words) == 2:
+        cpu = _number(words[1], "a processor number")
+        trace = unwind_event(prog, processor_event(prog, cpu))
+        thread = processor_thread(prog, cpu)
+        return {"processor": cpu, "trace": trace,
+                "thread": None if thread is None else thread_view(prog, thread, with_args=True)}
+    if what in ("tid", "-T") and len(words) == 2:
+        if what == "tid":
+            try:
+                thread = thread_by_tid(prog, _number(words[1], "a thread id"))
+            except Q4Error as err:
+                raise CommandError(f"trace: {err}") from None
+        else:
+            thread = _kthread(prog, parse_address(prog, words[1])[1])
+        return {"thread": thread_view(prog, thread, with_args=True)}
+    if what == "pid" and len(words) == 2:
+        proc = process_by_pid(prog, _number(words[1], "a process id"))
+        return {"process": process_view(prog, proc),
+                "threads": [thread_view(prog, t, with_args=True) for t in threads_of(prog, proc)]}
+    raise CommandError(f"usage: {USAGE}")
+
+
+def _pile_item_data(session: Session, item: PileItem) -> Any:
+    prog = session.program
+    pile = session.piles.current
+    name = pile.layout.name
+    if name == "struct crash_event":
+        return {"event": unwind_event(prog, _event_of(prog, pile, item))}
+    if name == "struct kthread":
+        return {"thread": thread_view(prog, _kthread(prog, item.address), with_args=True)}
+    if name == "struct proc":
+        return {"process": process_view(prog, item.address),
+                "threads": [thread_view(prog, t, with_args=True)
+                            for t in threads_of(prog, item.address)]}
+    if name == "struct save_state":
+        return {"save_state": unwind_save_state(prog, item.address, item.space)}
+    raise CommandError(f"trace pile: the current pile holds {pile.type_name}: trace follows "
+                       "crash_event_t, struct save_state, kthread_t or proc_t piles")

@@ -16,6 +16,7 @@ CommandError (`cannot write FILE: REASON`), never a traceback.
 from __future__ import annotations
 
 import difflib
+import io
 import os
 import re
 import shlex
@@ -25,9 +26,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from q4py import commands as _commands
-from q4py.commands import Registry
+from q4py.commands import Command, Registry
 from q4py.errors import CommandError, Q4Error
 from q4py.piles import PileHistory
+from q4py.render.jsondoc import JSON_FLAG, json_document, json_error
 from q4py.settings import Settings
 from q4py.shell import terminal  # noqa: F401  (declares the pager and theme settings)
 from q4py.shell.config import Config
@@ -87,6 +89,10 @@ class Session:
         # The running command's arguments as typed (quotes kept, redirection cut): what
         # expression commands parse, so `keep p_comm == "java"` keeps its string.
         self.args_text = ""
+        # `q4 --json`: every command prints one JSON document (q4py.render.jsondoc); the line
+        # being run is the document's `command`.
+        self.json = False
+        self.line = ""
 
     def use_config(self, config: Config) -> list[str]:
         """Take the settings and aliases of the user's config file, which `set` and `alias`
@@ -127,6 +133,7 @@ class Session:
 
     def execute(self, line: str) -> bool:
         """Run one command line; True when it succeeded (or was empty / a comment)."""
+        self.line = line.strip()
         try:
             self._dispatch(line)
         except Q4Error as exc:
@@ -157,18 +164,19 @@ class Session:
         name, args = words[0], words[1:]
         head = line if target is None else line[:_REDIRECT.search(line).start(1)]  # type: ignore[union-attr]
         self.args_text = re.sub(r"^\s*\S+\s*", "", head, count=1).strip()
+        self.line = head.strip()
         cmd = self.commands.lookup(name)
         if cmd is None:
             raise CommandError(self._unknown_message(name))
         if target is None:
-            cmd.fn(self, args)
+            self._run(cmd, args)
             return
         path, mode = target
         stream = self._redirect_to(path, mode)
         saved = self.out
         self.out = stream  # type: ignore[assignment]
         try:
-            cmd.fn(self, args)
+            self._run(cmd, args)
         except BaseException:
             self.out = saved
             stream.close(ok=False)  # the command's own error is the one to report
@@ -254,9 +262,29 @@ class Session:
             return f"unknown command '{name}' (did you mean '{close[0]}'?)"
         return f"unknown command '{name}' (type 'help' for the list)"
 
+    def _run(self, cmd: Command, args: list[str]) -> None:
+        """Run `cmd`; with `json`, as one JSON document: `--json` for a command that has that
+        form, its output lines wrapped in one for any other."""
+        if not self.json:
+            cmd.fn(self, args)
+        elif cmd.json:
+            cmd.fn(self, args if JSON_FLAG in args else [JSON_FLAG, *args])
+        else:
+            saved, captured = self.out, io.StringIO()
+            self.out = captured  # type: ignore[assignment]
+            try:
+                cmd.fn(self, args)
+            finally:
+                self.out = saved
+            print(json_document(self.line, {"lines": captured.getvalue().splitlines()}),
+                  file=self.out)
+
     def _error_line(self, message: str) -> None:
         # One line whatever the message holds, so transcripts stay line-aligned.
         flat = " ".join(message.split("\n")).rstrip()
+        if self.json:
+            print(json_error(self.line, flat), file=self.out)
+            return
         print(f"q4: {flat}", file=self.out)
 
 
