@@ -106,3 +106,9 @@ def test_q4_json_c_prints_json_lines(forged_dump: Callable[[str], Path],
     assert [d["command"] for d in docs] == ["crashinfo memory kmem", "trace event 0", "x 1 +"]
     assert "error" in docs[2] and "result" in docs[0]
     assert isinstance(docs[0]["result"]["sections"]["memory"]["physmem"], int)
+
+
+def test_every_section_has_its_schema() -> None:
+    defined = json_schema()["$defs"]["crashinfo"]["properties"]["sections"]["properties"]
+    missing = [s.name for s in load_sections() if s.name not in defined]
+    assert not missing, f"rerun tools/json_schema.py (docs/json.md) for the sections {missing}"
