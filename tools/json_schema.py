@@ -3,12 +3,12 @@
     python tools/json_schema.py DUMP [DUMP ...] > q4py/data/json-schema.json
 
 The envelope and the print/trace/lines results are written here by hand; the shape of each
-crashinfo section's data and of a stack trace is inferred from the given dumps (forge every
-fixture: `for s in fixtures/scenarios/*.toml; do q4-forge $s /tmp/fx/$(basename $s .toml);
-done`), three levels deep: the keys every dump has are required, a value is typed with every
-JSON type seen for it, one seen only as null is left free, and the scalar members of a section
-may always be null (a global the kernel lacks). Rerun it when an analysis gains a section or a
-member; tests/test_json.py checks every fixture against the result.
+crashinfo section's data (two levels deep) and of a stack trace (four) is inferred from the
+given dumps (forge every fixture: `for s in fixtures/scenarios/*.toml; do q4-forge $s
+/tmp/fx/$(basename $s .toml); done`): the keys every dump has are required, a value is typed
+with every JSON type seen for it, one seen only as null is left free, and the scalar members of
+a section may always be null (a global the kernel lacks). Rerun it when an analysis gains a
+section or a member; tests/test_json.py checks every fixture against the result.
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ def schema_of(paths: list[str]) -> dict[str, Any]:
                 data = dump.analyze(name, plain=True)
             except Q4Error:
                 continue
-            sections[name] = merge(sections.get(name), infer(data, 3))
+            sections[name] = merge(sections.get(name), infer(data, 2))
         for index in range(len(crash_events(prog))):
             shapes["event_trace"] = merge(shapes["event_trace"],
                                           infer(to_plain(event_trace(prog, index)), 4))
