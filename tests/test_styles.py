@@ -212,3 +212,19 @@ def test_all_threads_listing_in_the_styles_that_print_it(forged_dump: Callable[[
     plain = atq.run("crashinfo --style plain threads")
     assert "All Threads - sorted by ticks-since-run" not in plain
     assert plain[:at] == listed[:at]
+
+
+def test_a_disabled_processor_in_the_35_style(tmp_path: Path) -> None:
+    sc: dict[str, Any] = copy.deepcopy(load_scenario(SCENARIOS_DIR / f"{ATQ}.toml"))
+    sc["system"]["panic"] = ""
+    sc["events"][0]["kind"] = "TOC"
+    sc["events"][0]["contexts"] = sc["events"][0]["contexts"][1:]
+    sc["events"].pop()  # processor 1 leaves no crash event
+    sc["processors"][1]["enabled"] = False
+    Forge(sc).build(tmp_path)
+    shell = Shell(Program.open(tmp_path))
+    assert shell.run("crashinfo --style 3.5 events")[-8:] == [
+        "Processor number 1 disabled!", "", "Note: CPU 1 is disabled", "", "", "Processor #1",
+        "Can't find the mpinfo[0].prochpa into the crash event table", ""]
+    assert shell.run("crashinfo --style notes events")[-4:] == [
+        "Processor #1", "Can't find the mpinfo[1].prochpa into the crash event table", "", ""]

@@ -54,6 +54,7 @@ class CrashEventsReport:
     main_args: dict[FrameKey, FrameArgs] = field(default_factory=dict)
     release: tuple[int, int] | None = None
     processors: list[int] = field(default_factory=list)  # every processor of mpproc_info
+    disabled: list[int] = field(default_factory=list)  # the disabled ones among them
     # A TOC nobody in the kernel asked for: every event a TOC and no panic string (q4py's rule;
     # the reports show the note, not the test crashinfo made).
     user_initiated: bool = False
@@ -115,7 +116,9 @@ def analyze_events(prog: Program) -> CrashEventsReport:
     main = 0 if traces else None
     report = CrashEventsReport(panic_string(prog), traces, main, release=kernel_release(prog))
     try:
-        report.processors = [cpu.index for cpu in processors(prog)]
+        cpus = processors(prog)
+        report.processors = [cpu.index for cpu in cpus]
+        report.disabled = [cpu.index for cpu in cpus if not cpu.enabled]
     except Q4Error:
         report.processors = []  # no readable mpinfo: the processors with events only
     report.user_initiated = bool(traces) and report.panic_string is None and all(

@@ -119,8 +119,14 @@ def render_toc(prog: Program, report: CrashEventsReport, style: CrashinfoStyle) 
         return lines
     lines += ["", "Stack Traces for other processors ", "=" * 33, ""]
     for cpu in others:
-        lines += ["", f"Processor #{cpu}"]
         trace = by_cpu.get(cpu)
+        if trace is None and cpu in report.disabled and style.disabled_processor_notes:
+            # HP's text names mpinfo[0] whatever the processor (sic).
+            lines += [f"Processor number {cpu} disabled!", "", f"Note: CPU {cpu} is disabled",
+                      "", "", f"Processor #{cpu}",
+                      "Can't find the mpinfo[0].prochpa into the crash event table"]
+            continue
+        lines += ["", f"Processor #{cpu}"]
         if trace is None:
             lines.append(f"Can't find the mpinfo[{cpu}].prochpa into the crash event table")
         else:

@@ -48,6 +48,9 @@ class CrashinfoStyle:
     all_threads: bool = False
     # The processor section lists `Outstanding external interrupts` (the set EIRR bits).
     pending_interrupts: bool = False
+    # A disabled processor's block in a TOC's other processors: `Processor number N disabled!`
+    # and its note before `Processor #N`.
+    disabled_processor_notes: bool = False
 
 
 STYLES: tuple[CrashinfoStyle, ...] = (
@@ -57,7 +60,8 @@ STYLES: tuple[CrashinfoStyle, ...] = (
         "Threads table",
         ("hpux1111-64-hang-vhand-superpages (its crashinfo (3.5) output)",),
         title=True, event_note="before", toc_note="note", spaced_trap_information=False,
-        va_gap=2, blanks_after_processors=1, all_threads=True, pending_interrupts=True),
+        va_gap=2, blanks_after_processors=1, all_threads=True, pending_interrupts=True,
+        disabled_processor_notes=True),
     CrashinfoStyle(
         "notes", "the crash event note after two blank lines, no blank after it; no "
         "user-initiated TOC note",
