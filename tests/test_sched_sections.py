@@ -26,7 +26,7 @@ from q4py.kernel.threads import WaitChannelNamer, thread_addresses, threads
 from q4py.layouts.sched import TSSLEEP
 from q4py.program import Program
 from q4py.render import SECTIONS, load_sections
-from q4py.render.styles import DEFAULT_STYLE
+from q4py.render.styles import BY_NAME, DEFAULT_STYLE
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "fixtures" / "scenarios"
 SPINLOCK = "hpux1111-64-spinlock-process-lock"
@@ -111,7 +111,7 @@ def test_clock_warns_for_the_processor_held_off(spin: Program) -> None:
     info = clock_info(spin)
     assert [r.delta_ticks for r in info.rows] == [15, -12039]
     assert [r.cpu for r in info.held_off] == [1]
-    lines = SECTIONS["clock"].fn(spin)
+    lines = SECTIONS["clock"].render(spin, BY_NAME["notes"])
     assert "approx 120 seconds. Current SPL = 0xc400000000000000 (SPL6)." in lines
 
 
@@ -180,7 +180,7 @@ def test_a_clock_on_time_gives_no_warning(tmp_path: Path) -> None:
     prog = _forge(tmp_path, SPINLOCK, change)
     info = clock_info(prog)
     assert [r.delta_ticks for r in info.rows] == [15, 3]
-    lines = SECTIONS["clock"].fn(prog)
+    lines = SECTIONS["clock"].render(prog, BY_NAME["notes"])
     assert not [line for line in lines if line.startswith(("WARNING", "Note"))]
 
 

@@ -228,3 +228,12 @@ def test_a_disabled_processor_in_the_35_style(tmp_path: Path) -> None:
         "Can't find the mpinfo[0].prochpa into the crash event table", ""]
     assert shell.run("crashinfo --style notes events")[-4:] == [
         "Processor #1", "Can't find the mpinfo[1].prochpa into the crash event table", "", ""]
+
+
+def test_the_35_clock_table_counts_ticks(forged_dump: Callable[[str], Path]) -> None:
+    # hpux1111-64-hang-vhand-superpages against hpux1111-64-spinlock-process-lock's columns.
+    atq = Shell(Program.open(forged_dump(ATQ)))
+    lines = atq.run("crashinfo --style 3.5 clock")
+    at = lines.index("cpu timeinval          timer              delta (ticks) od  0,4  0,4  I")
+    assert lines[at + 2].split()[:4] == ["0", "0x88630cb6438e0", "0x8862d64383a75", "4059"]
+    assert "secs:ticks" in "\n".join(atq.run("crashinfo --style notes clock"))

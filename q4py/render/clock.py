@@ -16,6 +16,7 @@ from q4py.kernel.release import kernel_release
 from q4py.kernel.spl import spl_name
 from q4py.program import Program
 from q4py.render import section
+from q4py.render.styles import CrashinfoStyle
 from q4py.render.text import banner
 
 # Timer columns as wide as the kernel's timers: 64-bit, or 32-bit on a narrow kernel (a public
@@ -29,6 +30,12 @@ _HEADERS = {
             "--- ----- ---------- -------------- ---------- --- ---- ---- ---"],
 }
 _TIMER_WIDTHS = {True: (18, 18), False: (10, 14)}
+# The 3.5 style's table (hpux1111-64-hang-vhand-superpages): no event type, delta in ticks.
+_TICKS_HEADER = [
+    "    mpi                interval                         clk eiem eirr PSW",
+    "cpu timeinval          timer              delta (ticks) od  0,4  0,4  I",
+    "--- ------------------ ------------------ ------------- --- ---- ---- ---",
+]
 _PANIC_NOTE = [
     "Note: For the PANIC crash event type it is normal to see a positive delta ticks.",
     "This is due to the processor executing dumpsys() code after creating it's",
@@ -36,25 +43,30 @@ _PANIC_NOTE = [
 ]
 
 
-def clock_row(info: ClockInfo, row: ClockRow, wide: bool = True) -> str:
-    split = info.split(row.delta_ticks)
-    delta = "       n/a" if split is None else f"{split[0]:>6d}:{split[1]:<3d}"
+def clock_row(info: ClockInfo, row: ClockRow, wide: bool = True, ticks: bool = False) -> str:
     mpi, rpb = _TIMER_WIDTHS[wide]
-    return (f"{row.cpu:<3d} {row.kind:<5s} {row.timeinval:<#{mpi}x} "
-            f"{row.interval_timer:<#{rpb}x} "
-            f"{delta} {row.clock_overdue:<3d} "
+    if ticks:  # the 3.5 style: no event type, the delta in ticks
+        head = (f"{row.cpu:<3d} {row.timeinval:<#{mpi}x} {row.interval_timer:<#{rpb}x} "
+                f"{row.delta_ticks:<13d}")
+    else:
+        split = info.split(row.delta_ticks)
+        delta = "       n/a" if split is None else f"{split[0]:>6d}:{split[1]:<3d}"
+        head = (f"{row.cpu:<3d} {row.kind:<5s} {row.timeinval:<#{mpi}x} "
+                f"{row.interval_timer:<#{rpb}x} {delta}")
+    return (f"{head} {row.clock_overdue:<3d} "
             f"{row.bit(row.eiem, 0)} {row.bit(row.eiem, 4)}  "
             f"{row.bit(row.eirr, 0)} {row.bit(row.eirr, 4)}  {int(row.interrupts_on)} ")
 
 
 def render_clock(info: ClockInfo, release: tuple[int, int] | None = None,
-                 wide: bool = True) -> list[str]:
+                 wide: bool = True, ticks: bool = False) -> list[str]:
     lines = []
     if info.hardclock_late is not None:
         lines.append(f"hardclock_late = {info.hardclock_late}")
     lines += [f"itick_per_tick = {info.itick_per_tick}",
-              f"lbolt          = {info.lbolt} ({info.lbolt:#x})", "", *_HEADERS[wide]]
-    lines += [clock_row(info, row, wide) for row in info.rows]
+              f"lbolt          = {info.lbolt} ({info.lbolt:#x})", "",
+              *(_TICKS_HEADER if ticks else _HEADERS[wide])]
+    lines += [clock_row(info, row, wide, ticks) for row in info.rows]
     lines.append("")
     held = info.held_off
     if held:
@@ -72,7 +84,8 @@ def render_clock(info: ClockInfo, release: tuple[int, int] | None = None,
     return [*lines, ""]
 
 
-@section("clock", "Processor Clock Info", 84)
-def clock_section(prog: Program) -> list[str]:
+@section("clock", "Processor Clock Info", 84, styled=True)
+def clock_section(prog: Program, style: CrashinfoStyle) -> list[str]:
     return [*banner("Processor Clock Info"), "",
-            *render_clock(clock_info(prog), kernel_release(prog), bool(prog.wide))]
+            *render_clock(clock_info(prog), kernel_release(prog), bool(prog.wide),
+                          style.clock_ticks)]

@@ -51,6 +51,8 @@ class CrashinfoStyle:
     # A disabled processor's block in a TOC's other processors: `Processor number N disabled!`
     # and its note before `Processor #N`.
     disabled_processor_notes: bool = False
+    # Processor Clock Info without the event type column, the delta in ticks only.
+    clock_ticks: bool = False
 
 
 STYLES: tuple[CrashinfoStyle, ...] = (
@@ -61,7 +63,7 @@ STYLES: tuple[CrashinfoStyle, ...] = (
         ("hpux1111-64-hang-vhand-superpages (its crashinfo (3.5) output)",),
         title=True, event_note="before", toc_note="note", spaced_trap_information=False,
         va_gap=2, blanks_after_processors=1, all_threads=True, pending_interrupts=True,
-        disabled_processor_notes=True),
+        disabled_processor_notes=True, clock_ticks=True),
     CrashinfoStyle(
         "notes", "the crash event note after two blank lines, no blank after it; no "
         "user-initiated TOC note",
