@@ -112,3 +112,20 @@ def test_every_section_has_its_schema() -> None:
     defined = json_schema()["$defs"]["crashinfo"]["properties"]["sections"]["properties"]
     missing = [s.name for s in load_sections() if s.name not in defined]
     assert not missing, f"rerun tools/json_schema.py (docs/json.md) for the sections {missing}"
+
+
+def test_stacks_threads_and_ps_json(dump: Dump) -> None:
+    shell = Shell(dump.program)
+    (ps,) = _documents(shell, "ps --json")
+    rows = ps["result"]["processes"]
+    assert [r["pid"] for r in rows] == [p.pid for p in dump.processes()]
+    threads = list(dump.threads())
+    if not threads:  # a kernel without a thread table: one line, as in text
+        assert shell.run("stacks --json")[0].startswith("q4: stacks: this kernel has no")
+        return
+    (listed,) = _documents(shell, "threads --json")
+    assert sorted(r["tid"] for r in listed["result"]["threads"]) == sorted(
+        t.tid for t in threads)
+    (stacks,) = _documents(shell, "stacks --json")
+    groups = stacks["result"]["stacks"]
+    assert sum(len(g["tids"]) for g in groups) == len(threads)

@@ -2,7 +2,7 @@
 
     python tools/json_schema.py DUMP [DUMP ...] > q4py/data/json-schema.json
 
-The envelope and the print/trace/lines results are written here by hand; the shape of each
+The envelope and the print/trace/listing/lines results are written here by hand; the shape of each
 crashinfo section's data (two levels deep) and of a stack trace (four) is inferred from the
 given dumps (forge every fixture: `for s in fixtures/scenarios/*.toml; do q4-forge $s
 /tmp/fx/$(basename $s .toml); done`): the keys every dump has are required, a value is typed
@@ -150,6 +150,10 @@ def schema_of(paths: list[str]) -> dict[str, Any]:
             "threads": {"type": "array", "items": {"$ref": "#/$defs/thread_view"}},
             "save_state": {"type": "object"},
             "traces": {"type": "array", "items": {"$ref": "#/$defs/trace"}}}}
+    defs["listing"] = {  # stacks, threads, ps: the rows of q4py.analyses.stacks
+        "type": "object", "additionalProperties": False, "minProperties": 1, "maxProperties": 1,
+        "properties": {key: {"type": "array", "items": {"type": "object"}}
+                       for key in ("stacks", "threads", "processes")}}
     defs["lines"] = {"type": "object", "required": ["lines"], "additionalProperties": False,
                      "properties": {"lines": {"type": "array", "items": {"type": "string"}}}}
     return {
@@ -160,7 +164,8 @@ def schema_of(paths: list[str]) -> dict[str, Any]:
         "properties": {
             "q4py": {"const": 1}, "command": {"type": "string"},
             "result": {"anyOf": [{"$ref": "#/$defs/crashinfo"}, {"$ref": "#/$defs/print"},
-                                 {"$ref": "#/$defs/trace"}, {"$ref": "#/$defs/lines"}]},
+                                 {"$ref": "#/$defs/trace"}, {"$ref": "#/$defs/listing"},
+                                 {"$ref": "#/$defs/lines"}]},
             "error": {"type": "string"}},
         "oneOf": [{"required": ["result"]}, {"required": ["error"]}],
         "additionalProperties": False,

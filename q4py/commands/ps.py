@@ -8,27 +8,34 @@ from typing import TYPE_CHECKING
 from q4py.analyses.stacks import process_rows
 from q4py.commands import command
 from q4py.errors import CommandError, Q4Error
+from q4py.render.jsondoc import json_document, take_json_flag
 from q4py.render.stacks import render_ps
 
 if TYPE_CHECKING:
     from q4py.shell.session import Session
 
 
-@command("ps", usage="ps", summary="list the processes: pid, parent, state, threads, command "
-         "line", help="""\
+@command("ps", usage="ps [--json]", json=True,
+         summary="list the processes: pid, parent, state, threads, command line", help="""\
 One line per process, in table or list order:
   PROC                  PID   PPID   UID STAT      THR  COMMAND
   0x14305c0            5538   5534     0 SSLEEP      1  csh -c rm /d/pm/meas/wd2bss/ERR*
 THR counts the process's threads; COMMAND is its command line (pst_cmds at 11.00, p_cmds at
-11i). `trace -W pid N` shows the stacks of one process's threads.
-Example:
-  ps""")
+11i). `trace -W pid N` shows the stacks of one process's threads. `--json` prints the rows
+as one JSON document (docs/json.md).
+Examples:
+  ps
+  ps --json""")
 def ps_command(session: Session, args: list[str]) -> None:
+    as_json, args = take_json_flag(args)
     if args:
-        raise CommandError("usage: ps")
+        raise CommandError("usage: ps [--json]")
     try:
         rows = process_rows(session.program)
     except Q4Error as err:
         raise CommandError(f"ps: {err}") from None
+    if as_json:
+        print(json_document(session.line, {"processes": rows}), file=session.out)
+        return
     for line in render_ps(rows, session.program.wide):
         print(line, file=session.out)

@@ -13,6 +13,7 @@ from q4py.analyses.stacks import ThreadFilter, stack_groups
 from q4py.commands import command
 from q4py.errors import CommandError, Q4Error
 from q4py.kernel.threads import has_threads
+from q4py.render.jsondoc import json_document, take_json_flag
 from q4py.render.stacks import render_stacks
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-USAGE = "stacks [-c FUNC] [-w WCHAN] [-s STATE] [-m COMMAND]"
+USAGE = "stacks [--json] [-c FUNC] [-w WCHAN] [-s STATE] [-m COMMAND]"
 _OPTIONS = {"-c": "function", "-w": "wchan", "-s": "state", "-m": "command", "-p": "pid"}
 
 
@@ -48,7 +49,9 @@ def parse_filter(name: str, args: list[str], allowed: str, usage: str) -> Thread
 def run_listing(session: Session, name: str, args: list[str], allowed: str, usage: str,
                 analysis: Callable[[Program, ThreadFilter], T],
                 render: Callable[[T], list[str]]) -> None:
-    """A thread listing: the filter from the options, the analysis, its lines printed."""
+    """A thread listing: the filter from the options, the analysis, its lines printed (with
+    `--json`, the analysis as one JSON document `{NAME: [...]}`, docs/json.md)."""
+    as_json, args = take_json_flag(args)
     if not has_threads(session.program):
         raise CommandError(f"{name}: this kernel has no thread table or list q4py can read")
     chosen = parse_filter(name, args, allowed, usage)
@@ -56,12 +59,15 @@ def run_listing(session: Session, name: str, args: list[str], allowed: str, usag
         data = analysis(session.program, chosen)
     except Q4Error as err:
         raise CommandError(f"{name}: {err}") from None
+    if as_json:
+        print(json_document(session.line, {name: data}), file=session.out)
+        return
     for line in render(data):
         print(line, file=session.out)
 
 
 @command("stacks", usage=USAGE, summary="every thread's kernel stack, identical ones grouped",
-         help="""\
+         json=True, help="""\
 Unwinds every thread (a running one from its processor's crash event, the others from the
 context saved in their PCB when they switched out) and groups the threads with the same state
 and stack, most threads first:
@@ -80,8 +86,10 @@ Options choose the threads:
   -w WCHAN     it sleeps on WCHAN (a name as crashinfo prints it, or an address)
   -s STATE     its state (TSSLEEP, SLEEP or sleep; TSRUN, TSRUNPROC, TSZOMB, ...)
   -m COMMAND   its process's command name
+  --json       the groups as one JSON document (docs/json.md)
 Examples:
   stacks
+  stacks --json -s sleep
   stacks -s sleep -c _sleep
   stacks -w selwait
   stacks -m oracle""")

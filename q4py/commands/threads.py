@@ -13,21 +13,23 @@ from q4py.render.stacks import render_threads
 if TYPE_CHECKING:
     from q4py.shell.session import Session
 
-USAGE = "threads [-s STATE] [-w WCHAN] [-m COMMAND] [-p PID]"
+USAGE = "threads [--json] [-s STATE] [-w WCHAN] [-m COMMAND] [-p PID]"
 
 
 @command("threads", usage=USAGE, summary="list the threads: tid, process, state, wait channel",
-         help="""\
+         json=True, help="""\
 One line per thread, in table or list order:
   KTHREAD                TID    PID STATE       PRI SPU      TICKS  WCHAN       COMMAND
   0x5c08d040          312772  24466 TSSLEEP     134   1    1649495  0xeba700    oracle
 TICKS: clock ticks since it last ran (lbolt - kt_lastrun); WCHAN named as crashinfo names wait
 channels. Options choose the threads as for `stacks`: -s STATE, -w WCHAN, -m COMMAND, and
 -p PID (the threads of one process). `trace -U tid N` shows one thread's stack.
+`--json` prints the rows as one JSON document (docs/json.md).
 Examples:
   threads
   threads -s TSRUN
-  threads -p 24466""")
+  threads -p 24466
+  threads --json -s TSRUN""")
 def threads_command(session: Session, args: list[str]) -> None:
     wide = session.program.wide
     run_listing(session, "threads", args, "wsmp", USAGE, thread_rows,
