@@ -67,6 +67,8 @@ def test_pipe_and_escape_errors_are_one_line(shell: Shell) -> None:
     assert shell.run("!") == ["q4: '!' needs a shell command after it (e.g. '!ls')"]
     assert shell.run("help | no-such-program-q4py") == [
         "q4: shell: 'no-such-program-q4py': not found (exit status 127)"]
+    assert shell.run("help | a\x00b") == ["q4: shell: 'a\\x00b' holds a NUL byte"]
+    assert shell.run("!a\x00b") == ["q4: shell: 'a\\x00b' holds a NUL byte"]
     assert shell.run("help") != []  # the session goes on
 
 

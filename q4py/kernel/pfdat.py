@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from q4py.kernel.tables import table_size
 from q4py.layouts.base import Layout
 from q4py.layouts.vm import P_BAD, P_FREE
@@ -43,7 +45,7 @@ def key_counter(layout: Layout, names: tuple[str, ...]) -> Callable[[bytes], Cou
     {(member values...): entries}, as `Counter(layout.projection(names).iter_unpack(data))`.
 
     When the members lie within 8 bytes of each entry, those bytes are counted as one native
-    integer through a strided memoryview (no tuple per entry, as fast as a plain unpack), and
+    integer through a strided numpy view counted by `numpy.unique` (no tuple per entry), and
     only the few distinct keys are decoded, with the same projection.
     """
     projection = layout.projection(names)
@@ -55,15 +57,18 @@ def key_counter(layout: Layout, names: tuple[str, ...]) -> Callable[[bytes], Cou
                   if span <= w and size % w == 0 and low + w <= size), None)
     if width is None:
         return lambda data: Counter(projection.iter_unpack(data))
-    code, step, tail = {1: "B", 2: "H", 4: "I", 8: "Q"}[width], size // width, size - low - width
+    code, tail = {1: "B", 2: "H", 4: "I", 8: "Q"}[width], size - low - width
 
     def count(data: bytes) -> Counter[Any]:
         entries = len(data) // size
         if not entries:
             return Counter()
-        window = memoryview(data)[low:low + (entries - 1) * size + width].cast(code)[::step]
+        # The member bytes of every entry as one native integer each, counted by numpy.
+        window = np.ndarray((entries,), dtype=np.dtype(code), buffer=data, offset=low,
+                            strides=(size,))
+        keys, counted = np.unique(window, return_counts=True)
         counts: Counter[Any] = Counter()
-        for key, n in Counter(window).items():
+        for key, n in zip(keys.tolist(), counted.tolist(), strict=True):
             raw = bytes(low) + key.to_bytes(width, sys.byteorder) + bytes(tail)
             counts[projection.unpack(raw)] += n
         return counts

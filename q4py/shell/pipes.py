@@ -80,6 +80,8 @@ def _start(command: str, out: TextIO, stdin: int | None) -> tuple[subprocess.Pop
         )
     except OSError as exc:
         raise CommandError(f"shell: cannot start /bin/sh: {exc.strerror or exc}") from None
+    except ValueError:  # a NUL byte: no shell command can hold one
+        raise CommandError(f"shell: {command!r} holds a NUL byte") from None
     reader = None
     if fd is None:
         def copy() -> None:
