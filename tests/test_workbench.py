@@ -13,7 +13,7 @@ from q4py.cli import main
 from q4py.program import Program
 from q4py.render.banner import render_banner
 from q4py.shell.config import Config
-from q4py.shell.terminal import pager_command, show
+from q4py.shell.terminal import pager_command, screen_rows, show
 
 SEED = "hpux1100-32-kalloc-sysmap"
 
@@ -176,3 +176,24 @@ def test_a_missing_pager_shows_the_output_and_says_so(monkeypatch: pytest.Monkey
     out = io.StringIO()
     show("1\n2\n", out, "no-such-pager-q4py")  # fits the screen: no pager asked
     assert out.getvalue() == "1\n2\n"
+
+
+def test_wide_lines_count_as_several_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert screen_rows("ab\n" * 3, 80) == 3
+    assert screen_rows("x" * 100 + "\n", 40) == 3
+    assert screen_rows("\n", 40) == 1
+    monkeypatch.setenv("LINES", "5")
+    out = io.StringIO()
+    show("y" * 100 + "\n", out, "no-such-pager-q4py", width=30)  # 4 rows: paged
+    assert "q4: pager 'no-such-pager-q4py' not found" in out.getvalue()
+    out = io.StringIO()
+    show("y" * 100 + "\n", out, "no-such-pager-q4py", width=100)  # 1 row: fits
+    assert out.getvalue() == "y" * 100 + "\n"
+
+
+def test_width_setting(prog: Program) -> None:
+    shell = Shell(prog)
+    assert shell.run("set width 132") == ["width  132"]
+    assert shell.session.settings["width"] == 132
+    assert shell.run("set width 5")[0].startswith("q4: set width: bad value '5'")
+    assert shell.run("set width auto") == ["width  auto"]

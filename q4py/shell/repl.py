@@ -260,4 +260,5 @@ def _execute(session: Session, line: str, status: StatusLine | None, paging: boo
         session.out = stream
 
     run_paged(lambda: session.execute(line), lambda: session.out, set_out, command,
-              status.clear if status is not None else lambda: None)
+              status.clear if status is not None else lambda: None,
+              int(session.settings["width"]))  # type: ignore[call-overload]

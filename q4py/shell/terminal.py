@@ -5,6 +5,8 @@ Both are settings (`set pager ...`, `set theme ...`), obeyed only by the interac
 
 - `pager`: `on` pages a command's output longer than the terminal through `$PAGER` (else
   `less -FRX`), `off` never pages, any other value is the pager command itself.
+- `width`: the characters of a terminal line, as gdb's `set width`: the pager counts a longer
+  line as several rows (`auto`: the terminal's width).
 - `theme`: the highlighting of the line being typed: `dark` (bright ANSI colours, for a dark
   background), `light` (deep ones, for a light background) or `none`. ANSI colour names let the
   terminal's own palette decide the exact shade.
@@ -32,6 +34,19 @@ THEMES = ("dark", "light", "none")
 PAGER = declare(Setting(
     "pager", "on", "page output longer than the terminal at the prompt: on ($PAGER, else "
     f"{DEFAULT_PAGER}), off, or the pager command to use"))
+def _width(text: str) -> int:
+    if text == "auto":
+        return 0
+    value = int(text, 0)
+    if not 20 <= value <= 10_000:
+        raise ValueError("a width is auto or 20 to 10000 characters")
+    return value
+
+
+WIDTH = declare(Setting(
+    "width", 0, "characters in a line of the terminal, as gdb's `set width`: a longer line "
+    "takes several rows when the pager decides whether output fits the screen (auto: the "
+    "terminal's own width)", parse=_width, show=lambda v: "auto" if not v else str(v)))
 THEME = declare(Setting(
     "theme", "dark", "colours of the prompt's highlighting: dark (for a dark background), "
     "light (for a light one) or none", choices=THEMES))
@@ -80,7 +95,7 @@ def pager_command(value: object) -> str | None:
 
 def run_paged(execute: Callable[[], object], session_out: Callable[[], TextIO],
               set_out: Callable[[TextIO], None], command: str | None,
-              before_output: Callable[[], None] = lambda: None) -> None:
+              before_output: Callable[[], None] = lambda: None, width: int = 0) -> None:
     """Run `execute` with the session's output gathered; then show it, through `command` when
     it is longer than the terminal. Ctrl-C still shows what was printed before it."""
     saved = session_out()
@@ -91,13 +106,20 @@ def run_paged(execute: Callable[[], object], session_out: Callable[[], TextIO],
     finally:
         set_out(saved)
         before_output()
-        show(gathered.getvalue(), saved, command)
+        show(gathered.getvalue(), saved, command, width)
 
 
-def show(text: str, out: TextIO, command: str | None) -> None:
-    """Write `text` to `out`, through the pager `command` when it does not fit the screen."""
-    rows = shutil.get_terminal_size().lines
-    if command is None or text.count("\n") < rows - 1:
+def screen_rows(text: str, width: int) -> int:
+    """The rows `text` takes on a screen `width` characters wide (a long line wraps)."""
+    return sum(max(1, -(-len(line) // width)) for line in text.split("\n")[:-1]) + \
+        (1 if text and not text.endswith("\n") else 0)
+
+
+def show(text: str, out: TextIO, command: str | None, width: int = 0) -> None:
+    """Write `text` to `out`, through the pager `command` when it does not fit the screen
+    (`width` 0: the terminal's width)."""
+    size = shutil.get_terminal_size()
+    if command is None or screen_rows(text, width or size.columns) < size.lines - 1:
         out.write(text)
         out.flush()
         return
