@@ -8,6 +8,8 @@ PA-RISC addresses are `space.offset`. Each tool prints them its own way:
 
 from __future__ import annotations
 
+import re
+
 
 def format_q4_address(space: int, offset: int, wide: bool = False) -> str:
     """q4's diagnostic form: `0x0.0x18191a1b'1c1d1e1f` (wide) or `0x76db400.0x7fff0d48` (narrow)."""
@@ -31,3 +33,38 @@ def format_p4_value(value: int, size: int) -> str:
 def c_hex(value: int) -> str:
     """C's `%#x`: zero prints as `0`, anything else as `0x...` in lower case."""
     return "0" if value == 0 else f"{value:#x}"
+
+
+# q4's 64-bit addresses hold a quote (`0x0.0x18191a1b'1c1d1e1f`): one between the hex halves
+# is part of the number, not the start of a quoted string.
+_ADDRESS_QUOTE = re.compile(r"(?<=0[xX][0-9a-fA-F]{8})'(?=[0-9a-fA-F]{8}(?![0-9A-Za-z_]))")
+
+
+def is_address_quote(line: str, at: int) -> bool:
+    """Is the `'` at `line[at]` the one between the halves of a q4 address?"""
+    return _ADDRESS_QUOTE.match(line, at) is not None
+
+
+def protect_address_quotes(line: str) -> str:
+    """`line` with the quote of every unquoted q4 address escaped for shlex."""
+    out, quote, i = [], "", 0
+    while i < len(line):
+        ch = line[i]
+        if quote:
+            if ch == quote:
+                quote = ""
+            elif ch == "\\" and quote == '"':
+                out.append(line[i:i + 2])
+                i += 2
+                continue
+        elif ch == "\\":
+            out.append(line[i:i + 2])
+            i += 2
+            continue
+        elif ch == "'" and is_address_quote(line, i):
+            ch = "\\'"
+        elif ch in "'\"":
+            quote = ch
+        out.append(ch)
+        i += 1
+    return "".join(out)

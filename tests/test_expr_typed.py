@@ -13,10 +13,16 @@ from hypothesis import strategies as st
 
 import q4py
 from q4py import expr
-from q4py.addr import c_hex, format_p4_value, format_q4_address, format_space_offset
+from q4py.addr import (
+    c_hex,
+    format_p4_value,
+    format_q4_address,
+    format_space_offset,
+    protect_address_quotes,
+)
 from q4py.errors import CommandError
 from q4py.program import Program
-from q4py.shell.session import protect_address_quotes
+from q4py.shell.pipes import split_pipeline
 from tests.conftest import SCENARIOS_DIR
 from tests.helpers import Shell
 from tests.test_expr import DictEnv, ev
@@ -49,6 +55,8 @@ def test_the_quote_of_an_address_is_not_a_shell_quote() -> None:
     assert protect_address_quotes("keep p_comm == 'java'") == "keep p_comm == 'java'"
     assert protect_address_quotes("x \"0x0.0x18191a1b'1c1d1e1f\"") == \
         "x \"0x0.0x18191a1b'1c1d1e1f\""
+    assert split_pipeline("x 0x0.0x18191a1b'1c1d1e1f | cat") == (
+        "x 0x0.0x18191a1b'1c1d1e1f", "cat")
 
 
 # -- strings and regular expressions ---------------------------------------------------------------

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable
 from typing import TextIO
 
+from q4py.addr import is_address_quote
 from q4py.errors import CommandError
 
 PIPE_HELP = """\
@@ -40,7 +41,7 @@ def split_pipeline(line: str) -> tuple[str, str | None]:
         if quote:
             if ch == quote:
                 quote = ""
-        elif ch in "\"'":
+        elif ch in "\"'" and not is_address_quote(line, i):  # 0x0.0x18191a1b'1c1d1e1f
             quote = ch
         elif ch == "(":
             depth += 1

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from q4py import commands as _commands
+from q4py.addr import protect_address_quotes
 from q4py.commands import Command, Registry
 from q4py.errors import CommandError, Q4Error
 from q4py.piles import PileHistory
@@ -372,36 +373,6 @@ class RedirectFile:
 def _writable_kind(mode: int) -> bool:
     """A file `> FILE` writes: a regular file, or a character device such as /dev/null."""
     return stat.S_ISREG(mode) or stat.S_ISCHR(mode)
-
-
-# q4's 64-bit addresses hold a quote (`0x0.0x18191a1b'1c1d1e1f`): one between the hex halves
-# is part of the number, not the start of a quoted string.
-_ADDRESS_QUOTE = re.compile(r"(?<=0[xX][0-9a-fA-F]{8})'(?=[0-9a-fA-F]{8}(?![0-9A-Za-z_]))")
-
-
-def protect_address_quotes(line: str) -> str:
-    """`line` with the quote of every unquoted q4 address escaped for shlex."""
-    out, quote, i = [], "", 0
-    while i < len(line):
-        ch = line[i]
-        if quote:
-            if ch == quote:
-                quote = ""
-            elif ch == "\\" and quote == '"':
-                out.append(line[i:i + 2])
-                i += 2
-                continue
-        elif ch == "\\":
-            out.append(line[i:i + 2])
-            i += 2
-            continue
-        elif ch == "'" and _ADDRESS_QUOTE.match(line, i):
-            ch = "\\'"
-        elif ch in "'\"":
-            quote = ch
-        out.append(ch)
-        i += 1
-    return "".join(out)
 
 
 def _words(line: str) -> list[str]:
