@@ -20,6 +20,7 @@ class Processes:
 
     addresses: dict[int, int]  # pid -> its struct proc (the first, should two share a pid)
     table: int  # the 11.00 process table; 0 on 11i
+    in_order: tuple[tuple[int, int], ...] = ()  # (pid, struct proc) of each, in table/list order
 
 
 def build_processes(ctx: ForgeContext) -> Processes:
@@ -73,7 +74,8 @@ def _build_table(ctx: ForgeContext, procs: list[dict[str, Any]]) -> Processes:
     ctx.set_global("nproc", nproc)
     ctx.set_global("pst_ucomms", comms)
     ctx.set_global("pst_cmds", cmds)
-    return Processes(addresses, table)
+    return Processes(addresses, table, tuple((p["pid"], table + i * proc.size)
+                                             for i, p in enumerate(procs)))
 
 
 def _build_list(ctx: ForgeContext, procs: list[dict[str, Any]]) -> Processes:
@@ -91,7 +93,8 @@ def _build_list(ctx: ForgeContext, procs: list[dict[str, Any]]) -> Processes:
         by_pid.setdefault(p["pid"], address)
     ctx.set_global("proc_list", addresses[0] if addresses else 0)
     ctx.set_global("nproc", ctx.sc["nproc"])
-    return Processes(by_pid, 0)
+    return Processes(by_pid, 0, tuple((p["pid"], address)
+                                      for p, address in zip(procs, addresses, strict=True)))
 
 
 def _place(ctx: ForgeContext, i: int, p: dict[str, Any], address: int, vas_address: int,

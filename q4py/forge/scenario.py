@@ -18,7 +18,7 @@ from q4py.dumps import DUMP_FORMATS
 from q4py.errors import ScenarioError
 from q4py.forge.fs import MOUNT
 from q4py.forge.pages import PFDAT_CHUNK
-from q4py.forge.sched import BETA_SEMA, LOCK, RW_LOCK, SWAP_MEMORY, THREAD_GROUP
+from q4py.forge.sched import BETA_SEMA, LOCK, RW_LOCK, SWAP_MEMORY, THREAD_DEFAULTS, THREAD_GROUP
 from q4py.forge.schema import Any_, Bool, Float, Int, List, MapOf, Str, Table
 from q4py.forge.stacks import CONTEXT
 from q4py.forge.system import LPMC_ENTRY, PROCESSOR_KEYS
@@ -340,6 +340,7 @@ SCENARIO = Table("A crash scenario.", keys={
     "objects": List("Any registered structure at an address or symbol.", item=OBJECT),
     "threads": List("Kernel threads, in groups of alike threads (11.00 table or 11i list by "
                     "release).", item=THREAD_GROUP),
+    "thread_defaults": THREAD_DEFAULTS,
     "nkthread": Int("Thread table size (11.00); 0: as many as there are threads.", default=0,
                     minimum=0),
     "locks": List("Spinlocks.", item=LOCK),

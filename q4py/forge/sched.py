@@ -118,6 +118,24 @@ THREAD_GROUP = Table("Threads alike, generated: `count` threads of one process."
                       minimum=1),
 })
 
+THREAD_DEFAULTS = Table("The kthread every process without a thread group gets: one thread, "
+                        "asleep where an idle process sleeps.", keys={
+    "enabled": Bool("Give those processes their thread (false: only the groups' threads).",
+                    default=True),
+    "calls": List("Its kernel stack, call sites innermost first (as `threads[].calls`).",
+                  item=Str("", check=call_problem),
+                  default=["_swtch+0xc4", "_sleep+0x1a8", "select+0x2b8", "syscall+0x2a4",
+                           "syscallinit+0x554"]),
+    "caller": Str("Function that called sleep (as `threads[].caller`).",
+                  default="select+0x2b8"),
+    "wchan": Str("What it sleeps on (as `threads[].wchan`).", default="selwait",
+                 check=_wchan_problem),
+    "syscall": Str("System call it is in.", default="select", choices=("", *SYSCALL_NUMBERS)),
+    "pri": Int("Priority (kt_pri).", default=154),
+    "ticks": Int("Clock ticks since it last ran (at most lbolt); -1: not since boot "
+                 "(kt_lastrun 0).", default=-1, minimum=-1),
+})
+
 RW_LOCK = Table("A sleeping reader/writer lock (struct rw_lock).", keys={
     "address": Int("Where it is (space 0).", required=True, minimum=0),
     "interlock": Int("Address of the spinlock guarding it.", default=0, minimum=0),
@@ -229,10 +247,10 @@ def build_threads(ctx: ForgeContext, mpinfo_address: int,
                   processes: Processes) -> dict[int, int]:
     """The scenario's thread groups as kthreads: the 11.00 table or the 11i list; returns the
     address of each thread by tid."""
-    groups = ctx.sc["threads"]
+    proc_addresses, proc_table = processes.addresses, processes.table
+    groups = ctx.sc["threads"] + _default_groups(ctx, processes)
     if not groups:
         return {}
-    proc_addresses, proc_table = processes.addresses, processes.table
     layout = ctx.types.get("struct kthread")
     now = lbolt(ctx)
     symbols = _Symbols(ctx)
@@ -251,11 +269,12 @@ def build_threads(ctx: ForgeContext, mpinfo_address: int,
     nprocessors = len(ctx.sc["processors"])
     proc_size = ctx.types.get("struct proc").size
     for gi, group in enumerate(groups):
-        path = f"threads[{gi}]"
+        path = "thread_defaults" if "procs" in group else f"threads[{gi}]"
         pids = [group["pid"] + k * group["pid_step"] for k in range(group["processes"])]
         for pid in pids:
             if pid not in proc_addresses:
                 raise ScenarioError(f"{path}.pid", f"no process with pid {pid}")
+        procs = group.get("procs") or [proc_addresses[pid] for pid in pids]
         if group["spu"] >= nprocessors:
             raise ScenarioError(f"{path}.spu", f"no processor {group['spu']}")
         count = group["count"]
@@ -283,7 +302,7 @@ def build_threads(ctx: ForgeContext, mpinfo_address: int,
             if match:
                 wchan = uarea + int(match["off"] or "0", 0)
             records.append({
-                "kt_procp": proc_addresses[pids[n * len(pids) // count]],
+                "kt_procp": procs[n * len(procs) // count],
                 "kt_tid": first_tid + n,
                 "kt_stat": THREAD_STATE_CODES[_STATES[group["state"]]], "kt_flag": flag,
                 "kt_pri": group["pri"], "kt_spu": group["spu"], "kt_spu_group": group["group"],
@@ -344,6 +363,24 @@ def build_threads(ctx: ForgeContext, mpinfo_address: int,
     return by_tid
 
 
+def _default_groups(ctx: ForgeContext, processes: Processes) -> list[dict[str, Any]]:
+    """The thread of each process no group gives threads: one group of them, in process
+    order, asleep as `thread_defaults` says (its `procs`: the struct proc of each)."""
+    defaults = ctx.sc["thread_defaults"]
+    covered = {processes.addresses[group["pid"] + k * group["pid_step"]]
+               for group in ctx.sc["threads"] for k in range(group["processes"])
+               if group["pid"] + k * group["pid_step"] in processes.addresses}
+    alone = [(pid, proc) for pid, proc in processes.in_order if proc not in covered]
+    if not defaults["enabled"] or not alone:
+        return []
+    group = THREAD_GROUP.validate({"pid": alone[0][0], "count": len(alone)}, "thread_defaults")
+    group.update(procs=[proc for _, proc in alone], calls=defaults["calls"],
+                 caller=defaults["caller"], wchan=defaults["wchan"],
+                 syscall=defaults["syscall"], pri=defaults["pri"],
+                 ticks=[defaults["ticks"] if defaults["ticks"] >= 0 else lbolt(ctx)])
+    return [group]
+
+
 def _link_sleep_queues(ctx: ForgeContext, records: list[dict[str, Any]],
                        addresses: list[int]) -> None:
     """Sleeping threads on the sleep queue their wait channel hashes to, in thread order,
@@ -391,8 +428,10 @@ def _place_stack_functions(symbols: _Symbols, groups: list[dict[str, Any]]) -> N
             for j, call in enumerate(context["calls"]):
                 name, _, offset = call.partition("+")
                 off = int(offset, 16) if offset else 0
+                path = (f"thread_defaults.calls[{j}]" if "procs" in group
+                        else f"threads[{gi}].contexts[{k}].calls[{j}]")
                 if off >= furthest.get(name, (-1, ""))[0]:
-                    furthest[name] = (off, f"threads[{gi}].contexts[{k}].calls[{j}]")
+                    furthest[name] = (off, path)
     for name, (offset, path) in furthest.items():
         symbols.function(name, offset, path)
 
