@@ -132,14 +132,20 @@ def test_threads_are_listed_through_kthread_list_on_11i(spin: Program) -> None:
     assert [w.tid for w in report.waiting] == [12, 556]
 
 
-def test_sections_left_out_for_what_the_kernel_lacks(spin: Program,
+def test_sections_left_out_for_what_the_kernel_lacks(spin: Program, tmp_path: Path,
                                                      forged_dump: Callable[[str], Path]) -> None:
     assert SECTIONS["syswait"].fn(spin) == []  # the 11.11 dump has no syswait array
     loadavg = SECTIONS["loadavg"].fn(spin)
     assert "real_run" not in loadavg and "mp_avenrun" in loadavg
     seed = Program.open(forged_dump(SEED))
-    assert SECTIONS["threads"].render(seed, DEFAULT_STYLE) == []  # no thread table in the seed
+    assert SECTIONS["threads"].render(seed, DEFAULT_STYLE)  # its processes' default threads
     assert "mp_avenrun" not in SECTIONS["loadavg"].fn(seed)
+
+    def no_threads(sc: dict[str, Any]) -> None:
+        sc["thread_defaults"]["enabled"] = False
+
+    bare = _forge(tmp_path, SEED, no_threads)  # no thread table at all: no section
+    assert SECTIONS["threads"].render(bare, DEFAULT_STYLE) == []
 
 
 # -- the data page fault report's dump (11.00) ----------------------------------------------

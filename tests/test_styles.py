@@ -91,7 +91,8 @@ def test_the_35_title_lists_the_sections_that_print(seed: Shell) -> None:
                          "\t\t\t= Table Of Contents =", "\t\t\t====================="]
     contents = lines[7:lines.index("", 7)]
     assert contents[:3] == ["* General Information", "* Crash Events", "* Message Buffer"]
-    assert "* Thread Information" not in contents  # the seed has no thread table: no section
+    assert "* Thread Information" in contents  # its processes' threads (sections that print)
+    assert "* Kernel Patches" not in contents  # the seed states none: a section that does not
     assert seed.run("crashinfo --style plain")[1] == "\t\t\t= General Information ="
     assert seed.run("crashinfo --style 3.5 general")[1] == "\t\t\t= General Information ="
 
