@@ -178,7 +178,7 @@ def test_a_garbled_table_size_is_named(forged_dump: Callable[[str], Path], tmp_p
 # -- 4. hz of 0, a dump time past any calendar -----------------------------------------------------
 def test_hz_of_zero_prints_n_a(forged_dump: Callable[[str], Path], tmp_path: Path) -> None:
     dump = broken_copy(forged_dump, SEED, tmp_path, {"hz": bytes(4)})
-    lines = no_internal_error(run(dump, "crashinfo clock", "crashinfo threads",
+    lines = no_internal_error(run(dump, "crashinfo --style notes clock", "crashinfo threads",
                                   "crashinfo general"))
     rows = [line for line in lines if line[:1].isdigit() and " PANIC " in line]
     # The delta column (after the two timers, 32-bit wide on this narrow kernel) says n/a.
