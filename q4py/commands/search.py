@@ -115,7 +115,8 @@ def search_command(session: Session, args: list[str]) -> None:
             raise CommandError(f"usage: {USAGE}")
     if target is None or end <= start:
         raise CommandError(f"usage: {USAGE}" if target is None else
-                           f"search: the range {start:#x}-{end:#x} is empty (END must be after START)")
+                           f"search: the range {start:#x}-{end:#x} is empty "
+                           "(END must be after START)")
     if kind == "string":
         needle, align = target.encode("latin-1", "replace"), 1
         if not needle:
