@@ -120,6 +120,8 @@ def test_unreadable_words_are_one_line_and_the_listing_goes_on(prog: Program) ->
     ("dis nosuch", "no symbol 'nosuch'"),
     ("dis ATQ_F_dequeue 0", "the count must be 1 to"),
     ("dis ATQ_F_dequeue (", "dis: count"),
+    ("dis -1", "instructions lie on 4-byte boundaries (try 0xfffffffffffffffc)"),
+    ("dis 0xfffffffffffffffc 3", "cannot read 0x0.0xffffffff'fffffffc"),
 ])
 def test_bad_input_is_one_line(prog: Program, line: str, message: str) -> None:
     lines = run(prog, line)

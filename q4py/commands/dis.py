@@ -70,8 +70,14 @@ def dis_lines(prog: Program, args: list[str]) -> list[tuple[str, str]]:
         count = min((last - start) // 4 + 1, MAX_INSTRUCTIONS)
     else:
         count = 1
+    if start % 4:
+        raise CommandError(f"dis: {start:#x}: instructions lie on 4-byte boundaries "
+                           f"(try {start & ~3:#x})")
     marks = interrupted(prog)
-    return [_line(prog, space, item) for item in listing(prog, start, count, space, marks)]
+    lines = [_line(prog, space, item) for item in listing(prog, start, count, space, marks)]
+    if not lines:  # past the top of the address space: no word to show
+        raise CommandError(f"dis: {start:#x}: no instruction there (the address space ends)")
+    return lines
 
 
 def _line(prog: Program, space: int, item: Listed) -> tuple[str, str]:
