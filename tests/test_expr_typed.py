@@ -153,6 +153,12 @@ def test_keep_with_strings_pointers_and_indexes(
         assert shell.run(f"keep p_stat != 0 && p_comm =~ '^{prefix}'")[0].startswith(
             f"kept {matching} of")
         shell.run("discard")
+        # `until` keeps its string as typed too: the walk stops before the first such proc.
+        walk = shell.run("load struct proc from proc_list next p_factp max nproc "
+                         f'until p_comm == "{name}"')
+        assert any(line.startswith("(stopped by until at") for line in walk), walk
+        assert f'"{name}"' not in "\n".join(shell.run("print p_comm"))
+        shell.run("discard")
         first = sum(n[:1] == name[0] for n in names)
         assert shell.run(f"keep p_stat != 0 && p_comm[0] == {ord(name[0])}")[0].startswith(
             f"kept {first} of")

@@ -15,6 +15,7 @@ when a list ended at its NULL pointer or an array reached its `max`.
 
 from __future__ import annotations
 
+import shlex
 import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -518,6 +519,19 @@ def walk(session: Session, layout: Layout, start: int, space: int, *, limit: int
                 f"{amount(most * (size + ROW_COST))}: {MEMORY_SHARE_TEXT} the memory available)")
 
 
+def _until_as_typed(text: str) -> str | None:
+    """The `until` clause of the arguments as typed, its strings still quoted
+    (`until p_comm == "init"`); None when the words cannot be read that way."""
+    try:
+        words = shlex.split(text, posix=False)
+    except ValueError:
+        return None
+    try:
+        return parse_load(words).clauses.get("until")
+    except CommandError:
+        return None
+
+
 @command("load", usage=USAGE, summary="load structures from memory into a new pile", help=HELP)
 def load_command(session: Session, args: list[str]) -> None:
     request = parse_load(args)
@@ -547,7 +561,7 @@ def load_command(session: Session, args: list[str]) -> None:
     until = None
     if "until" in clauses:
         try:
-            until = expr.parse(clauses["until"])
+            until = expr.parse(_until_as_typed(session.args_text) or clauses["until"])
         except CommandError as err:
             raise CommandError(f"load: until: {err}") from None
     try:
