@@ -4,7 +4,7 @@ each from what the forge put in the kernel (globals, what-strings), left out whe
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,9 @@ from helpers import Shell
 from q4py.errors import ScenarioError
 from q4py.forge.build import Forge
 from q4py.forge.scenario import KERNEL, SCENARIO, load_scenario
+from q4py.kernel.patches import kernel_patches
 from q4py.program import Program
+from q4py.vmunix.model import Symbol
 
 ATQ = "hpux1100-64-dpf-atq"
 PATCHES = ["PHNE_13417", "PHKL_12965", "PHKL_13431", "PHKL_13552", "PHKL_13810", "PHKL_14088",
@@ -72,6 +74,30 @@ def test_kernel_patches_five_to_a_line_sorted(hang: Shell) -> None:
         "\t\t\t==================", "\t\t\t= Kernel Patches =", "\t\t\t==================", "",
         "PHCO_23651\tPHKL_12965\tPHKL_13431\tPHKL_13552\tPHKL_13810\t",
         "PHKL_14088\tPHNE_13417\t", ""]
+
+
+class _TwoDataPages:
+    """Just what kernel_patches asks of a Program: one data object over two dumped pages, a
+    what-string crossing from the first into the second."""
+
+    def __init__(self) -> None:
+        self.pages = bytearray(0x2000)
+        raw = b"@(#) PATCH_11.11: PHKL_23196\0"
+        start = 0x1000 - len(b"@(#) PATCH_11.11: PHKL_2")  # the page ends after "PHKL_2"
+        self.pages[start:start + len(raw)] = raw
+
+    def symbols(self) -> list[Symbol]:
+        return [Symbol("what_PHKL_23196", 0x100000, 0x2000, "object")]
+
+    def dumped_pfns(self) -> Iterator[int]:
+        return iter([0x100, 0x101])
+
+    def read(self, address: int, size: int) -> bytes:
+        return bytes(self.pages[address - 0x100000:address - 0x100000 + size])
+
+
+def test_a_what_string_across_a_page_boundary_is_read_whole() -> None:
+    assert kernel_patches(_TwoDataPages()) == ["PHKL_23196"]  # type: ignore[arg-type]
 
 
 def test_error_counters_and_their_note(hang: Shell) -> None:

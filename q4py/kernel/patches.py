@@ -54,8 +54,11 @@ def kernel_patches(prog: Program) -> list[str]:
         block = tail + data
         pos = block.find(WHAT)
         while pos >= 0:  # a string seen twice (in the tail, then whole) adds nothing new
-            line = block[pos:pos + WHAT_LIMIT].split(b"\0", 1)[0]
-            found.update(m.decode() for m in PATCH_ID.findall(line))
+            line, *end = block[pos:pos + WHAT_LIMIT].split(b"\0", 1)
+            # A string cut by the end of the page is read whole with the next one: its part
+            # here would name a patch that is not there (PHKL_2 of PHKL_23196).
+            if end or pos + WHAT_LIMIT <= len(block):
+                found.update(m.decode() for m in PATCH_ID.findall(line))
             pos = block.find(WHAT, pos + 1)
         tail = data[-WHAT_LIMIT:]
     return sorted(found)
