@@ -16,6 +16,8 @@ from q4py.dumps import write_coredir, write_corefile
 from q4py.errors import ScenarioError
 from q4py.forge import fs, kernel, memstate, objects, pages, processes, sched, stacks, system
 from q4py.forge.context import ForgeContext
+from q4py.forge.scenario import PROCESS
+from q4py.forge.thread_tables import expand_thread_tables
 from q4py.layouts.vm import PAGE_SIZE
 
 __all__ = ["Forge"]
@@ -25,7 +27,7 @@ class Forge:
     """One scenario being turned into memory, a kernel image and an INDEX."""
 
     def __init__(self, scenario: dict[str, Any]) -> None:
-        self.ctx = ForgeContext(scenario)
+        self.ctx = ForgeContext(expand_thread_tables(scenario, PROCESS))
 
     def build(self, outdir: Path, dump_format: str | None = None) -> None:
         """Build the machine and write its dump to `outdir` (in `dump_format`, default the

@@ -22,6 +22,7 @@ from q4py.forge.sched import BETA_SEMA, LOCK, RW_LOCK, SWAP_MEMORY, THREAD_DEFAU
 from q4py.forge.schema import Any_, Bool, Float, Int, List, MapOf, Str, Table
 from q4py.forge.stacks import CONTEXT
 from q4py.forge.system import LPMC_ENTRY, PROCESSOR_KEYS
+from q4py.forge.thread_tables import THREAD_TABLE
 from q4py.layouts.crash import EVENT_CODES, EVENT_STATE_CODES
 from q4py.layouts.system import CPU_TYPE_CODES
 from q4py.layouts.vm import BUCKET_FIRST, BUCKET_LAST, KALLOC_POOLS
@@ -340,6 +341,9 @@ SCENARIO = Table("A crash scenario.", keys={
     "objects": List("Any registered structure at an address or symbol.", item=OBJECT),
     "threads": List("Kernel threads, in groups of alike threads (11.00 table or 11i list by "
                     "release).", item=THREAD_GROUP),
+    "thread_tables": List("Many kernel threads, one row each (hang reports' thread tables): "
+                          "each row a group of one thread, after `threads`.",
+                          item=THREAD_TABLE),
     "thread_defaults": THREAD_DEFAULTS,
     "nkthread": Int("Thread table size (11.00); 0: as many as there are threads.", default=0,
                     minimum=0),

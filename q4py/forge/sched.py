@@ -116,6 +116,18 @@ THREAD_GROUP = Table("Threads alike, generated: `count` threads of one process."
                  maximum=0xFFFFFFFF),
     "space_step": Int("Space id increment between the threads of the group.", default=0x400,
                       minimum=1),
+    "cpu": Int("The scheduler's processor usage figure (kt_cpu; it decays as the thread "
+               "waits).", default=0, minimum=0),
+    "recent": Int("Clock ticks it ran in the recent interval (kt_cpticks).", default=0,
+                  minimum=0),
+    "user_ticks": Int("Statclock ticks charged to it in user mode (kt_uticks).", default=0,
+                      minimum=0, maximum=0xFFFFFFFF),
+    "sys_ticks": Int("Statclock ticks charged to it in the kernel (kt_sticks).", default=0,
+                     minimum=0, maximum=0xFFFFFFFF),
+    "intr_ticks": Int("Statclock ticks charged to it at interrupt level (kt_iticks).",
+                      default=0, minimum=0, maximum=0xFFFFFFFF),
+    "start": Int("When it started, in seconds since 1970 UTC (kt_start).", default=0,
+                 minimum=0, maximum=0xFFFFFFFF),
 })
 
 THREAD_DEFAULTS = Table("The kthread every process without a thread group gets: one thread, "
@@ -265,11 +277,13 @@ def build_threads(ctx: ForgeContext, mpinfo_address: int,
     spaces = _Spaces(ctx)
     uarea = UAREA_OFFSET_WIDE if ctx.wide else UAREA_OFFSET_NARROW
     placed: list[int] = []  # where the scenario puts each thread, -1 where it does not
+    laid: dict[str, bytes] = {}  # a stack's bytes by its contexts, as first laid
     next_tid = max((g["tid"] + g["count"] for g in groups if g["tid"] >= 0), default=1)
     nprocessors = len(ctx.sc["processors"])
     proc_size = ctx.types.get("struct proc").size
     for gi, group in enumerate(groups):
-        path = "thread_defaults" if "procs" in group else f"threads[{gi}]"
+        path = group.get("where") or ("thread_defaults" if "procs" in group
+                                      else f"threads[{gi}]")
         pids = [group["pid"] + k * group["pid_step"] for k in range(group["processes"])]
         for pid in pids:
             if pid not in proc_addresses:
@@ -290,11 +304,14 @@ def build_threads(ctx: ForgeContext, mpinfo_address: int,
             first_tid, next_tid = next_tid, next_tid + count
         flag = (TSBOUND if group["bound"] else 0) | _DEACT_FLAGS[group["deactivated"]]
         contexts = _thread_contexts(group, path)
-        stack: bytes | None = None
+        # Groups with the same stack (a thread table's rows) copy the bytes the first laid.
+        stack: bytes | None = laid.get(repr(contexts)) if contexts else None
         for n in range(count):
             space = spaces.next(group, n)
             if stack is None and contexts:
                 stack = _lay_thread_stack(ctx, contexts, space, path)
+                if stack is not None:
+                    laid[repr(contexts)] = stack
             elif stack is not None:  # the group's stack is the same bytes in each space
                 ctx.mem.write(uarea, stack, space)
             wchan = shared_wchan + n * group["wchan_step"]
@@ -310,6 +327,9 @@ def build_threads(ctx: ForgeContext, mpinfo_address: int,
                 "kt_syscall": SYSCALL_NUMBERS.get(group["syscall"], 0),
                 "kt_lastrun": now - ticks[n], "kt_wchan": wchan, "kt_sleep_caller": caller,
                 "kt_uarea": uarea, "kt_uarea_space": space,
+                "kt_cpu": group["cpu"], "kt_cpticks": group["recent"],
+                "kt_uticks": group["user_ticks"], "kt_sticks": group["sys_ticks"],
+                "kt_iticks": group["intr_ticks"], "kt_start": group["start"],
             })
             placed.append(group["address"] + n * layout.size if group["address"] >= 0 else -1)
     lists = uses_lists(ctx.sc["system"]["release"])

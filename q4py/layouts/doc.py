@@ -96,7 +96,10 @@ PROVENANCE: dict[str, str] = {
         "follow HP's names as p4 listings show them. Offsets, the sleep caller, u-area and "
         "system call members and the state values are q4py's. That a thread's u-area and "
         "kernel stack live in a space of its own (`kt_uarea_space`, its SR5 in the kernel) "
-        "follows public p4 traces (`Using PCB: p user_t 0x51e8.0x7fff0000`, `SR5=0x51e8`)."),
+        "follows public p4 traces (`Using PCB: p user_t 0x51e8.0x7fff0000`, `SR5=0x51e8`). "
+        "`kt_cpu` and `kt_start` are the names crashinfo's run queue table heads its columns "
+        "with (hpux1100-64-hang-runqueue); `kt_cpticks`, `kt_uticks`, `kt_sticks` and "
+        "`kt_iticks` are q4py's names for the table's `recent`, `user`, `sys` and `intr`."),
     "struct pcb": (
         "Reconstruction. p4 traces a sleeping thread from its PCB (`Using PCB: p user_t "
         "SPACE.0x7fff0000`): the context the switch saved (SP, the pc it resumes at, RP, the "

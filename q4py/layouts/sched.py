@@ -106,6 +106,16 @@ def define(reg: TypeRegistry) -> None:
             ("kt_sleep_caller", "caddr_t"),             # return address into the sleeper
             ("kt_uarea", "caddr_t"),                    # its u-area (uptr), in its space
             ("kt_uarea_space", "space_t"),              # space of its u-area and kernel stack
+            # Processor time, as crashinfo's run queue table prints it (`kt_cpu`, `recent`,
+            # `user`, `sys`, `intr`, `kt_start`): the scheduler's usage figure, the ticks it ran
+            # in the recent interval, the statclock ticks charged to it in user mode, in the
+            # system and at interrupt level, and when it started (seconds since 1970).
+            ("kt_cpu", "int"),
+            ("kt_cpticks", "int"),
+            ("kt_uticks", "unsigned int"),
+            ("kt_sticks", "unsigned int"),
+            ("kt_iticks", "unsigned int"),
+            ("kt_start", "time_t"),
         ],
         reconstruction=True,
         aliases=("kthread_t",),

@@ -1,0 +1,151 @@
+"""Thread tables: many kernel threads stated one row each, expanded into thread groups.
+
+A hang report lists hundreds of threads, each with its own tid, process, ticks since run,
+priority and wait channel. `[[thread_tables]]` states them as a table: `columns` names what each
+whitespace-separated value of a row is, `rows` holds one row per thread, and every other key is
+a default for the rows that leave a column out (`-`). Each row becomes a thread group of one
+thread (`threads[]`), so the forge builds it as it builds every other group; a row whose pid no
+process declares creates that process from its `command` and `ppid`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from q4py.errors import ScenarioError
+from q4py.forge.sched import THREAD_GROUP
+from q4py.forge.schema import Int, List, Spec, Str, Table
+
+# Group keys that are no default for a table's rows: a row is one thread of one process, with
+# its own tid and kthread (columns `tid` and `address`).
+_GROUP_ONLY = ("count", "processes", "pid_step", "tid", "address", "wchan_step", "space",
+               "space_step")
+# crashinfo's words for thread states, accepted as well as the scenario's.
+_STATE_WORDS = {"SLEEP": "sleep", "RUN": "run", "CPU": "running", "ZOMB": "zombie",
+                "STOP": "stopped", "IDL": "idle"}
+_BOOL_WORDS = {"y": True, "yes": True, "true": True, "n": False, "no": False, "false": False}
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text, 0)
+    except ValueError:
+        raise ValueError(f"'{text}' is not a number") from None
+
+
+def _bool(text: str) -> bool:
+    try:
+        return _BOOL_WORDS[text.lower()]
+    except KeyError:
+        raise ValueError(f"'{text}' is not Y or N") from None
+
+
+def _device(text: str) -> dict[str, int]:
+    major, colon, minor = text.partition(":")
+    if not colon:
+        raise ValueError(f"'{text}' is not MAJOR:MINOR")
+    return {"major": _int(major), "minor": _int(minor)}
+
+
+# How a row's text becomes the group key of the same name.
+_PARSERS: dict[str, Callable[[str], Any]] = {
+    "pid": _int, "tid": _int, "ppid": _int, "command": str,
+    "state": lambda t: _STATE_WORDS.get(t, t), "pri": _int, "spu": _int, "group": _int,
+    "bound": _bool, "policy": str, "syscall": str, "wchan": str, "caller": str,
+    "ticks": lambda t: [_int(t)], "deactivated": str, "cpu": _int, "recent": _int,
+    "user_ticks": _int, "sys_ticks": _int, "intr_ticks": _int, "start": _int,
+    "calls": lambda t: t.split(","), "buf_device": _device, "address": _int,
+}
+COLUMNS = tuple(_PARSERS)
+
+_DEFAULTS = {key: spec for key, spec in THREAD_GROUP.keys.items() if key not in _GROUP_ONLY}
+_DEFAULTS["pid"] = dataclasses.replace(_DEFAULTS["pid"], required=False, default=-1,
+                                       doc="Process of the rows that give no pid.")
+
+THREAD_TABLE = Table("Many threads, one row each, expanded into one-thread groups.", keys={
+    "columns": List("What each value of a row is, in order: a key of `threads[]` (`pid`, "
+                    "`tid`, `state`, `pri`, `spu`, `group`, `bound`, `policy`, `syscall`, "
+                    "`wchan`, `caller`, `ticks`, `deactivated`, `cpu`, `recent`, `user_ticks`, "
+                    "`sys_ticks`, `intr_ticks`, `start`, `calls`, `buf_device`, `address`) or "
+                    "`command` / `ppid` of the thread's process.",
+                    item=Str("", choices=COLUMNS), required=True),
+    "rows": Str("One thread a line, its values separated by blanks, in `columns` order; `-` "
+                "takes the table's default; blank lines and lines starting with `#` are "
+                "skipped.", required=True),
+    "command": Str("Command of a process a row creates (a pid no process declares).",
+                   default=""),
+    "ppid": Int("Parent pid of a process a row creates.", default=0, minimum=0),
+    **_DEFAULTS,
+})
+
+
+def _row_values(table: dict[str, Any], line: str,
+                path: str) -> tuple[dict[str, Any], set[str]]:
+    """A row's values by key (the table's defaults, then the row's own) and the columns the
+    row gives."""
+    columns = table["columns"]
+    values = line.split()
+    if len(values) != len(columns):
+        raise ScenarioError(path, f"{len(values)} values for {len(columns)} columns")
+    out = {key: table[key] for key in _DEFAULTS if table[key] is not None}
+    out.update(command=table["command"], ppid=table["ppid"])
+    given = set()
+    for column, text in zip(columns, values, strict=True):
+        if text == "-":
+            continue
+        given.add(column)
+        if column == "pri" and text.endswith("*"):  # crashinfo's mark of SCHED_NOAGE
+            text, out["policy"] = text[:-1], "noage"
+        try:
+            out[column] = _PARSERS[column](text)
+        except ValueError as err:
+            raise ScenarioError(f"{path}.{column}", str(err)) from None
+    return out, given
+
+
+def _declared_processes(sc: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    found = {p["pid"]: p for p in sc["processes"]}
+    for group in sc["process_groups"]:
+        for i in range(group["count"]):
+            found.setdefault(group["first_pid"] + i * group["pid_step"], group)
+    return found
+
+
+def expand_thread_tables(sc: dict[str, Any], process_spec: Spec) -> dict[str, Any]:
+    """The scenario with its thread tables' rows as thread groups (after `threads`) and the
+    processes rows create (after `processes`); the scenario itself is left as it was."""
+    if not sc.get("thread_tables"):
+        return sc
+    declared = _declared_processes(sc)
+    created: dict[int, dict[str, Any]] = {}
+    groups: list[dict[str, Any]] = []
+    for ti, table in enumerate(sc["thread_tables"]):
+        number = 0
+        for line in table["rows"].splitlines():
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            path = f"thread_tables[{ti}].rows[{number}]"
+            number += 1
+            values, given = _row_values(table, line, path)
+            command, ppid = values.pop("command"), values.pop("ppid")
+            pid = values["pid"]
+            if pid < 0:
+                raise ScenarioError(f"{path}.pid", "no pid: give a `pid` column or default")
+            known = declared.get(pid) or created.get(pid)
+            if known is None:
+                if not command:
+                    raise ScenarioError(f"{path}.command", f"no process with pid {pid}: give "
+                                        "its command")
+                created[pid] = process_spec.validate(
+                    {"pid": pid, "command": command, "ppid": ppid}, f"{path}.command")
+            elif command and command != known["command"]:
+                raise ScenarioError(f"{path}.command", f"pid {pid} is '{known['command']}'")
+            elif "ppid" in given and ppid != known["ppid"]:
+                raise ScenarioError(f"{path}.ppid", f"pid {pid}'s parent is {known['ppid']}")
+            group = THREAD_GROUP.validate(values, path)
+            group["where"] = path
+            groups.append(group)
+    return {**sc, "threads": [*sc["threads"], *groups],
+            "processes": [*sc["processes"], *created.values()]}

@@ -1,0 +1,126 @@
+"""`[[thread_tables]]`: many threads stated one row each, forged as one-thread groups and read
+back from the kthreads' bytes (the 11.00 table and the 11i list)."""
+
+from __future__ import annotations
+
+import copy
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import SCENARIOS_DIR
+
+from q4py.errors import ScenarioError
+from q4py.forge.build import Forge
+from q4py.forge.scenario import SCENARIO
+from q4py.kernel.threads import WaitChannelNamer, threads
+from q4py.layouts.sched import SCHED_NOAGE, SYSCALL_NUMBERS, TSRUN, TSSLEEP, TSSTOP
+from q4py.program import Program
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+ROWS = """
+# tid  pid  ppid command   ticks pri  spu state syscall wchan   cpu recent user  sys   start
+  2141 1002 1    registrar 1504  180  0   RUN   -       -       8   7      10818 26657 0x406fbedc
+  2142 1002 -    -         42    154  1   SLEEP select  selwait 0   0      0     0     -
+  5546 5357 1    sysstat   7     154* 1   sleep -       lvmkd_q 0   0      4     4     0x3fc1bfaf
+  5547 5357 1    -         9     -    0   STOP  read    -       -   -      -     -     -
+"""
+COLUMNS = ["tid", "pid", "ppid", "command", "ticks", "pri", "spu", "state", "syscall", "wchan",
+           "cpu", "recent", "user_ticks", "sys_ticks", "start"]
+
+
+@pytest.fixture(scope="module")
+def small() -> dict[str, Any]:
+    """The seed shrunk to 32 MB and its first processes (it forges in milliseconds)."""
+    raw = tomllib.loads((SCENARIOS_DIR / "hpux1100-32-kalloc-sysmap.toml").read_text())
+    raw["system"]["memory_pages"] = 8192
+    raw["pages"] = {"free": 2000, "text": 1684, "data": 136, "bss": 603}
+    del raw["process_groups"]
+    raw["nproc"] = 64
+    return raw
+
+
+def with_table(raw: dict[str, Any], **table: Any) -> dict[str, Any]:
+    raw = copy.deepcopy(raw)
+    raw["thread_tables"] = [{"columns": COLUMNS, "rows": ROWS, "caller": "select+0x2b8",
+                             "calls": ["_swtch+0xc4", "_sleep+0x1a8", "select+0x2b8"],
+                             **table}]
+    return raw
+
+
+def forged(raw: dict[str, Any], outdir: Path) -> Program:
+    Forge(SCENARIO.validate(raw, "")).build(outdir)
+    return Program.open(outdir)
+
+
+@pytest.mark.parametrize("release", ["B.11.00", "B.11.11"])
+def test_rows_are_threads_read_back_from_the_dump(small: dict[str, Any], tmp_path: Path,
+                                                  release: str) -> None:
+    raw = with_table(small)
+    raw["system"]["release"] = release
+    prog = forged(raw, tmp_path)
+    by_tid = {t.tid: t for t in threads(prog)}
+    lbolt = prog.read_global("lbolt")
+    namer = WaitChannelNamer(prog)
+    first, second, noage, stopped = (by_tid[tid] for tid in (2141, 2142, 5546, 5547))
+    # Processes a row creates: command and ppid from the row that first names the pid.
+    assert (first.pid, first.ppid, first.command) == (1002, 1, "registrar")
+    assert (second.pid, second.command) == (1002, "registrar")
+    assert (noage.pid, noage.command, stopped.command) == (5357, "sysstat", "sysstat")
+    # Each column lands in its member; `-` takes the table's default or the schema's.
+    assert [t.stat for t in (first, second, noage, stopped)] == [TSRUN, TSSLEEP, TSSLEEP, TSSTOP]
+    assert [lbolt - t.lastrun for t in (first, second, noage, stopped)] == [1504, 42, 7, 9]
+    assert [t.pri for t in (first, second, noage, stopped)] == [180, 154, 154, 154]
+    assert noage.policy == SCHED_NOAGE and not first.noage
+    assert [t.spu for t in (first, second, noage, stopped)] == [0, 1, 1, 0]
+    assert second.syscall == SYSCALL_NUMBERS["select"] and stopped.syscall == 3
+    assert namer.name(second) == "selwait" and namer.name(noage) == "lvmkd_q"
+    kt = prog.read_struct("struct kthread", first.address)
+    assert (kt.kt_cpu, kt.kt_cpticks, kt.kt_uticks, kt.kt_sticks, kt.kt_iticks,
+            kt.kt_start) == (8, 7, 10818, 26657, 0, 0x406FBEDC)
+    assert prog.read_struct("struct kthread", noage.address).kt_start == 0x3FC1BFAF
+    # The table-level calls are every row's stack; rows follow the scenario's thread groups.
+    assert prog.symbolize(prog.read_struct("struct kthread", second.address).kt_sleep_caller
+                          ) == "select+0x2b8"
+    tids = [t.tid for t in threads(prog)]
+    assert tids.index(2141) < tids.index(5547)
+    assert len(set(tids)) == len(tids)
+
+
+def test_a_process_named_by_rows_gets_no_default_thread(small: dict[str, Any],
+                                                        tmp_path: Path) -> None:
+    raw = with_table(small, rows="8000 2 0 vhand 5 128 0 RUN - - 0 0 0 0 0")
+    prog = forged(raw, tmp_path)
+    assert [t.tid for t in threads(prog) if t.pid == 2] == [8000]
+
+
+@pytest.mark.parametrize(("rows", "path", "problem"), [
+    ("1 2 3", "thread_tables[0].rows[0]", "3 values for 15 columns"),
+    ("9 4000 1 - 1 154 0 sleep - - 0 0 0 0 0", "thread_tables[0].rows[0].command",
+     "no process with pid 4000"),
+    ("9 2 0 init 1 154 0 sleep - - 0 0 0 0 0", "thread_tables[0].rows[0].command",
+     "pid 2 is 'vhand'"),
+    ("9 2 7 - 1 154 0 sleep - - 0 0 0 0 0", "thread_tables[0].rows[0].ppid", "parent is 0"),
+    ("9 2 0 - x1 154 0 sleep - - 0 0 0 0 0", "thread_tables[0].rows[0].ticks",
+     "'x1' is not a number"),
+    ("9 2 0 - 1 154 0 nap - - 0 0 0 0 0", "thread_tables[0].rows[0].state", "'nap' is not"),
+    ("9 2 0 - 1 154 9 sleep - - 0 0 0 0 0", "thread_tables[0].rows[0].spu", "no processor 9"),
+])
+def test_a_bad_row_names_its_table_row_and_column(small: dict[str, Any], tmp_path: Path,
+                                                 rows: str, path: str, problem: str) -> None:
+    with pytest.raises(ScenarioError) as info:
+        forged(with_table(small, rows=f"# a comment\n\n{rows}\n"), tmp_path)
+    assert info.value.key_path == path, str(info.value)
+    assert problem in str(info.value)
+
+
+def test_an_unknown_column_is_a_schema_error(small: dict[str, Any]) -> None:
+    raw = with_table(small, columns=["tid", "colour"])
+    with pytest.raises(ScenarioError) as info:
+        SCENARIO.validate(raw, "")
+    assert info.value.key_path == "thread_tables[0].columns[1]"
