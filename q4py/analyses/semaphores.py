@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from q4py.errors import Q4Error
 from q4py.kernel.threads import threads
 from q4py.layouts.sched import B_SEMA_MAGIC, TSSLEEP
+from q4py.layouts.vm import PAGE_SHIFT
 from q4py.program import Program
 
 
@@ -38,6 +39,9 @@ def beta_sema_waiters(prog: Program) -> list[SemaWaiter]:
 
     def owner_of(wchan: int) -> int | None:
         if wchan not in owners:
+            if not prog.has_page(wchan >> PAGE_SHIFT):  # most channels: memory not dumped
+                owners[wchan] = None
+                return None
             try:
                 sema = prog.read_struct("struct b_sema", wchan)
             except Q4Error:

@@ -16,9 +16,10 @@ A sleeping thread's wait channel is named as crashinfo named it (`wait_channel_n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 from functools import cache
 from itertools import compress
+from typing import NamedTuple
 from weakref import WeakKeyDictionary
 
 from q4py.addr import c_hex
@@ -38,8 +39,10 @@ UAREA_SIZE = 0x2000  # bytes of a thread's u-area and kernel stack (reconstructi
 BUF_SLEEPERS = frozenset({"biowait", "ogetblk"})
 
 
-@dataclass(frozen=True)
-class Thread:
+class Thread(NamedTuple):
+    """One kthread with its process's pid, ppid and command. A named tuple: sixty thousand
+    are made from the kthread table's columns in C (a frozen dataclass costs 3 us each)."""
+
     address: int
     tid: int
     stat: int
@@ -67,6 +70,12 @@ class Thread:
     @property
     def bound(self) -> bool:
         return bool(self.flag & TSBOUND)
+
+
+# The kthread member of each Thread field from `tid` to `proc`, in field order.
+_MEMBERS = ("kt_tid", "kt_stat", "kt_flag", "kt_pri", "kt_spu", "kt_spu_group",
+            "kt_schedpolicy", "kt_syscall", "kt_lastrun", "kt_wchan", "kt_sleep_caller",
+            "kt_uarea", "kt_uarea_space", "kt_link", "kt_procp")
 
 
 def has_threads(prog: Program) -> bool:
@@ -112,7 +121,8 @@ _THREADS: WeakKeyDictionary[Program, list[Thread]] = WeakKeyDictionary()
 
 class _Identities:
     """Each process's identity read once, however many threads it has: an 11.00 table entry
-    from its record and the name array read whole, others through proc_identity."""
+    from its record (or, for every thread at once, from the table's pid and ppid columns read
+    whole) and the name array read whole; others through proc_identity."""
 
     def __init__(self, prog: Program) -> None:
         self.prog = prog
@@ -123,6 +133,7 @@ class _Identities:
             self.table = (prog.read_global("proc"), layout.size, prog.read_global("nproc"))
             self.at = (layout.field_index("p_pid"), layout.field_index("p_ppid"))
         self.names: bytes | None = None
+        self.columns: tuple[Sequence[int], Sequence[int]] | None = None  # p_pid, p_ppid
 
     def __call__(self, procp: int) -> ProcIdentity | None:
         if procp not in self.known:
@@ -131,6 +142,24 @@ class _Identities:
             except Q4Error:
                 self.known[procp] = None  # a garbled kt_procp: the thread still counts
         return self.known[procp]
+
+    def of_all(self, procps: Sequence[int]) -> list[ProcIdentity | None]:
+        """The identity of the process of each of `procps` (the whole table's columns read at
+        once: sixty thousand threads ask for thirty thousand processes)."""
+        if self.table is not None and self.columns is None:
+            base, size, count = self.table
+            layout = self.prog.types.get("struct proc")
+            try:
+                data = self.prog.read(base, size * count)
+            except Q4Error:
+                pass  # a table the dump lacks in part: each entry read alone says what fails
+            else:
+                self.columns = (member_column(layout, "p_pid", data),
+                                member_column(layout, "p_ppid", data))
+        identity, known = self.__call__, self.known
+        for procp in dict.fromkeys(procps):
+            identity(procp)
+        return [known[procp] for procp in procps]
 
     def _identity(self, procp: int) -> ProcIdentity:
         if self.table is None:
@@ -142,10 +171,12 @@ class _Identities:
         if self.names is None:
             self.names = self.prog.read(self.prog.read_global("pst_ucomms"),
                                         count * PST_UCOMMLEN)
-        rec = self.prog.read_records("struct proc", procp, 1)[0]
         raw = self.names[slot * PST_UCOMMLEN:(slot + 1) * PST_UCOMMLEN]
-        return ProcIdentity(rec[self.at[0]], rec[self.at[1]],
-                            raw.split(b"\0", 1)[0].decode("latin-1"))
+        name = raw.split(b"\0", 1)[0].decode("latin-1")
+        if self.columns is not None:
+            return ProcIdentity(self.columns[0][slot], self.columns[1][slot], name)
+        rec = self.prog.read_records("struct proc", procp, 1)[0]
+        return ProcIdentity(rec[self.at[0]], rec[self.at[1]], name)
 
 
 def threads(prog: Program) -> list[Thread]:
@@ -153,32 +184,30 @@ def threads(prog: Program) -> list[Thread]:
     crashinfo's sections and `stacks` each want all sixty thousand)."""
     found = _THREADS.get(prog)
     if found is None:
-        identity = _Identities(prog)
-        found = _THREADS[prog] = [_thread(prog, address, rec, identity)
-                                  for address, rec in thread_records(prog)]
+        found = _THREADS[prog] = _made(prog, thread_records(prog), _Identities(prog))
     return list(found)
 
 
 def thread_at(prog: Program, address: int) -> Thread:
     """The thread whose kthread is at `address`, with its process's pid, ppid and command."""
     rec = prog.read_records(prog.types.get("struct kthread"), address, 1)[0]
-    return _thread(prog, address, rec, _Identities(prog))
+    return _made(prog, [(address, rec)], _Identities(prog))[0]
 
 
-def _thread(prog: Program, address: int, rec: tuple, identity: _Identities) -> Thread:
+def _made(prog: Program, records: list[tuple[int, tuple]],
+          identity: _Identities) -> list[Thread]:
+    """Threads of (address, kthread record) pairs, built a column at a time."""
+    if not records:
+        return []
     at = _field_indexes(prog.types.get("struct kthread"))
-    procp = rec[at["kt_procp"]]
-    ident = identity(procp)
-    return Thread(
-        address=address, tid=rec[at["kt_tid"]], stat=rec[at["kt_stat"]],
-        flag=rec[at["kt_flag"]], pri=rec[at["kt_pri"]], spu=rec[at["kt_spu"]],
-        group=rec[at["kt_spu_group"]], policy=rec[at["kt_schedpolicy"]],
-        syscall=rec[at["kt_syscall"]], lastrun=rec[at["kt_lastrun"]],
-        wchan=rec[at["kt_wchan"]], sleep_caller=rec[at["kt_sleep_caller"]],
-        uarea=rec[at["kt_uarea"]], uarea_space=rec[at["kt_uarea_space"]],
-        link=rec[at["kt_link"]], proc=procp,
-        pid=ident.pid if ident else -1, ppid=ident.ppid if ident else -1,
-        command=ident.command if ident else "")
+    columns = list(zip(*(rec for _, rec in records), strict=True))
+    picked = [columns[at[member]] for member in _MEMBERS]
+    idents = identity.of_all(picked[-1])  # the last member is kt_procp
+    pids = [ident.pid if ident else -1 for ident in idents]
+    ppids = [ident.ppid if ident else -1 for ident in idents]
+    commands = [ident.command if ident else "" for ident in idents]
+    return list(map(Thread._make, zip((address for address, _ in records), *picked, pids,
+                                      ppids, commands, strict=True)))
 
 
 @cache
@@ -206,18 +235,17 @@ def _matching(prog: Program, member: str, value: int) -> list[Thread]:
     identity = _Identities(prog)
     if prog.has_symbol("kthread_list") or not prog.has_symbol("kthread"):
         at = layout.field_index(member)
-        return [_thread(prog, address, rec, identity) for address, rec in thread_records(prog)
-                if rec[at] == value]
+        return _made(prog, [(address, rec) for address, rec in thread_records(prog)
+                            if rec[at] == value], identity)
     table = prog.read_global("kthread")
     data = prog.read(table, layout.size * table_size(prog, "nkthread", 0))
     stats, values = member_column(layout, "kt_stat", data), member_column(layout, member, data)
-    out = []
+    found = []
     for i in compress(range(len(values)), map(value.__eq__, values)):
         if stats[i] != TSUNUSED:
             address = table + i * layout.size
-            out.append(_thread(prog, address, prog.read_records(layout, address, 1)[0],
-                               identity))
-    return out
+            found.append((address, prog.read_records(layout, address, 1)[0]))
+    return _made(prog, found, identity)
 
 
 def sleep_queue(prog: Program, wchan: int) -> list[int]:
@@ -260,16 +288,25 @@ class WaitChannelNamer:
         if prog.has_symbol("proc") and prog.has_symbol("nproc"):
             size = prog.types.get("struct proc").size
             self.proc_table = (prog.read_global("proc"), size, prog.read_global("nproc"))
+        # (wchan, sleep caller) -> name: threads of a group share both.
+        self.named: dict[tuple[int, int], str] = {}
 
     def name(self, thread: Thread) -> str:
         wchan = thread.wchan
-        caller = function_name(self.prog, thread.sleep_caller)
         if thread.uarea and thread.uarea <= wchan < thread.uarea + UAREA_SIZE:
             return f"*uptr+{c_hex(wchan - thread.uarea)}"
         if self.proc_table is not None:
             base, size, count = self.proc_table
             if base <= wchan < base + size * count:
                 return f"proc[{(wchan - base) // size}]"
+        key = (wchan, thread.sleep_caller)
+        found = self.named.get(key)
+        if found is None:
+            found = self.named[key] = self._name(wchan, thread.sleep_caller)
+        return found
+
+    def _name(self, wchan: int, sleep_caller: int) -> str:
+        caller = function_name(self.prog, sleep_caller)
         if caller in BUF_SLEEPERS:
             device = self._buf_device(wchan)
             if device is not None:
