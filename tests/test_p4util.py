@@ -23,6 +23,7 @@ from q4py.kernel.args import frame_arguments
 from q4py.kernel.events import crash_events
 from q4py.program import Program
 from q4py.render.stack import render_event
+from q4py.render.thread_traces import lay_out
 
 SEED = "hpux1100-32-kalloc-sysmap"
 
@@ -193,6 +194,30 @@ def test_trace_verbose_shows_stored_arguments(tmp_path: Path) -> None:
     assert row.split() == ["2)", "trap+0x514", "0x12", "0x7fff0d48", "n/a", "n/a"]
     # A function that stored nothing shows n/a throughout.
     assert next(line for line in lines if line.startswith(" 0)")).split()[2:] == ["n/a"] * 4
+
+
+def test_column_tables_fit_their_widest_cell_and_wrap_a_cell_across_column_80() -> None:
+    header = ["LVL", "FUNC", "ARG0", "ARG1", "ARG2", "ARG3"]
+    wide = "0x400003ffffff0ec0"
+    rows = [["0)", "f+0x4", "0x1", "n/a", "n/a", "n/a"],
+            ["1)", "a_long_name+0x1c", wide, wide, wide, "n/a"],
+            ["2)", "g+0x8", "0x1", "n/a", "n/a", "0x12345678901"]]
+    lines = lay_out(["SR5=0x1", header, *rows], frozenset({0}))
+    # Columns as wide as their widest cell, header included, two blanks apart.
+    assert lines[:3] == ["SR5=0x1",
+                         "LVL  FUNC              ARG0                ARG1                "
+                         "ARG2                ARG3",
+                         " 0)  f+0x4             0x1                 n/a                 "
+                         "n/a                 n/a"]
+    # Row 1's ARG2 would run from column 63 to 80 and ARG3 start at 83: only ARG2 moves.
+    assert lines[3:] == [
+        f" 1)  a_long_name+0x1c  {wide}  {wide}",
+        f"{'':24}{wide}  n/a",
+        " 2)  g+0x8             0x1                 n/a                 n/a                 "
+        "0x12345678901"]
+    # A cell that ends on column 80 fits.
+    assert len(lay_out([["x" * 60, wide]], frozenset())) == 1
+    assert len(lay_out([["x" * 61, wide]], frozenset())) == 2
 
 
 WIDE = "hpux1100-64-dpf-scsi-dequeue"

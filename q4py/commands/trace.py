@@ -25,13 +25,16 @@ from q4py.kernel.procs import process_table
 from q4py.kernel.threads import Thread, thread_at, thread_by_tid, threads_of
 from q4py.layouts.crash import EVENT_KINDS
 from q4py.render.jsondoc import json_document, take_json_flag
-from q4py.render.stack import EVENT_RULE, render_event, render_segment, render_trap
+from q4py.render.stack import render_event, render_segment
 from q4py.render.thread_traces import (
+    VERBOSE_RIGHT,
+    column_table,
     cpu_line,
     event_banner,
     render_process,
     render_thread,
     segments_table,
+    verbose_header,
 )
 from q4py.unwind import (
     EventTrace,
@@ -48,8 +51,6 @@ if TYPE_CHECKING:
 
 USAGE = ("trace event N | trace pile | trace [-v] processor N | trace [-v|-U] tid N | "
          "trace [-v|-U] -T KTHREAD | trace -W pid N")
-_FUNC_WIDTH = 22
-_ARG_WIDTH = 20
 
 HELP = """\
 trace event N          the EVENT block of crash event N (0 is the first) and its stack,
@@ -69,12 +70,15 @@ trace processor N      p4's form: `Cpu N  : proc[..] pid=.. tid=..  cmd="..."` (
                        was taken; `trace event` shows the others.
 trace -v processor N   p4's verbose form: the same head, then one row per frame
                          LVL  FUNC                  ARG0                ARG1 ...
-                          0)  panic+0x14            n/a                 n/a ...
+                          0)  spinlock+0x2c         0x6bd5bc0           n/a  ...
                        LVL counts frames from the innermost, across trap frames. The
                        arguments are those passed in registers (ARG0..ARG7 on a 64-bit
                        kernel, ARG0..ARG3 on a 32-bit one) that the function's prologue stored
                        in its caller's frame, read from there; the others print n/a, as p4
-                       does.
+                       does. Each column is as wide as its widest cell (the SP/SZ/RP/FUNC
+                       table too), two blanks apart; a cell that would straddle column 80
+                       starts a continuation line 24 blanks in, as p4 wraps a row whose
+                       64-bit argument falls there.
 trace [-v] tid N       thread N: `proc[99] pid=.. tid=N  cmd="..."` (the command line, 40
                        characters), its process (`Process  : p proc_t ...`) and kthread; a
                        running thread's stack is its processor's crash event (`Running on SPU
@@ -150,30 +154,15 @@ def trace_processor(session: Session, cpu: int, verbose: bool) -> None:
 
 
 def verbose_lines(prog: Program, trace: EventTrace) -> list[str]:
-    """p4's `trace -v`: the EVENT block's banner, then a LVL/FUNC/ARGn table per stack."""
+    """p4's `trace -v`: the EVENT block's banner, then the LVL/FUNC/ARGn column table."""
     lines = render_event(trace, prog.wide)
     if trace.user_mode or not trace.segments:
         return lines  # `= USER mode!` / `Can't unwind`: nothing to tabulate
-    second_rule = lines.index(EVENT_RULE, 1)
-    out = lines[:second_rule + 1]
-    level = 0
-    header = "LVL  " + "FUNC".ljust(_FUNC_WIDTH) + "".join(
-        f"ARG{i}".ljust(_ARG_WIDTH) for i in range(register_args(prog.wide))).rstrip()
-    for segment in trace.segments:
-        out.append(f"SR{segment.space_register}={segment.space:#x}")
-        out.append(header)
-        for k, frame in enumerate(segment.frames):
-            args = frame_args(prog, segment, k)
-            cells = "".join(a.ljust(_ARG_WIDTH) for a in args).rstrip()
-            name = frame.name or "???"
-            # A long name pushes its row right rather than running into ARG0.
-            out.append(f"{level:>2})  {name.ljust(_FUNC_WIDTH - 1)} {cells}")
-            level += 1
-        if segment.trap is not None:
-            out += render_trap(segment.trap)
-    if trace.problem:
-        out.append(f"Can't unwind further: {trace.problem}")
-    return out
+    segments = trace.segments
+    return event_banner(trace) + column_table(
+        segments, trace.problem, verbose_header(register_args(prog.wide)), VERBOSE_RIGHT,
+        lambda s, f, level: [f"{level})", segments[s].frames[f].name or "???",
+                             *frame_args(prog, segments[s], f)])
 
 
 def frame_args(prog: Program, segment: Segment, index: int) -> list[str]:

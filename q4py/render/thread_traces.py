@@ -7,9 +7,18 @@ What public p4 output shows, reproduced:
   indented 11; `pid=24466 oracle` on 11i, indented 10), `Kthread  : p kthread_t ADDR`;
 - a running thread: `Running on SPU #N`, a blank line, `Processor #N` and the EVENT banner of
   its processor's crash event; a switched-out one: `Using PCB: p user_t SPACE.UAREA`;
-- `SR5=0x29a5400` (unpadded), then one of three tables: `SP SZ RP FUNC` (`trace -v tid`),
-  `LVL  FUNC   ( ARG0, ... )` (`trace -U`) or `SP  FUNC   ( ARG0, ... )` (`trace -W`). The
-  argument lists are as long as the highest argument any frame stored (at least ARG0..ARG3).
+- `SR5=0x29a5400` (unpadded), then one of four tables: `SP SZ RP FUNC` (`trace -v tid`,
+  `trace processor`), `LVL  FUNC  ARG0 ... ARG7` (`trace -v processor`), `LVL  FUNC   ( ARG0,
+  ... )` (`trace -U`) or `SP  FUNC   ( ARG0, ... )` (`trace -W`). The argument lists of the last
+  two are as long as the highest argument any frame stored (at least ARG0..ARG3).
+- The two column tables (`SP SZ RP FUNC`, `LVL FUNC ARGn`) are laid out by one rule: each
+  column as wide as its widest cell, the header's included, two blanks between columns, numbers
+  right-aligned in `SP SZ RP`, LVL's `N)` right-aligned, names and arguments left-aligned
+  (hpux1100-64-hang-soaccept-p4: SZ 5 wide for `0x4d0`, RP 8 for `0x12befc`; ARG0..ARG2 18 wide
+  for 64-bit stack addresses, ARG3..ARG6 4 for `ARGn` over `n/a`, ARG7 8 for `0x331520`). A
+  cell never straddles the 80th column: when it would, the row goes on in a continuation line,
+  24 blanks in (the report's `trace -v processor 0` wraps its two rows whose ARG2 holds a
+  64-bit address running from column 68 to 85, and no row whose cells start past column 80).
 
 q4py's own: a trap between two stacks is the crashinfo TRAP box, and the table starts again
 under the next `SRn=` line; a walk that stops early ends with `Can't unwind further: WHY`, a
@@ -18,7 +27,7 @@ thread whose stack cannot be read at all with `Can't unwind: WHY`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from q4py.analyses.thread_traces import FrameKey, ProcessView, ThreadView
 from q4py.kernel.args import FrameArgs
@@ -28,6 +37,11 @@ from q4py.unwind import EventTrace, Frame, Segment
 THREAD_CMD_WIDTH = 40  # characters of the command line p4's thread line shows
 CPU_CMD_WIDTH = 30  # ... and its `Cpu N :` line
 MIN_ARGS = 4
+GAP = "  "  # between two columns of a column table
+WRAP_COLUMN = 80  # no cell of a column table straddles it: a terminal's width
+CONTINUATION_INDENT = 24  # where a wrapped row goes on
+
+Row = list[str]  # the cells of one row of a column table
 
 
 def thread_line(view: ThreadView) -> str:
@@ -95,19 +109,79 @@ def segments_table(segments: list[Segment], problem: str | None, table: str, wid
                    count: int = 0) -> list[str]:
     """Each stack segment as `SRn=SPACE`, the table's header and one row per frame (LVL counts
     on across segments), the trap between two segments as its TRAP box."""
+    if table == "sz":
+        return column_table(segments, problem, SZ_HEADER, SZ_RIGHT, lambda s, f, level: [
+            f"{segments[s].frames[f].sp:#x}", f"{sizes.get((s, f), 0):#x}",
+            f"{segments[s].frames[f].pc:#x}", segments[s].frames[f].name or "???"])
     lines: list[str] = []
     level = 0
     for s, segment in enumerate(segments):
         lines.append(f"SR{segment.space_register}={segment.space:#x}")
         lines.append(_header(table, count, wide))
         for f, frame in enumerate(segment.frames):
-            lines.append(_row(table, level, frame, sizes.get((s, f), 0), args((s, f)), wide))
+            lines.append(_row(table, level, frame, args((s, f)), wide))
             level += 1
         if segment.trap is not None:
             lines += render_trap(segment.trap)
     if problem:
         lines.append(f"Can't unwind further: {problem}")
     return lines
+
+
+SZ_HEADER = ["SP", "SZ", "RP", "FUNC"]
+SZ_RIGHT = frozenset({0, 1, 2})
+
+
+def verbose_header(count: int) -> Row:
+    return ["LVL", "FUNC", *(f"ARG{i}" for i in range(count))]
+
+
+VERBOSE_RIGHT = frozenset({0})
+
+
+def column_table(segments: list[Segment], problem: str | None, header: Row,
+                 right: frozenset[int], cells: Callable[[int, int, int], Row]) -> list[str]:
+    """A stack as a column table: per segment `SRn=SPACE`, the header and a row per frame
+    (`cells(segment, frame, level)`, the level counting on across segments), the trap between
+    two segments as its TRAP box; columns as wide as their widest cell in the whole stack."""
+    items: list[str | Row] = []
+    level = 0
+    for s, segment in enumerate(segments):
+        items += [f"SR{segment.space_register}={segment.space:#x}", header]
+        for f in range(len(segment.frames)):
+            items.append(cells(s, f, level))
+            level += 1
+        if segment.trap is not None:
+            items += render_trap(segment.trap)
+    if problem:
+        items.append(f"Can't unwind further: {problem}")
+    return lay_out(items, right)
+
+
+def lay_out(items: Sequence[str | Row], right: frozenset[int]) -> list[str]:
+    """Lines as they are and rows as one table: each column as wide as its widest cell, the
+    columns in `right` right-aligned."""
+    rows = [item for item in items if isinstance(item, list)]
+    widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))] if rows else []
+    lines: list[str] = []
+    for item in items:
+        lines += [item] if isinstance(item, str) else row_lines(item, widths, right)
+    return lines
+
+
+def row_lines(cells: Row, widths: list[int], right: frozenset[int]) -> list[str]:
+    """One row, two blanks between cells; a cell that would straddle column WRAP_COLUMN starts
+    a continuation line CONTINUATION_INDENT blanks in."""
+    lines: list[str] = []
+    line = ""
+    for c, (cell, width) in enumerate(zip(cells, widths, strict=True)):
+        text = cell.rjust(width) if c in right else cell.ljust(width)
+        start = len(line) + len(text) - len(text.lstrip())
+        if line.strip() and start < WRAP_COLUMN < start + len(cell):
+            lines.append(line.rstrip())
+            line = " " * CONTINUATION_INDENT
+        line += text + GAP
+    return [*lines, line.rstrip()]
 
 
 def _arg_count(args: dict[FrameKey, FrameArgs], wide: bool) -> int:
@@ -128,17 +202,13 @@ def _sp_width(wide: bool) -> int:
 
 def _header(table: str, count: int, wide: bool) -> str:
     args = ", ".join(f"ARG{i}" for i in range(count))
-    if table == "sz":
-        return f"{'SP':>{_sp_width(wide)}} {'SZ':>6} {'RP':>9}  FUNC"
     if table == "lvl":
         return f"LVL  FUNC   ( {args} )"
     return f"{'SP':>{_sp_width(wide)}}  FUNC   ( {args} )"
 
 
-def _row(table: str, level: int, frame: Frame, size: int, args: str, wide: bool) -> str:
+def _row(table: str, level: int, frame: Frame, args: str, wide: bool) -> str:
     name = frame.name or "???"
-    if table == "sz":
-        return f"{frame.sp:#{_sp_width(wide)}x} {size:#6x} {frame.pc:#9x}  {name}"
     if table == "lvl":
         return f"{level})  {name}   ( {args} )"
     return f"{frame.sp:#{_sp_width(wide)}x}  {name}   ( {args} )"
