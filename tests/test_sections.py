@@ -22,6 +22,7 @@ from q4py.analyses.bufcache import BufferCache
 from q4py.analyses.kmem import KernelMemoryUsage
 from q4py.analyses.memory import RATES, THRESHOLDS, MemoryGlobals
 from q4py.analyses.processes import ProcessMemory, top_processes
+from q4py.analyses.swap import ProcessSwap, SwapPages, swap_usage
 from q4py.forge.build import Forge
 from q4py.forge.scenario import load_scenario
 from q4py.kernel.pfdat import page_census
@@ -35,7 +36,9 @@ from q4py.render.bufcache import render_bufcache
 from q4py.render.general import format_dump_time, format_uptime, format_zone
 from q4py.render.kmem import bucket_description, kmem_row, render_kmem
 from q4py.render.memory import render_memory
-from q4py.render.swap import swap_row
+from q4py.render.styles import BY_NAME
+from q4py.render.swap import render_swap_globals, render_swap_top, swap_row
+from q4py.render.text import pages_in_mb
 from q4py.render.user import render_top
 
 SEED = "hpux1100-32-kalloc-sysmap"
@@ -226,7 +229,7 @@ def seed(forged_dump: Callable[[str], Path]) -> Program:
 # -- the seed report ------------------------------------------------------------------------------
 @pytest.mark.parametrize("name", MINE)
 def test_section_matches_seed_report(seed: Program, name: str) -> None:
-    assert SECTIONS[name].fn(seed) == EXPECTED[name]
+    assert SECTIONS[name].render(seed, BY_NAME["plain"]) == EXPECTED[name]
 
 
 def test_sections_registered_in_report_order() -> None:
@@ -328,6 +331,52 @@ def test_swap_row_stops_after_its_last_cell() -> None:
     assert swap_row("reserve", "-", 249, -249) == "reserve       -     249    -249"
     assert (swap_row("dev", 1024, 261, 763, "25%", 0, "-", 1, "LVM vg00/lv2")
             == "dev        1024     261     763   25%       0       -    1  LVM vg00/lv2")
+
+
+def test_swap_details_only_in_their_style(seed: Program) -> None:
+    """`plain` ends after the table (the seed report); `toc-line` goes on with the globals,
+    and leaves the top processes out when none holds swap (the seed's)."""
+    toc_line = SECTIONS["swap"].render(seed, BY_NAME["toc-line"])
+    assert toc_line[:len(SWAP) - 2] == SWAP[:-2]
+    assert toc_line[len(SWAP) - 2:len(SWAP) + 2] == [
+        "", "swap related globals", "====================", ""]
+    assert not any(line.startswith("Top ") for line in toc_line)
+    assert toc_line[-1] == "" and toc_line[-2] != ""
+
+
+def test_swap_globals_without_swapphys_cnt() -> None:
+    lines = render_swap_globals(SwapPages(False, 0, 0, 100, 37, None))
+    assert lines[3:] == ["swapmem_on  = 0 ",
+                         "maximum swapmem (swapmem_max)               = 0 pages",
+                         "remaining swapmem (swapmem_cnt)             = 0 pages",
+                         "maximum physical swapspace (swapspc_max)    = 100 pages (400 KB)",
+                         "unreserved physical swapspace (swapspc_cnt) = 37 pages (148 KB)"]
+
+
+def test_page_sizes_under_a_megabyte_in_kilobytes() -> None:
+    assert [pages_in_mb(n) for n in (0, 1, 255, 256, 262144)] == [
+        "0 pages", "1 pages (4 KB)", "255 pages (1020 KB)", "256 pages (1.00 MB)",
+        "262144 pages (1.00 GB)"]
+
+
+def test_swap_top_cells_grow_past_their_column() -> None:
+    rows = render_swap_top((ProcessSwap(7, "a_long_command_name", 123456, 98765, 3),))
+    assert rows[0] == "Top 1 Processes sorted by swap size (in pages):"
+    assert rows[4] == ("7     a_long_command 123456 (482.25 MB)  98765 (385.80 MB)  "
+                       "3    (12 KB)")
+
+
+def test_top_swap_processes_most_first_ties_in_table_order(
+        forged_dump: Callable[[str], Path]) -> None:
+    prog = Program.open(forged_dump("hpux1100-32-hang-nfs-swap-p4"))
+    top = swap_usage(prog).top
+    table = process_table(prog)
+    holding = [i for i in range(len(table)) if table.swaps[i]]
+    assert len(top) == min(10, len(holding))
+    assert [p.swap for p in top] == sorted((p.swap for p in top), reverse=True)
+    tied = [p.pid for p in top if p.swap == 2372]
+    in_table = [table.pid(i) for i in holding if table.swaps[i] == 2372]
+    assert tied == in_table and len(tied) == 2
 
 
 @pytest.mark.parametrize(("major", "minor", "name"), [

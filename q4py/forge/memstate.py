@@ -97,6 +97,7 @@ def build_swap(ctx: ForgeContext) -> None:
         raise ScenarioError("swap.reserved_pages", "more swap reserved than there is")
     ctx.set_global("swapspc_max", total)
     ctx.set_global("swapspc_cnt", total - used - swap["reserved_pages"])
+    ctx.set_global("swapphys_cnt", total - used)
 
 
 def build_maps(ctx: ForgeContext) -> None:

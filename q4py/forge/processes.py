@@ -33,7 +33,7 @@ def build_processes(ctx: ForgeContext) -> Processes:
                 "pid": group["first_pid"] + i * group["pid_step"],
                 "command": group["command"], "cmdline": group["cmdline"],
                 "virtual": group["virtual"],
-                "physical": low + (high - low) * i // max(count - 1, 1),
+                "physical": low + (high - low) * i // max(count - 1, 1), "swap": 0,
                 "deactivated": group["deactivated"], "uid": 0, "ppid": group["ppid"],
                 "address": -1,
             })
@@ -102,7 +102,8 @@ def _place(ctx: ForgeContext, i: int, p: dict[str, Any], address: int, vas_addre
     """Process `i`'s proc at `address` and its vas at `vas_address`."""
     path = f"processes[{i}]"
     ctx.place("struct vas", vas_address, {"va_refcnt": 1, "va_rss": p["physical"],
-                                          "va_prss": p["physical"], "va_vsize": p["virtual"]},
+                                          "va_prss": p["physical"], "va_vsize": p["virtual"],
+                                          "va_swprss": p["swap"]},
               path)
     ctx.place("struct proc", address, {
         "p_stat": SSLEEP, "p_flag": SDEACT if p["deactivated"] else SLOAD, "p_pid": p["pid"],

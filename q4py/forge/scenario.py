@@ -236,6 +236,8 @@ PROCESS = Table("A process.", keys={
                    "kept); empty: the command name.", default=""),
     "virtual": Int("Virtual size in pages.", default=0, minimum=0),
     "physical": Int("Resident pages.", default=0, minimum=0),
+    "swap": Int("Swap pages held for its private pages (vas va_swprss).", default=0,
+                minimum=0),
     "deactivated": Bool("Deactivated by the memory scheduler.", default=False),
     "uid": Int("User id.", default=0, minimum=0),
     "ppid": Int("Parent process id.", default=0, minimum=0),

@@ -110,10 +110,10 @@ def listed_processes(prog: Program) -> list[Proc]:
     out = []
     for slot, address in enumerate(proc_list_addresses(prog)):
         proc = prog.read_struct("struct proc", address)
-        vsize = rss = 0
+        vsize = rss = swap = 0
         if proc.p_vas:
             vas = prog.read_struct(vas_layout, proc.p_vas)
-            vsize, rss = vas.va_vsize, vas.va_rss
+            vsize, rss, swap = vas.va_vsize, vas.va_rss, vas.va_swprss
         out.append(Proc(slot, address, proc.p_pid, proc.p_stat, proc.p_flag,
-                        _name(proc.p_comm), vsize, rss))
+                        _name(proc.p_comm), vsize, rss, swap))
     return out

@@ -39,6 +39,7 @@ class Proc(NamedTuple):
     command: str
     vsize: int  # vas.va_vsize
     rss: int  # vas.va_rss
+    swap: int  # vas.va_swprss
 
     @property
     def deactivated(self) -> bool:
@@ -65,6 +66,7 @@ class ProcessTable:
     slot_flags: Sequence[int]
     vsizes: Sequence[int]  # vas.va_vsize of each process, pages
     rss: Sequence[int]  # vas.va_rss of each process, pages
+    swaps: Sequence[int]  # vas.va_swprss of each process, pages
     table: int = 0  # address of proc[0] (11.00)
     slot_size: int = 0  # sizeof(struct proc)
     names: bytes = b""  # pst_ucomms (11.00): slot i's name is at i * PST_UCOMMLEN
@@ -102,7 +104,7 @@ class ProcessTable:
         if self.listed:
             return self.listed[i]
         return Proc(self.slots[i], self.address(i), self.pid(i), self.stat(i), self.flag(i),
-                    self.command(i), self.vsizes[i], self.rss[i])
+                    self.command(i), self.vsizes[i], self.rss[i], self.swaps[i])
 
     def procs(self) -> list[Proc]:
         """Every process as a Proc (one object each: for callers that want them all)."""
@@ -116,9 +118,11 @@ class ProcessTable:
         flags = compress(self.slot_flags, self.in_use)
         return sum(map(SDEACT.__and__, flags)) // SDEACT  # each one adds SDEACT once
 
-    def largest(self, count: int) -> list[int]:
-        """The positions of the `count` largest by resident pages, ties in table order."""
-        return sorted(range(len(self)), key=self.rss.__getitem__, reverse=True)[:count]
+    def largest(self, count: int, by: str = "rss") -> list[int]:
+        """The positions of the `count` largest by resident pages (`by="swaps"`: by swap
+        pages), ties in table order."""
+        column: Sequence[int] = getattr(self, by)
+        return sorted(range(len(self)), key=column.__getitem__, reverse=True)[:count]
 
 
 def processes(prog: Program) -> list[Proc]:
@@ -132,9 +136,9 @@ def process_table(prog: Program) -> ProcessTable:
         from q4py.kernel.proclist import listed_processes  # it builds on Proc
 
         listed = tuple(listed_processes(prog))
-        columns = [list(column) for column in zip(*listed, strict=True)] or [[]] * 8
-        _, _, pids, stats, flags, _, vsizes, rss = columns
-        return ProcessTable([True] * len(listed), pids, stats, flags, vsizes, rss,
+        columns = [list(column) for column in zip(*listed, strict=True)] or [[]] * 9
+        _, _, pids, stats, flags, _, vsizes, rss, swaps = columns
+        return ProcessTable([True] * len(listed), pids, stats, flags, vsizes, rss, swaps,
                             listed=listed)
     proc_layout = prog.types.get("struct proc")
     vas_layout = prog.types.get("struct vas")
@@ -148,7 +152,8 @@ def process_table(prog: Program) -> ProcessTable:
     # system processes may have no address space (p_vas NULL): their sizes are 0
     vas = _gather(prog, vas_layout.size, list(compress(spaces, in_use)))
     return ProcessTable(in_use, pids, stats, flags, member_column(vas_layout, "va_vsize", vas),
-                        member_column(vas_layout, "va_rss", vas), table=table,
+                        member_column(vas_layout, "va_rss", vas),
+                        member_column(vas_layout, "va_swprss", vas), table=table,
                         slot_size=proc_layout.size, names=names)
 
 

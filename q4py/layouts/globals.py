@@ -85,6 +85,7 @@ _DECLS = [
     GlobalDecl("swapmem_on", "int", "pseudo-swap (memory) is enabled"),
     GlobalDecl("swapmem_max", "int", "pages of memory usable as pseudo-swap"),
     GlobalDecl("swapmem_cnt", "int", "pages of pseudo-swap not reserved"),
+    GlobalDecl("swapphys_cnt", "int", "pages of the swap devices not allocated"),
     # clock and scheduler
     GlobalDecl("lbolt", "int", "clock ticks since boot"),
     GlobalDecl("hardclock_late", "int", "clock ticks handled late"),

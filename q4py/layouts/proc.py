@@ -38,6 +38,7 @@ def define(reg: TypeRegistry) -> None:
             ("va_rss", "int"),
             ("va_prss", "int"),
             ("va_vsize", "int"),
+            ("va_swprss", "int"),  # swap pages held for its private pages (q4py's name)
         ],
         reconstruction=True,
         aliases=("vas_t",),

@@ -53,6 +53,9 @@ class CrashinfoStyle:
     disabled_processor_notes: bool = False
     # Processor Clock Info without the event type column, the delta in ticks only.
     clock_ticks: bool = False
+    # Swap Information goes on with `swap related globals` (each global named by what it
+    # holds) and the processes holding the most swap, and ends with one blank line.
+    swap_details: bool = False
 
 
 STYLES: tuple[CrashinfoStyle, ...] = (
@@ -92,10 +95,11 @@ STYLES: tuple[CrashinfoStyle, ...] = (
         panic_string_blank=False, va_gap=1),
     CrashinfoStyle(
         "toc-line", "no blank line under the Crash Events banner; the user-initiated TOC as "
-        "one line without `Note:`; `External interrupt` in TRAP boxes; the All Threads table",
+        "one line without `Note:`; `External interrupt` in TRAP boxes; the swap globals and "
+        "top processes by swap; the All Threads table",
         ("hpux1100-32-hang-nfs-swap-p4",),
         banner_blank=False, toc_note="line", interrupt_box_words=True,
-        blanks_after_processors=1, all_threads=True),
+        blanks_after_processors=1, all_threads=True, swap_details=True),
     CrashinfoStyle(
         "bare", "a TOC's main event without notes or heading; no `Can't unwind` under a "
         "USER-mode event",

@@ -16,13 +16,22 @@ def underline(title: str, char: str = "=") -> list[str]:
 
 
 def pages_in_mb(pages: int) -> str:
-    """`327680 pages (1.25 GB)`, `4438 pages (17.34 MB)`, and `0 pages` for zero."""
+    """`327680 pages (1.25 GB)`, `4438 pages (17.34 MB)`, `11 pages (44 KB)` under a MB, and
+    `0 pages` for zero."""
     if pages == 0:
         return "0 pages"
-    mb = pages * PAGE_KB / 1024
+    return f"{pages} pages ({page_size(pages)})"
+
+
+def page_size(pages: int) -> str:
+    """The size of `pages` 4 KB pages: `1.25 GB`, `17.34 MB`, or whole KB under a MB."""
+    kb = pages * PAGE_KB
+    if kb < 1024:
+        return f"{kb} KB"
+    mb = kb / 1024
     if mb >= 1024:
-        return f"{pages} pages ({mb / 1024:.2f} GB)"
-    return f"{pages} pages ({mb:.2f} MB)"
+        return f"{mb / 1024:.2f} GB"
+    return f"{mb:.2f} MB"
 
 
 def kmem_size(pages: int) -> str:
