@@ -14,12 +14,14 @@ from typing import Any
 
 from q4py.errors import ScenarioError
 from q4py.forge.context import ForgeContext
+from q4py.forge.ipc import FORMS, IpcObjects, is_ipc_wchan
 from q4py.forge.kernel import KernelFunction
 from q4py.forge.processes import Processes
 from q4py.forge.schema import Any_, Bool, Int, List, MapOf, Str, Table
 from q4py.forge.stacks import CONTEXT, arg_problem, build_stack, call_problem
 from q4py.forge.system import lbolt, uses_lists
 from q4py.layouts import KERNEL_GLOBALS
+from q4py.layouts.buf import B_BUSY
 from q4py.layouts.sched import (
     B_SEMA_MAGIC,
     LOCK_1100_NAME_BITS,
@@ -40,7 +42,7 @@ from q4py.layouts.sched import (
 _U64 = 0xFFFFFFFFFFFFFFFF
 _STATES = {"sleep": "TSSLEEP", "run": "TSRUN", "running": "TSRUNPROC", "zombie": "TSZOMB",
            "stopped": "TSSTOP", "idle": "TSIDL"}
-_SYMBOL_WCHAN = re.compile(r"^(?P<name>[A-Za-z_$][\w$]*)(\+(?P<off>0x[0-9a-fA-F]+|\d+))?$",
+_SYMBOL_WCHAN = re.compile(r"^(?P<name>[A-Za-z_$][\w$#]*)(\+(?P<off>0x[0-9a-fA-F]+|\d+))?$",
                            re.ASCII)
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]+$")
 _UAREA_WCHAN = re.compile(r"^uarea(\+(?P<off>0x[0-9a-fA-F]+|\d+))?$", re.ASCII)
@@ -53,10 +55,10 @@ _STACK_COPIED = 0x10000  # a group's stack copied thread to thread when it is th
 
 def _wchan_problem(text: str) -> str | None:
     if (not text or text == "buf" or _ADDRESS.match(text) or _SYMBOL_WCHAN.match(text)
-            or _UAREA_WCHAN.match(text) or _PROC_WCHAN.match(text)):
+            or _UAREA_WCHAN.match(text) or _PROC_WCHAN.match(text) or is_ipc_wchan(text)):
         return None
     return (f"'{text}' is not a wait channel: a kernel symbol (`selwait`, `locklist+0x13e8`), "
-            "an address (`0x100c99fa1`), `uarea[+OFF]`, `proc[N]` or `buf`")
+            f"an address (`0x100c99fa1`), `uarea[+OFF]`, `proc[N]`, `buf`, {FORMS}")
 
 
 # -- schema ------------------------------------------------------------------------------------
@@ -80,8 +82,11 @@ THREAD_GROUP = Table("Threads alike, generated: `count` threads of one process."
                    default="", choices=("", *SYSCALL_NUMBERS)),
     "wchan": Str("What it sleeps on: a kernel symbol (`selwait`, `locklist+0x13e8`; created "
                  "when the kernel has no such global), an address (`0x100c99fa1`), `uarea` "
-                 "(its own u-area, `uarea+0x10`), `proc[N]` (11.00 process table slot) or `buf` "
-                 "(a buffer of the device `buf_device`).", default="", check=_wchan_problem),
+                 "(its own u-area, `uarea+0x10`), `proc[N]` (11.00 process table slot), `buf` "
+                 "(a busy buffer of the device `buf_device`), `sema[N][M]+OFF` (semaphore M of "
+                 "System V set N), `msgque[N]+OFF` (in message queue N), `stream:0xADDR`, "
+                 "`socket:0xADDR` or `fifo:0xADDR` (a stream head, socket or FIFO vnode built "
+                 "at ADDR).", default="", check=_wchan_problem),
     "wchan_step": Int("For an address `wchan`: each next thread of the group sleeps this many "
                       "bytes further (threads on channels of their own).", default=0,
                       minimum=0),
@@ -273,6 +278,7 @@ def build_threads(ctx: ForgeContext, mpinfo_address: int,
         match = _SYMBOL_WCHAN.match(group["wchan"])
         if match and group["wchan"] != "buf" and not _UAREA_WCHAN.match(group["wchan"]):
             symbols.reserve(match["name"], int(match["off"] or "0", 0))
+    ipc = IpcObjects(ctx, (g["wchan"] for g in groups))
     records: list[dict[str, Any]] = []
     spaces = _Spaces(ctx)
     uarea = UAREA_OFFSET_WIDE if ctx.wide else UAREA_OFFSET_NARROW
@@ -296,7 +302,7 @@ def build_threads(ctx: ForgeContext, mpinfo_address: int,
         if max(ticks) > now:
             raise ScenarioError(f"{path}.ticks", f"more than lbolt ({now}) ticks")
         caller = symbols.caller_pc(group["caller"], f"{path}.caller") if group["caller"] else 0
-        shared_wchan = _shared_wchan(ctx, symbols, group, proc_table, proc_size, path)
+        shared_wchan = _shared_wchan(ctx, symbols, ipc, group, proc_table, proc_size, path)
         if group["wchan_step"] and not _ADDRESS.match(group["wchan"]):
             raise ScenarioError(f"{path}.wchan_step", "only an address wchan can step")
         first_tid = group["tid"]
@@ -496,12 +502,14 @@ class _Spaces:
         return self.cursor
 
 
-def _shared_wchan(ctx: ForgeContext, symbols: _Symbols, group: dict[str, Any], proc_table: int,
-                  proc_size: int, path: str) -> int:
+def _shared_wchan(ctx: ForgeContext, symbols: _Symbols, ipc: IpcObjects, group: dict[str, Any],
+                  proc_table: int, proc_size: int, path: str) -> int:
     """The wait channel every thread of a group sleeps on (u-area channels are per thread)."""
     text = group["wchan"]
     if not text or _UAREA_WCHAN.match(text):
         return 0
+    if is_ipc_wchan(text):
+        return ipc.address(text, f"{path}.wchan")
     if _ADDRESS.match(text):
         return int(text, 16)
     if text == "buf":
@@ -509,8 +517,8 @@ def _shared_wchan(ctx: ForgeContext, symbols: _Symbols, group: dict[str, Any], p
         if device is None:
             raise ScenarioError(f"{path}.buf_device", "a `buf` wait channel needs its device")
         buf = ctx.mem.alloc(ctx.types.get("struct buf").size, 64)
-        ctx.place("struct buf", buf, {"b_dev": (device["major"] << 24) | device["minor"]},
-                    f"{path}.buf_device")
+        ctx.place("struct buf", buf, {"b_dev": (device["major"] << 24) | device["minor"],
+                                      "b_flags": B_BUSY}, f"{path}.buf_device")
         return buf
     match = _PROC_WCHAN.match(text)
     if match:

@@ -7,19 +7,26 @@ unused ones with kt_stat 0). A kernel with neither has no threads q4py can show.
 A sleeping thread's wait channel is named as crashinfo named it (`wait_channel_name`):
 - an address inside the thread's own u-area: `*uptr+OFFSET`;
 - an entry of the 11.00 process table: `proc[N]`;
-- biowait() and ogetblk() sleep on a `struct buf`: when the buf can be read, the name of its
-  device (`LVM vg01/lv1`);
+- biowait(), ogetblk() and lock_read() sleep on a `struct buf`: when the buf can be read and
+  is busy (B_BUSY: a buf slept on is), the name of its device (`LVM vg01/lv1`);
+- the STREAMS readers (hpstreams_read_int(), streams_getmsg(), getmsg_subr()) sleep on a
+  stream head, `STREAM 0xADDR` (its read queue's q_ptr points back at it), or a socket,
+  `SOCKET 0xADDR` (its protocol control block points back at it); fifo_rdwr() on a FIFO's
+  vnode (v_type VFIFO), `FIFO 0xADDR`;
 - an address inside a kernel symbol: `selwait`, `per_processor_selects+0x40`;
+- a System V semaphore of a set: `sema[N][M]+OFF` (set N of `sema`, semaphore M);
+- an address inside a System V message queue: `msgque[N]+OFF`;
 - anything else (kernel dynamic memory): the sleep caller with the address,
   `vx_rwsleep_lock(0x100c99fa1)`.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from functools import cache
 from itertools import compress
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from weakref import WeakKeyDictionary
 
 from q4py.addr import c_hex
@@ -28,15 +35,24 @@ from q4py.kernel.proclist import ProcIdentity, proc_identity
 from q4py.kernel.swap import device_name
 from q4py.kernel.tables import table_size
 from q4py.layouts.base import Layout
+from q4py.layouts.buf import B_BUSY
 from q4py.layouts.columns import member_column
+from q4py.layouts.ipc import VFIFO
 from q4py.layouts.proc import PST_UCOMMLEN
 from q4py.layouts.sched import SCHED_NOAGE, TSBOUND, TSUNUSED, sleepq_index
 from q4py.program import Program
 
 UAREA_SIZE = 0x2000  # bytes of a thread's u-area and kernel stack (reconstruction)
+MAX_SEM_SETS = 1 << 16  # semmni beyond this is garbage, not a kernel's table
 # Sleep callers whose channel is a struct buf: biowait() waits for its I/O, ogetblk() for a
-# busy buffer.
-BUF_SLEEPERS = frozenset({"biowait", "ogetblk"})
+# busy buffer, lock_read() for a buffer's lock (hpux1111-64-hang-vhand-superpages: oracle's
+# readers of raw logical volumes).
+BUF_SLEEPERS = frozenset({"biowait", "ogetblk", "lock_read"})
+# Sleep callers whose channel is a stream head or a socket (the vhand report: hpstreams_read_int
+# 500, streams_getmsg 11 and getmsg_subr 2 sleepers, 510 STREAM and 1 SOCKET channels among
+# them), and those whose channel is a FIFO (fifo_rdwr 9, FIFO 9).
+STREAM_SLEEPERS = frozenset({"hpstreams_read_int", "streams_getmsg", "getmsg_subr"})
+FIFO_SLEEPERS = frozenset({"fifo_rdwr"})
 
 
 class Thread(NamedTuple):
@@ -280,14 +296,15 @@ def function_name(prog: Program, pc: int) -> str | None:
 
 
 class WaitChannelNamer:
-    """Names wait channels; built once per dump (it reads the process table bounds)."""
+    """Names wait channels; built once per dump (it reads the process, semaphore and message
+    queue table bounds)."""
 
     def __init__(self, prog: Program) -> None:
         self.prog = prog
-        self.proc_table: tuple[int, int, int] | None = None  # (base, size, count)
-        if prog.has_symbol("proc") and prog.has_symbol("nproc"):
-            size = prog.types.get("struct proc").size
-            self.proc_table = (prog.read_global("proc"), size, prog.read_global("nproc"))
+        self.proc_table = _table(prog, "proc", "nproc", "struct proc")
+        self.msg_table = _table(prog, "msgque", "msgmni", "struct msqid_ds")
+        self.sem_size = prog.types.get("struct sem").size
+        self.sem_sets = _sem_sets(prog, self.sem_size)
         # (wchan, sleep caller) -> name: threads of a group share both.
         self.named: dict[tuple[int, int], str] = {}
 
@@ -295,10 +312,9 @@ class WaitChannelNamer:
         wchan = thread.wchan
         if thread.uarea and thread.uarea <= wchan < thread.uarea + UAREA_SIZE:
             return f"*uptr+{c_hex(wchan - thread.uarea)}"
-        if self.proc_table is not None:
-            base, size, count = self.proc_table
-            if base <= wchan < base + size * count:
-                return f"proc[{(wchan - base) // size}]"
+        slot = _slot(self.proc_table, wchan)
+        if slot is not None:
+            return f"proc[{slot[0]}]"
         key = (wchan, thread.sleep_caller)
         found = self.named.get(key)
         if found is None:
@@ -307,19 +323,86 @@ class WaitChannelNamer:
 
     def _name(self, wchan: int, sleep_caller: int) -> str:
         caller = function_name(self.prog, sleep_caller)
-        if caller in BUF_SLEEPERS:
-            device = self._buf_device(wchan)
-            if device is not None:
-                return device
+        named = self._by_caller(caller, wchan)
+        if named is not None:
+            return named
         symbol = self.prog.symbolize(wchan)
         if symbol is not None:
             return symbol
+        i = bisect_right(self.sem_sets, (wchan, 1 << 64)) - 1
+        if i >= 0:
+            base, end, set_id = self.sem_sets[i]
+            if wchan < end:
+                sem, off = divmod(wchan - base, self.sem_size)
+                return f"sema[{set_id}][{sem}]" + (f"+{off:#x}" if off else "")
+        slot = _slot(self.msg_table, wchan)
+        if slot is not None:
+            return f"msgque[{slot[0]}]" + (f"+{slot[1]:#x}" if slot[1] else "")
         return f"{caller}({wchan:#x})" if caller else f"{wchan:#x}"
 
-    def _buf_device(self, address: int) -> str | None:
+    def _by_caller(self, caller: str | None, wchan: int) -> str | None:
+        """The object a sleep caller's channel is, when it is one: a buf's device, a stream
+        head, a socket, a FIFO."""
+        if caller in BUF_SLEEPERS:
+            buf = self._read("struct buf", wchan)
+            if buf is not None and buf.b_flags & B_BUSY:
+                number = buf.b_dev & 0xFFFFFFFF
+                return device_name(number >> 24, number & 0xFFFFFF)
+        elif caller in STREAM_SLEEPERS:
+            if self._points_back("struct sth_s", "sth_rq", "struct queue", "q_ptr", wchan):
+                return f"STREAM {wchan:#x}"
+            if self._points_back("struct socket", "so_pcb", "struct inpcb", "inp_socket", wchan):
+                return f"SOCKET {wchan:#x}"
+        elif caller in FIFO_SLEEPERS:
+            vnode = self._read("struct vnode", wchan)
+            if vnode is not None and vnode.v_type == VFIFO:
+                return f"FIFO {wchan:#x}"
+        return None
+
+    def _read(self, type_name: str, address: int) -> Any:
         try:
-            dev = self.prog.read_struct("struct buf", address).b_dev
-        except Q4Error:
+            return self.prog.read_struct(type_name, address)
+        except Q4Error:  # not readable: not that object
             return None
-        number = dev & 0xFFFFFFFF
-        return device_name(number >> 24, number & 0xFFFFFF)
+
+    def _points_back(self, type_name: str, member: str, other: str, back: str,
+                     address: int) -> bool:
+        """The structure at `address` points at one that points back at it."""
+        obj = self._read(type_name, address)
+        target = getattr(obj, member) if obj is not None else 0
+        found = self._read(other, target) if target else None
+        return found is not None and getattr(found, back) == address
+
+
+def _table(prog: Program, name: str, count: str, type_name: str) -> tuple[int, int, int] | None:
+    """(base, entry size, entries) of a kernel table reached through a pointer global."""
+    if not (prog.has_symbol(name) and prog.has_symbol(count)):
+        return None
+    return prog.read_global(name), prog.types.get(type_name).size, prog.read_global(count)
+
+
+def _slot(table: tuple[int, int, int] | None, address: int) -> tuple[int, int] | None:
+    """(entry, offset in it) of an address inside a table."""
+    if table is None:
+        return None
+    base, size, count = table
+    if not base <= address < base + size * count:
+        return None
+    return divmod(address - base, size)
+
+
+def _sem_sets(prog: Program, sem_size: int) -> list[tuple[int, int, int]]:
+    """(first semaphore, end, set id) of every System V semaphore set, by address."""
+    table = _table(prog, "sema", "semmni", "struct semid_ds")
+    if table is None or not table[0]:
+        return []
+    base, size, count = table
+    out = []
+    for i in range(min(count, MAX_SEM_SETS)):
+        try:
+            ds = prog.read_struct("struct semid_ds", base + i * size)
+        except Q4Error:  # a set outside the dump names nothing
+            continue
+        if ds.sem_base and ds.sem_nsems:
+            out.append((ds.sem_base, ds.sem_base + ds.sem_nsems * sem_size, i))
+    return sorted(out)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from q4py.layouts import buf, crash, fs, io, proc, save_state, sched, system, vm
+from q4py.layouts import buf, crash, fs, io, ipc, proc, save_state, sched, system, vm
 from q4py.layouts.base import NARROW, WIDE, Abi, Field, Layout, LayoutError, TypeRegistry
 from q4py.layouts.globals import KERNEL_GLOBALS
 
@@ -23,6 +23,6 @@ __all__ = ["NARROW", "WIDE", "Abi", "Field", "KERNEL_GLOBALS", "Layout", "Layout
 def registry_for(abi: Abi) -> TypeRegistry:
     """Every known structure for one kernel width, built once."""
     reg = TypeRegistry(abi)
-    for module in (save_state, crash, vm, system, proc, io, buf, sched, fs):
+    for module in (save_state, crash, vm, system, proc, io, buf, sched, fs, ipc):
         module.define(reg)
     return reg

@@ -142,6 +142,41 @@ PROVENANCE: dict[str, str] = {
         "table of their waiters (the semaphore's address, the owner's thread id or -1) and p4 "
         "stacks (`_mp_b_sema_sleep` called with its address); `b_magic` (B_SEMA_MAGIC) is how "
         "q4py tells a wait channel that is a beta semaphore, `b_owner` the holder's kthread."),
+    "struct ipc_perm": (
+        "Reconstruction: SVR4's public members in their order (`uid`, `gid`, `cuid`, `cgid`, "
+        "`mode`, `seq`, `key`) and HP-UX's `ndx` and `wait`; sizes from the C rules."),
+    "struct sem": (
+        "Reconstruction: the System V semaphore of SVR3's public header (`semval`, `sempid`, "
+        "`semncnt`, `semzcnt`; 8 bytes). The reports agree: crashinfo names semop() sleepers "
+        "`sema[N][M]+0x4` and `__sem+OFF` with OFF 4 past a multiple of 8 "
+        "(hpux1111-64-hang-vhand-superpages, hpux1100-32-hang-nfs-swap-p4): `semncnt`, where "
+        "a thread waits for the value to grow."),
+    "struct semid_ds": (
+        "Reconstruction: SVR4's public members in their order; `sema` points at `semmni` of "
+        "them (crashinfo's `sema[N][M]` names semaphore M of set N)."),
+    "struct msqid_ds": (
+        "Reconstruction: SVR4's public members in their order, then kernel-private words "
+        "whose meaning is not known (`msg_private`). crashinfo names a msgrcv() sleeper "
+        "`msgque[0]+0x5c` on a wide kernel (hpux1111-64-hang-vhand-superpages) and "
+        "`msgque[0]+0x38` on a narrow one (hpux1100-32-hang-nfs-swap-p4): an address inside "
+        "entry N of `msgque` (`msgmni` entries); which member sits there is not known."),
+    "struct queue": (
+        "Reconstruction: SVR4 STREAMS' public `queue_t` members in their order. A stream "
+        "head's read queue has the head in `q_ptr`: that back pointer is how q4py tells a "
+        "stream head (crashinfo's `STREAM 0xADDR` wait channels)."),
+    "struct sth_s": (
+        "Reconstruction, q4py's: HP-UX's stream head is `struct sth_s` (its name in p4 "
+        "sessions); members are q4py's, its read queue first."),
+    "struct socket": (
+        "Reconstruction: 4.3BSD's public first members (`so_type`, `so_options`, `so_linger`, "
+        "`so_state`, `so_pcb`, `so_proto`). A socket's protocol control block points back at "
+        "it (`inp_socket`): how q4py tells a socket (crashinfo's `SOCKET 0xADDR`)."),
+    "struct inpcb": (
+        "Reconstruction: 4.3BSD's public members up to `inp_socket`."),
+    "struct vnode": (
+        "Reconstruction: the first members of HP-UX's vnode as its public header orders them; "
+        "`v_type` is HP-UX's enum vtype (VFIFO = 8: VNON, VREG, VDIR, VBLK, VCHR, VLNK, VSOCK, "
+        "VBAD, VFIFO). A FIFO's fifonode begins with its vnode: crashinfo's `FIFO 0xADDR`."),
     "struct eirr_switch": (
         "Reconstruction, all q4py's: crashinfo's table of outstanding external interrupts "
         "(hpux1111-64-hang-vhand-superpages, hpux1100-64-hang-soaccept-p4) names, per EIRR "

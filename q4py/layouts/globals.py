@@ -61,6 +61,11 @@ _DECLS = [
     GlobalDecl("nproc", "int", "entries in the process table"),
     GlobalDecl("pst_ucomms", "char *", "command names, char[15] per proc entry"),
     GlobalDecl("pst_cmds", "char *", "command lines, char[64] per proc entry (11.00)"),
+    # System V IPC
+    GlobalDecl("sema", "struct semid_ds *", "the semaphore sets"),
+    GlobalDecl("semmni", "int", "entries in sema"),
+    GlobalDecl("msgque", "struct msqid_ds *", "the message queues"),
+    GlobalDecl("msgmni", "int", "entries in msgque"),
     # buffer cache
     GlobalDecl("bufpages", "int"),
     GlobalDecl("nbuf", "int", "buffer headers"),

@@ -1,0 +1,69 @@
+"""Wait channels named as crashinfo named them, each from the object the forge built where the
+thread sleeps: System V semaphores and message queues, stream heads, sockets, FIFOs, busy bufs
+(hpux1111-64-hang-vhand-superpages; hpux1100-32-hang-nfs-swap-p4 names the same kinds)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import SCENARIOS_DIR
+
+from q4py.errors import ScenarioError
+from q4py.forge.build import Forge
+from q4py.forge.scenario import SCENARIO, tomllib
+from q4py.kernel.threads import WaitChannelNamer, threads
+from q4py.program import Program
+
+VHAND = "hpux1111-64-hang-vhand-superpages"
+
+
+def _group(tid: int, wchan: str, caller: str, **more: Any) -> dict[str, Any]:
+    return {"pid": 2, "tid": tid, "wchan": wchan, "caller": caller, **more}
+
+
+GROUPS = [
+    _group(100, "sema[28][18]+0x4", "semop"),
+    _group(101, "sema[2][1]+0x4", "semop"),
+    _group(102, "__sem+0x11e4", "semop"),  # a kernel symbol is named before a set
+    _group(103, "msgque[0]+0x5c", "msgrcv"),
+    _group(104, "stream:0x6fbe7100", "hpstreams_read_int"),
+    _group(105, "socket:0x8006ea00", "streams_getmsg"),
+    _group(106, "fifo:0x9335d240", "fifo_rdwr"),
+    # A STREAMS reader whose channel is no stream head keeps its caller's name.
+    _group(107, "0x6fbe7100", "fifo_rdwr"),
+    _group(108, "buf", "lock_read", buf_device={"major": 64, "minor": 0x080054}),
+    _group(109, "SD$#var#tmp#ucAAAAAAa26803", "lock_read"),
+    _group(110, "0x5a000040", "lock_read"),  # no busy buf there
+]
+NAMES = {100: "sema[28][18]+0x4", 101: "sema[2][1]+0x4", 102: "__sem+0x11e4",
+         103: "msgque[0]+0x5c", 104: "STREAM 0x6fbe7100", 105: "SOCKET 0x8006ea00",
+         106: "FIFO 0x9335d240", 107: "fifo_rdwr(0x6fbe7100)", 108: "LVM vg08/lv84",
+         109: "SD$#var#tmp#ucAAAAAAa26803", 110: "lock_read(0x5a000040)"}
+
+
+def _scenario(groups: list[dict[str, Any]]) -> dict[str, Any]:
+    raw = tomllib.loads((SCENARIOS_DIR / f"{VHAND}.toml").read_text())
+    return {**raw, "threads": [*raw.get("threads", []), *groups]}
+
+
+@pytest.fixture(scope="module")
+def named(tmp_path_factory: pytest.TempPathFactory) -> dict[int, str]:
+    out = tmp_path_factory.mktemp("wchans")
+    sc = SCENARIO.validate(_scenario(GROUPS), "")
+    Forge(sc).build(Path(out))
+    prog = Program.open(out)
+    namer = WaitChannelNamer(prog)
+    return {t.tid: namer.name(t) for t in threads(prog) if t.tid in NAMES}
+
+
+def test_each_kind_of_channel_is_named_from_what_is_there(named: dict[int, str]) -> None:
+    assert named == NAMES
+
+
+@pytest.mark.parametrize("wchan", ["sema[1]+0x4", "stream:6fbe7100", "msgque[0][1]",
+                                   "fifo:0xzz"])
+def test_a_malformed_channel_is_a_scenario_error(wchan: str) -> None:
+    with pytest.raises(ScenarioError, match=r"threads\[\d+\]\.wchan.*not a wait channel"):
+        SCENARIO.validate(_scenario([_group(100, wchan, "semop")]), "")
