@@ -189,3 +189,29 @@ def test_a_bad_ip_address_is_a_scenario_error() -> None:
     sc["network"] = [{"name": "lan0", "ppa": 0, "driver": "btlan", "ip": [{"address": "10.1"}]}]
     with pytest.raises(ScenarioError, match=r"network\[0\].ip\[0\].address.*no IPv4"):
         SCENARIO.validate(sc, "")
+
+
+def test_disabled_processors_and_vpars_notes(forged_dump: Callable[[str], Path]) -> None:
+    from q4py.analyses.events import analyze_events
+    from q4py.render.events import disabled_notes
+
+    prog = Program.open(forged_dump("hpux1111-64-hang-vhand-superpages"))
+    report = analyze_events(prog)
+    assert report.vpars and report.disabled == list(range(7, 15))
+    lines = disabled_notes(report)
+    assert lines[:5] == ["", "Note: We have 8 disabled cpus !",
+                         "As this is a vpars system you should not get a crash event",
+                         "for the disabled cpus.", ""]
+    assert lines[-3:] == ["", "Note: CPU 14 is disabled", ""]
+    report.vpars = False  # a machine with processors deconfigured, not a partition
+    assert disabled_notes(report)[:3] == ["", "Note: We have 8 disabled cpus !", ""]
+    report.disabled = []
+    assert disabled_notes(report) == []
+
+
+def test_arenas_or_buckets_not_both() -> None:
+    sc = _scenario()
+    sc["pages"]["arenas"] = {"M_TEMP": 10}
+    sc["pages"]["user"] = -1
+    with pytest.raises(ScenarioError, match="pages.arenas"):
+        Forge(SCENARIO.validate(_unvalidated(sc), "")).build(Path("/nonexistent-q4py-out"))

@@ -514,7 +514,7 @@ def test_changed_pages_change_every_kmem_figure(changed: tuple[dict[str, Any], P
 
 def test_changed_pages_show_in_memory_globals(changed: tuple[dict[str, Any], Program]) -> None:
     sc, prog = changed
-    lines = SECTIONS["memory"].fn(prog)
+    lines = SECTIONS["memory"].render(prog, BY_NAME["plain"])
     free = sc["pages"]["free"]
     assert f"Free Memory         = {free} pages ({free * 4 / 1024:.2f} MB)" in lines
     deactivated = (sum(p["deactivated"] for p in sc["processes"])
@@ -546,3 +546,49 @@ def test_changed_zone_and_bad_pages(changed: tuple[dict[str, Any], Program]) -> 
     for pfn in sc["pages"]["bad"]:
         assert (f"Warning: Found a P_BAD page (pfn {pfn:#x}, pfd_t {pfdat + pfn * size:#x})"
                 in kmem)
+
+
+def _arena_kmem(arenas: tuple[tuple[str, int], ...], scanned: int,
+                release: tuple[int, int]) -> KernelMemoryUsage:
+    classes = dict.fromkeys(PAGE_CLASSES, 0)
+    classes["text"] = 700
+    return KernelMemoryUsage(131072, 0, classes, {}, dict.fromkeys(KALLOC_POOLS, 0), (),
+                             scanned=scanned, arenas=arenas, release=release)
+
+
+def test_kmem_arenas_largest_fifteen_then_other() -> None:
+    # 17 arenas: the two smallest add up to Other; a long name is cut to 15 characters.
+    arenas = (("FD_CHUNK_T_ARENA", 500), *((f"M_A{i}", 100 + i) for i in range(15)),
+              ("M_SMALL", 7))
+    lines = render_kmem(_arena_kmem(arenas, 131072, (11, 11)))
+    at = lines.index(kmem_row("Arenas", 1, sum(p for _, p in arenas), 131072,
+                              "Kernel arenas", 2))
+    assert lines[at + 1].startswith("    FD_CHUNK_T_AREN =      500 ")
+    assert lines[at + 2].startswith("    M_A14           =      114 ")
+    assert lines[at + 15].startswith("    M_A1            =      101 ")
+    assert lines[at + 16] == kmem_row("Other", 2, 107, 131072, "Other arenas...", 2)
+    assert lines[at + 17].startswith("  Kalloc ")
+    assert not [line for line in lines if "MALLOC" in line or "Reserved" in line]
+    # 11.11's summary has no text/data/bss rows; one pfdat entry per page prints no scan.
+    assert not [line for line in lines if line.lstrip().startswith(("text", "Pfdat"))]
+    eleven = render_kmem(_arena_kmem(arenas[:3], 131072, (11, 0)))
+    assert [line for line in eleven if line.lstrip().startswith("text ")]
+    assert eleven[eleven.index(kmem_row("Arenas", 1, 500 + 201, 131072, "Kernel arenas", 2))
+                  + 4] == kmem_row("Other", 2, 0, 131072, "Other arenas...", 2)
+
+
+def test_kmem_scan_printed_for_pfdat_in_pieces() -> None:
+    lines = render_kmem(_arena_kmem((("M_TEMP", 10),), 129000, (11, 11)))
+    assert lines[:9] == ["", "", "-" * 70, "Pfdat processing:", "",
+                         "Scanning 129000 pfdat entries (be patient) ...", "", "", "-" * 70]
+
+
+def test_memory_notes_spaced_in_the_35_style() -> None:
+    bare = MemoryGlobals(524288, 100, dict.fromkeys(THRESHOLDS, 256), 0, None,
+                         dict.fromkeys(RATES), memory_sleepers=True, release=(11, 11))
+    lines = render_memory(bare, note_gap=2)
+    assert lines[-7:] == ["", "Note:  Free memory is desperately low (freemem < minfree) !",
+                          "", "", "Note:  We have memory sleepers !", "", ""]
+    plain = render_memory(bare)  # the other styles: the notes on consecutive lines
+    at = plain.index("Note:  We have memory sleepers !")
+    assert plain[at - 1].startswith("Note:  Free memory") and plain[at + 1] == ""

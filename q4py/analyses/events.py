@@ -17,7 +17,7 @@ from q4py.disasm import disassemble
 from q4py.errors import Q4Error
 from q4py.kernel.args import FrameArgs, frame_arguments
 from q4py.kernel.events import crash_events
-from q4py.kernel.mpinfo import processors
+from q4py.kernel.mpinfo import processors, virtual_partition
 from q4py.kernel.pdir import VaLookup, lookup_va
 from q4py.kernel.release import kernel_release
 from q4py.kernel.traps import TrapType, trap_type
@@ -58,6 +58,7 @@ class CrashEventsReport:
     # A TOC nobody in the kernel asked for: every event a TOC and no panic string (q4py's rule;
     # the reports show the note, not the test crashinfo made).
     user_initiated: bool = False
+    vpars: bool = False  # the kernel ran in a vPars partition (q4py.kernel.mpinfo)
 
 
 def panic_string(prog: Program) -> str | None:
@@ -119,6 +120,7 @@ def analyze_events(prog: Program) -> CrashEventsReport:
         cpus = processors(prog)
         report.processors = [cpu.index for cpu in cpus]
         report.disabled = [cpu.index for cpu in cpus if not cpu.enabled]
+        report.vpars = virtual_partition(prog)
     except Q4Error:
         report.processors = []  # no readable mpinfo: the processors with events only
     report.user_initiated = bool(traces) and report.panic_string is None and all(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from q4py.kernel.mpinfo import virtual_partition
 from q4py.kernel.tables import table_size
 from q4py.layouts.system import CPU_TYPES, MPI_ENABLED
 from q4py.program import Program
@@ -25,6 +26,7 @@ class GeneralInfo:
     cpu_mhz: int
     architecture: str
     load_average: tuple[float, ...]
+    vpars: bool = False  # the kernel ran in a vPars partition (q4py.kernel.mpinfo)
 
 
 def _chars(raw: bytes) -> str:
@@ -68,4 +70,5 @@ def general_info(prog: Program) -> GeneralInfo:
         cpu_mhz=round(ticks / 1_000_000),
         architecture=arch,
         load_average=tuple(prog.read_global("avenrun")),
+        vpars=virtual_partition(prog),
     )

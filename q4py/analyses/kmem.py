@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from q4py.kernel.pfdat import page_census
+from q4py.kernel.release import kernel_release
+from q4py.kernel.tables import table_size
 from q4py.layouts.vm import (
     BUCKET_FIRST,
     BUCKET_LAST,
@@ -30,6 +32,10 @@ class KernelMemoryUsage:
     kalloc: dict[str, int]  # KALLOC_POOLS name -> pages
     bad: tuple[tuple[int, int], ...]  # (pfn, pfdat entry address) of P_BAD pages
     scanned: int | None = None  # pfdat entries scanned (None: one per page)
+    # An 11i kernel's arenas (it has them instead of MALLOC buckets): (name, pages) in the
+    # kernel's order; None for a kernel with buckets.
+    arenas: tuple[tuple[str, int], ...] | None = None
+    release: tuple[int, int] | None = None  # utsname.release, for the release's rows
 
     @property
     def used(self) -> int:
@@ -44,12 +50,17 @@ class KernelMemoryUsage:
         return sum(self.buckets.values())
 
     @property
+    def arena_total(self) -> int:
+        return sum(pages for _, pages in self.arenas or ())
+
+    @property
     def kalloc_total(self) -> int:
         return sum(self.kalloc.values())
 
     @property
     def dynamic(self) -> int:
-        return self.malloc + self.classes["reserved"] + self.kalloc_total + self.classes["eqalloc"]
+        return (self.malloc + self.arena_total + self.classes["reserved"] + self.kalloc_total
+                + self.classes["eqalloc"])
 
     @property
     def system(self) -> int:
@@ -69,6 +80,9 @@ def kernel_memory_usage(prog: Program) -> KernelMemoryUsage:
     free = 0
     bucket_code = PAGE_CLASS_CODES["bucket"]
     kalloc_code = PAGE_CLASS_CODES["kalloc"]
+    arena_code = PAGE_CLASS_CODES["arena"]
+    names = arena_names(prog)
+    arenas: dict[str, int] | None = dict.fromkeys(names, 0) if names is not None else None
     # Bad pages keep their class (P_BAD is masked out here); they are listed apart.
     for (flags, kclass, ksub), pages in census.counts.items():
         if flags & P_FREE:
@@ -81,6 +95,10 @@ def kernel_memory_usage(prog: Program) -> KernelMemoryUsage:
             buckets[ksub] += pages
         elif kclass == kalloc_code and ksub < len(KALLOC_POOLS):
             kalloc[KALLOC_POOLS[ksub]] += pages
+        elif kclass == arena_code and arenas is not None:
+            # A page of an arena the table does not list is still kernel dynamic memory.
+            name = names[ksub] if names and ksub < len(names) else f"arena[{ksub}]"
+            arenas[name] = arenas.get(name, 0) + pages
     physmem = prog.read_global("physmem")
     if census.entries < physmem:
         # Pages without a pfdat entry were taken before pfdat existed: equivalently mapped
@@ -92,4 +110,16 @@ def kernel_memory_usage(prog: Program) -> KernelMemoryUsage:
         classes["static"] += max(physmem - census.entries - eqmem - reserved, 0)
     return KernelMemoryUsage(physmem=max(physmem, census.entries), free=free, classes=classes,
                              buckets=buckets, kalloc=kalloc, bad=census.bad,
-                             scanned=census.entries)
+                             scanned=census.entries,
+                             arenas=None if arenas is None else tuple(arenas.items()),
+                             release=kernel_release(prog))
+
+
+def arena_names(prog: Program) -> list[str] | None:
+    """The names of an 11i kernel's arenas, in table order; None for a kernel without them."""
+    if not prog.has_symbol("kmem_arenas") or not prog.read_global("kmem_arenas"):
+        return None
+    records = prog.read_records("struct kmem_arena", prog.read_global("kmem_arenas"),
+                                table_size(prog, "nkmem_arenas"))
+    at = prog.types.get("struct kmem_arena").field_index("ka_name")
+    return [record[at].split(b"\0", 1)[0].decode("latin-1") or "?" for record in records]

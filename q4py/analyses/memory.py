@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from q4py.analyses.threads import waits_on_memory
 from q4py.kernel.procs import process_table
+from q4py.kernel.release import kernel_release
 from q4py.program import Program
 
 THRESHOLDS = ("avefree", "gpgslim", "lotsfree", "desfree", "minfree")
@@ -26,6 +27,7 @@ class MemoryGlobals:
     deactload: tuple[float, ...] | None
     rates: dict[str, int | None]  # RATES by name
     memory_sleepers: bool = False  # threads sleep on `memory_sleepers`, waiting for memory
+    release: tuple[int, int] | None = None  # utsname.release (the notes' words follow it)
 
     @property
     def desperately_low(self) -> bool:
@@ -43,4 +45,5 @@ def memory_globals(prog: Program) -> MemoryGlobals:
         deactload=tuple(deactload) if deactload is not None else None,
         rates={name: prog.global_or(name, None) for name in RATES},
         memory_sleepers=waits_on_memory(prog),
+        release=kernel_release(prog),
     )

@@ -58,6 +58,7 @@ class Forge:
         objects.build_raw_bytes(ctx)
         memstate.build_page_directory(ctx)  # every mapping is known by then
         system.build_model_string(ctx)  # after all placement: moves nothing
+        system.build_vpars(ctx)  # the same
         self.write_files(outdir, dump_format)
 
     def write_files(self, outdir: Path, dump_format: str | None = None) -> None:

@@ -56,8 +56,24 @@ def build_pages(ctx: ForgeContext) -> None:
                                      pfdat_fill(layout, runs, set(pages["bad"]), total))
     ctx.set_global("pfdat", pfdat)
     ctx.set_global("freemem", pages["free"])
-    ctx.set_global("bucket", [_bucket(pages["buckets"].get(str(index), 0), index)
-                              for index in range(21)])
+    if pages["arenas"]:
+        _arena_table(ctx, list(pages["arenas"]))
+    else:
+        ctx.set_global("bucket", [_bucket(pages["buckets"].get(str(index), 0), index)
+                                  for index in range(21)])
+
+
+def _arena_table(ctx: ForgeContext, names: list[str]) -> None:
+    """An 11i kernel's arenas, in the order the scenario lists them (pf_ksub indexes them)."""
+    if ctx.sc["pages"]["buckets"]:
+        raise ScenarioError("pages.arenas", "a kernel has MALLOC buckets or arenas, not both")
+    layout = ctx.types.get("struct kmem_arena")
+    table = ctx.mem.alloc(layout.size * len(names), 8)
+    for i, name in enumerate(names):
+        ctx.place("struct kmem_arena", table + i * layout.size,
+                  {"ka_name": name.encode()}, f"pages.arenas.{name}")
+    ctx.set_global("kmem_arenas", table, "pages.arenas")
+    ctx.set_global("nkmem_arenas", len(names), "pages.arenas")
 
 
 def _runs(pages: dict[str, Any], total: int) -> list[Run]:
@@ -65,6 +81,7 @@ def _runs(pages: dict[str, Any], total: int) -> list[Run]:
     runs = [(name, 0, pages[name]) for name in ("free", "text", "data", "bss", "static")]
     runs += [("bucket", int(key), count)
              for key, count in sorted(pages["buckets"].items(), key=lambda kv: int(kv[0]))]
+    runs += [("arena", i, count) for i, count in enumerate(pages["arenas"].values())]
     runs += [("kalloc", KALLOC_POOL_CODES[pool], count) for pool, count in pages["kalloc"].items()]
     runs += [(name, 0, pages[name]) for name in ("reserved", "eqalloc", "bufcache", "eqmem",
                                                  "scmem", "uarea", "disowned", "unlisted")]
@@ -103,9 +120,32 @@ def _entry(layout: Layout, pfn: int, name: str, sub: int, bad: bool) -> bytes:
 
 def pfdat_fill(layout: Layout, runs: list[Run], bad: set[int],
                total: int) -> Callable[[int, int], bytes]:
-    """The region fill of pfdat[0 .. total-1], one entry per page, classes in `runs` order.
+    """The region fill of pfdat[0 .. total-1], one entry per page, classes in `runs` order."""
+    return entries_fill(layout, _entry_spans(layout, runs, ()), bad, 0, total)
 
-    Entries of a run differ only in `pf_pfn`, so a batch is its runs' template entries
+
+Span = tuple[int, int, int, bytes, str, int]  # (first entry, end, its pfn, template, class, sub)
+
+
+def _entry_spans(layout: Layout, runs: list[Run], skip: tuple[str, ...]) -> list[Span]:
+    """The pfdat entries of `runs` in layout order, as spans of alike entries; the pages of a
+    class in `skip` have no entry (they still take their page frame numbers)."""
+    spans: list[Span] = []
+    entry = pfn = 0
+    for name, sub, count in runs:
+        if count and name not in skip:
+            spans.append((entry, entry + count, pfn, _entry(layout, 0, name, sub, False),
+                          name, sub))
+            entry += count
+        pfn += count
+    return spans
+
+
+def entries_fill(layout: Layout, spans: list[Span], bad: set[int], first_entry: int,
+                 count: int) -> Callable[[int, int], bytes]:
+    """The region fill of the entries first_entry .. first_entry+count-1 of `spans`.
+
+    Entries of a span differ only in `pf_pfn`, so a batch is its spans' template entries
     repeated, then the pfn column laid over them with strided slices: no per-entry Python.
     """
     size = layout.size
@@ -113,35 +153,31 @@ def pfdat_fill(layout: Layout, runs: list[Run], bad: set[int],
     offset, width = pfn_field.offset, pfn_field.size
     typecode = {2: "H", 4: "I", 8: "Q"}[width]
 
-    spans: list[tuple[int, int, bytes, str, int]] = []  # (first pfn, end, template, class, sub)
-    pfn = 0
-    for name, sub, count in runs:
-        if count:
-            spans.append((pfn, pfn + count, _entry(layout, 0, name, sub, False), name, sub))
-            pfn += count
-
     def entries(first: int, end: int) -> bytearray:
         out = bytearray()
-        for start, stop, template, _, _ in spans:
+        column = array(typecode)
+        for start, stop, pfn0, template, _, _ in spans:
             if start < end and first < stop:
-                out += template * (min(stop, end) - max(start, first))
-        column = array(typecode, range(first, end))
+                lo, hi = max(start, first), min(stop, end)
+                out += template * (hi - lo)
+                column.extend(range(pfn0 + lo - start, pfn0 + hi - start))
         if sys.byteorder == "little":
             column.byteswap()
         raw = column.tobytes()
         for k in range(width):
             out[offset + k::size] = raw[k::width]
-        for start, stop, _, name, sub in spans:
+        for start, stop, pfn0, _, name, sub in spans:
             for pfn in bad:
-                if max(start, first) <= pfn < min(stop, end):
-                    at = (pfn - first) * size
+                at_entry = start + pfn - pfn0
+                if max(start, first) <= at_entry < min(stop, end):
+                    at = (at_entry - first) * size
                     out[at:at + size] = _entry(layout, pfn, name, sub, True)
         return out
 
-    def fill(first_page: int, count: int) -> bytes:
-        low, high = first_page * PAGE_SIZE, (first_page + count) * PAGE_SIZE
-        first, end = low // size, min(total, -(-high // size))
-        data = entries(first, end) if first < end else bytearray()
+    def fill(first_page: int, pages: int) -> bytes:
+        low, high = first_page * PAGE_SIZE, (first_page + pages) * PAGE_SIZE
+        first, end = low // size, min(count, -(-high // size))
+        data = entries(first_entry + first, first_entry + end) if first < end else bytearray()
         start = low - first * size
         chunk = bytes(data[start:start + high - low])
         return chunk + bytes(high - low - len(chunk))
@@ -152,37 +188,45 @@ def pfdat_fill(layout: Layout, runs: list[Run], bad: set[int],
 def _build_chunks(ctx: ForgeContext, layout: Layout, runs: list[Run], bad: set[int]) -> int:
     """Write pfdat in the scenario's pieces and the chunk table; return the first piece."""
     chunks = sorted(ctx.sc["pages"]["pfdat_chunks"], key=lambda c: c["pfn"])
-    entries: list[tuple[int, str, int]] = []  # (pfn, class, sub) of pages with an entry
-    pfn = 0
-    for name, sub, count in runs:
-        if name not in UNMANAGED:
-            entries += [(p, name, sub) for p in range(pfn, pfn + count)]
-        pfn += count
-    index = {p: i for i, (p, _, _) in enumerate(entries)}
+    spans = _entry_spans(layout, runs, UNMANAGED)
+    entries = spans[-1][1] if spans else 0
+
+    def entry_of(pfn: int) -> int | None:
+        for start, stop, pfn0, _, _, _ in spans:
+            if pfn0 <= pfn < pfn0 + stop - start:
+                return start + pfn - pfn0
+        return None
+
+    def pfn_of(entry: int) -> int:
+        return next(pfn0 + entry - start for start, stop, pfn0, *_ in spans
+                    if start <= entry < stop)
+
     starts: list[tuple[int, int]] = []  # (entry index, address or -1)
     for i, chunk in enumerate(chunks):
-        if chunk["pfn"] not in index:
+        at = entry_of(chunk["pfn"])
+        if at is None:
             raise ScenarioError(f"pages.pfdat_chunks[{i}].pfn", f"page {chunk['pfn']:#x} has no "
                                 "pfdat entry (static, eqmem and reserved pages have none)")
-        starts.append((index[chunk["pfn"]], chunk["address"]))
+        starts.append((at, chunk["address"]))
     if not starts or starts[0][0] != 0:
         starts.insert(0, (0, -1))
     records = []
-    spans: list[tuple[int, int]] = []
+    placed: list[tuple[int, int]] = []
     for k, (first, address) in enumerate(starts):
-        end = starts[k + 1][0] if k + 1 < len(starts) else len(entries)
+        end = starts[k + 1][0] if k + 1 < len(starts) else entries
         size = (end - first) * layout.size
+        fill = entries_fill(layout, spans, bad, first, end - first)
         if address < 0:
-            address = ctx.mem.alloc(size, 64)
-        for lo, hi in spans:
+            address = ctx.mem.alloc_region(size, fill)
+        else:
+            ctx.mem.write(address, fill(0, -(-size // PAGE_SIZE))[:size])
+        for lo, hi in placed:
             if address < hi and lo < address + size:
                 raise ScenarioError("pages.pfdat_chunks", f"the piece at {address:#x} overlaps "
                                     f"the one at {lo:#x}")
-        spans.append((address, address + size))
-        ctx.mem.write(address, b"".join(_entry(layout, p, name, sub, p in bad)
-                                        for p, name, sub in entries[first:end]))
-        records.append({"pc_pfn": entries[first][0], "pc_count": end - first,
-                        "pc_pfdat": address})
+        placed.append((address, address + size))
+        records.append({"pc_pfn": pfn_of(first) if first < entries else 0,
+                        "pc_count": end - first, "pc_pfdat": address})
     chunk = ctx.types.get("struct pfdat_chunk")
     table = ctx.mem.alloc(chunk.size * len(records), 8)
     for i, record in enumerate(records):

@@ -25,7 +25,7 @@ from q4py.forge.system import LPMC_ENTRY, PROCESSOR_KEYS
 from q4py.forge.thread_tables import THREAD_TABLE
 from q4py.layouts.crash import EVENT_CODES, EVENT_STATE_CODES
 from q4py.layouts.system import CPU_TYPE_CODES
-from q4py.layouts.vm import BUCKET_FIRST, BUCKET_LAST, KALLOC_POOLS
+from q4py.layouts.vm import ARENA_NAME_SIZE, BUCKET_FIRST, BUCKET_LAST, KALLOC_POOLS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -66,6 +66,9 @@ SYSTEM = Table("What the machine was.", required=True, keys={
     "hz": Int("Clock ticks per second.", default=100, minimum=1),
     "load_average": List("avenrun: three load averages.", item=Float(""), default=[0.0] * 3),
     "panic": Str("The panic message (panicstr and INDEX panic); empty for none.", default=""),
+    "vpars": Bool("The kernel runs in a virtual partition under the vPars monitor (sets "
+                  "vpar_partition): processors of other partitions show as disabled.",
+                  default=False),
 })
 
 DUMP = Table("How the dump was saved.", keys={
@@ -187,6 +190,12 @@ KERNEL = Table("The kernel image: sections, functions, placement of static and d
                     item=Str("", check=_patch_problem)),
 })
 
+def _arena_problem(name: str) -> str | None:
+    if not name or len(name.encode()) >= ARENA_NAME_SIZE or not name.isascii():
+        return f"an arena name is 1 to {ARENA_NAME_SIZE - 1} ASCII characters"
+    return None
+
+
 PAGES = Table("Physical page classes: how many pages the kernel used for what (pfdat).",
               required=True, keys={
     "free": Int("Free pages (also sets freemem).", required=True, minimum=0),
@@ -196,6 +205,10 @@ PAGES = Table("Physical page classes: how many pages the kernel used for what (p
     "static": Int("Other static kernel pages.", default=0, minimum=0),
     "buckets": MapOf("MALLOC bucket index (5..20) = pages.", value=Int("", minimum=0),
                      key_check=_bucket_problem),
+    "arenas": MapOf("Kernel memory arenas of an 11i kernel, which has them instead of MALLOC "
+                    "buckets: arena name = pages, in the order the kernel made them "
+                    "(sets kmem_arenas).", value=Int("", minimum=0),
+                    key_check=_arena_problem),
     "reserved": Int("Reserved pool pages.", default=0, minimum=0),
     "kalloc": MapOf(f"kalloc() pool ({', '.join(KALLOC_POOLS)}) = pages.",
                     value=Int("", minimum=0),

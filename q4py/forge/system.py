@@ -94,6 +94,12 @@ def build_system(ctx: ForgeContext) -> None:
     ctx.set_global("physmem", system["memory_pages"])
 
 
+def build_vpars(ctx: ForgeContext) -> None:
+    """A kernel booted in a virtual partition says so (only such a kernel has the global)."""
+    if ctx.sc["system"]["vpars"]:
+        ctx.set_global("vpar_partition", 1, "system.vpars")
+
+
 def build_model_string(ctx: ForgeContext) -> None:
     """The model string in kernel memory, for dumps without an INDEX. Placed after everything
     else, so adding it moved no other symbol or heap object."""

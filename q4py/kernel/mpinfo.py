@@ -55,6 +55,13 @@ def processors(prog: Program) -> list[Processor]:
 _CURRENT: weakref.WeakKeyDictionary[Program, dict[int, int]] = weakref.WeakKeyDictionary()
 
 
+def virtual_partition(prog: Program) -> bool:
+    """Whether the kernel ran in a vPars virtual partition: `vpar_partition` set (q4py's
+    reconstruction; a kernel without the global is not partitioned). The processors of the
+    other partitions are then disabled in this kernel's mpproc_info."""
+    return bool(prog.global_or("vpar_partition", 0))
+
+
 def current_threads(prog: Program) -> dict[int, int]:
     """Each processor's current thread (mpi_curthread) -> the processor, read once per dump."""
     found = _CURRENT.get(prog)

@@ -52,6 +52,11 @@ PROVENANCE: dict[str, str] = {
         "Reconstruction after 4.4BSD's `<sys/malloc.h>`. The bucket indices (5..12 power-of-"
         "two sizes, 13..19 two to eight pages, 20 larger) are those of public crashinfo "
         "reports; HP-UX 11's own structure is not public."),
+    "struct kmem_arena": (
+        "Reconstruction. A public 11.11 crashinfo report lists kernel memory by arena name "
+        "(`M_TEMP`, `VFD_BT_NODE`, cut to 15 characters) where 11.00 lists MALLOC buckets; "
+        "the structure, its table `kmem_arenas[nkmem_arenas]` and the page's arena in "
+        "pfdat's `pf_ksub` are q4py's."),
     "struct pfdat": (
         "Reconstruction. `pfdat` (one entry per physical page) is a public name; the members "
         "hold what q4py's page classification reads, and the size is q4py's."),

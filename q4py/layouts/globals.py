@@ -26,6 +26,9 @@ _DECLS = [
                "has no INDEX (COREFILE); q4py's own name, a real kernel's is not public"),
     GlobalDecl("mpproc_info", "struct mpinfo *", "per-processor information array"),
     GlobalDecl("nmpinfo", "int", "entries in mpproc_info"),
+    GlobalDecl("vpar_partition", "int", "nonzero when the kernel runs in a virtual partition "
+               "under the vPars monitor; q4py's name (the reports show crashinfo's note, not "
+               "the variable it tested)"),
     GlobalDecl("crash_event_table", "struct crash_event[8]", "the crash events"),
     GlobalDecl("msgbuf", "struct msgbuf", "the kernel message buffer (text follows)"),
     # VM
@@ -51,6 +54,9 @@ _DECLS = [
     GlobalDecl("eqmem_pages", "int", "equivalently mapped pages taken before pfdat existed"),
     GlobalDecl("reserved_pool_pages", "int", "reserved pool pages taken before pfdat existed"),
     GlobalDecl("bucket", "struct kmembuckets[21]", "MALLOC buckets"),
+    GlobalDecl("kmem_arenas", "struct kmem_arena *", "the kernel memory arenas of an 11i "
+               "kernel (pfdat's pf_ksub of an arena page indexes them); q4py's name"),
+    GlobalDecl("nkmem_arenas", "int", "entries in kmem_arenas; q4py's name"),
     GlobalDecl("sysmap", "struct map *", "the kernel virtual space resource map"),
     GlobalDecl("sysmap_32bit", "struct map *", "the 32-bit kernel virtual space map"),
     GlobalDecl("sysmap_64bit", "struct map *", "the 64-bit kernel virtual space map"),

@@ -25,7 +25,7 @@ P_BAD = 0x8000
 # (reconstruction: HP's kmeminfo classified pages from pfdat and other tables).
 PAGE_CLASSES: tuple[str, ...] = (
     "free", "text", "data", "bss", "static", "bucket", "reserved", "kalloc", "eqalloc",
-    "bufcache", "eqmem", "scmem", "user", "uarea", "disowned",
+    "bufcache", "eqmem", "scmem", "user", "uarea", "disowned", "arena",
 )
 PAGE_CLASS_CODES = {name: code for code, name in enumerate(PAGE_CLASSES)}
 # A class code past PAGE_CLASSES: pages kmeminfo counts in Used but lists on no line.
@@ -33,6 +33,8 @@ UNLISTED_CLASS = len(PAGE_CLASSES)
 # pf_ksub for class "kalloc": the kalloc() pool the page belongs to.
 KALLOC_POOLS: tuple[str, ...] = ("other", "superpage", "bufcache_bufs", "bufcache_hash")
 KALLOC_POOL_CODES = {name: code for code, name in enumerate(KALLOC_POOLS)}
+# pf_ksub for class "arena": the index of the page's arena in kmem_arenas[nkmem_arenas].
+ARENA_NAME_SIZE = 32
 
 # MALLOC bucket indices: 2**i bytes for 5..12, then 2..8 pages, then larger.
 BUCKET_FIRST = 5
@@ -73,6 +75,14 @@ def define(reg: TypeRegistry) -> None:
         ],
         reconstruction=True,
         doc="4.4BSD kmembuckets; kb_total counts elements (pages for the >8 pages bucket)",
+    )
+    reg.define(
+        "struct kmem_arena",
+        [("ka_name", f"char[{ARENA_NAME_SIZE}]"), ("ka_flags", "unsigned int"),
+         ("ka_pad", "unsigned int")],
+        reconstruction=True,
+        doc="an 11i kernel memory arena (the allocator that replaced the MALLOC buckets); "
+            "only its name is read: its pages are counted from pfdat",
     )
     reg.define(
         "struct pfdat",

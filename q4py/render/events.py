@@ -61,6 +61,21 @@ def crash_event_note(kind: str, index: int, style: CrashinfoStyle) -> list[str]:
     return []
 
 
+def disabled_notes(report: CrashEventsReport) -> list[str]:
+    """The disabled processors, each note after a blank line and followed by one: how many
+    (with the vPars sentence when the kernel ran in a partition, whose other processors are
+    disabled here by design), then each by number (hpux1111-64-hang-vhand-superpages; the
+    words for a system that is not a partition are q4py's: no report shows one)."""
+    if not report.disabled:
+        return []
+    vpars = (["As this is a vpars system you should not get a crash event",
+              "for the disabled cpus."] if report.vpars else [])
+    lines = ["", f"Note: We have {len(report.disabled)} disabled cpus !", *vpars, ""]
+    for cpu in report.disabled:
+        lines += ["", f"Note: CPU {cpu} is disabled", ""]
+    return lines
+
+
 def user_toc_note(style: CrashinfoStyle) -> list[str]:
     if style.toc_note == "line":
         return ["This seems to be a user initiated TOC !", ""]
@@ -139,6 +154,7 @@ def crash_events_section(prog: Program, style: CrashinfoStyle) -> list[str]:
     report = analyze_events(prog)
     lines = banner("Crash Events") + ([""] if style.banner_blank else [])
     main = report.traces[report.main] if report.main is not None else None
+    lines += disabled_notes(report)
     if main is not None:
         lines += crash_event_note(main.event.kind, main.event.index, style)
     if main is not None and main.event.kind == "TOC":

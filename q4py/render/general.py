@@ -50,7 +50,11 @@ def render_general(info: GeneralInfo) -> list[str]:
     def field(label: str, value: object) -> str:
         return f"{label:<17}: {value}"
 
+    # A vPars partition says so first (hpux1111-64-hang-vhand-superpages).
+    vpars = (["", "Note: System appears to be using Virtual Partitions (vpars) !", ""]
+             if info.vpars else [])
     return [
+        *vpars,
         f"Dump time {format_dump_time(info.dump_time, info.minutes_west)}",
         f"System has been up {format_uptime(info.uptime)}",
         "",

@@ -8,12 +8,18 @@ with an indent of its own (2, 3 or 4 blanks as kmeminfo printed it).
 from __future__ import annotations
 
 from q4py.analyses.kmem import KernelMemoryUsage, kernel_memory_usage
+from q4py.kernel.release import by_release
 from q4py.layouts.vm import PAGE_SIZE, bucket_element_size
 from q4py.program import Program
 from q4py.render import section
 from q4py.render.text import banner, kmem_size, percent
 
 RULE = "-" * 70
+ARENA_ROWS = 15  # arenas listed by name, the largest first; the rest add up to `Other`
+ARENA_LABEL = 15  # kmeminfo cut arena names to this many characters (`FD_CHUNK_T_AREN`)
+# Whether the summary breaks Static down into text, data and bss: 11.00's kmeminfo did (atq,
+# kalloc-sysmap), 11.11's did not (vhand-superpages).
+STATIC_ROWS = {(11, 0): True, (11, 11): False}
 
 _POOLS = (("SuperPagePool", "superpage", "Kernel superpage cache"),
           ("BufcacheBufs", "bufcache_bufs", "Buffer cache bufs"),
@@ -38,8 +44,8 @@ def bucket_description(index: int) -> str:
     return f"size {size // PAGE_SIZE:5d} pages"
 
 
-def _bad_pages(kmem: KernelMemoryUsage) -> list[str]:
-    """The pfdat scan's warnings; only printed when the scan found P_BAD pages."""
+def _pfdat_scan(kmem: KernelMemoryUsage) -> list[str]:
+    """The pfdat scan: how many entries, and a warning per P_BAD page."""
     lines = ["", "", RULE, "Pfdat processing:", "",
              f"Scanning {kmem.physmem if kmem.scanned is None else kmem.scanned} pfdat entries "
              "(be patient) ...", ""]
@@ -58,7 +64,12 @@ def render_kmem(kmem: KernelMemoryUsage) -> list[str]:
     def row(label: str, depth: int, pages: int, desc: str, desc_indent: int = 2) -> str:
         return kmem_row(label, depth, pages, phys, desc, desc_indent)
 
-    lines = _bad_pages(kmem) if kmem.bad else []
+    # The scan is reported when it found bad pages (atq) or when pfdat, in pieces, has fewer
+    # entries than there are pages (atq, vhand-superpages); one entry per page and no bad page
+    # print nothing (kalloc-sysmap).
+    scanned = kmem.physmem if kmem.scanned is None else kmem.scanned
+    lines = _pfdat_scan(kmem) if kmem.bad or scanned < kmem.physmem else []
+    static_rows = by_release(STATIC_ROWS, kmem.release)
     lines += [
         RULE,
         "Physical memory usage summary (in page/byte/percent):",
@@ -67,9 +78,9 @@ def render_kmem(kmem: KernelMemoryUsage) -> list[str]:
         row("Freemem", 1, kmem.free, "Free physical memory"),
         row("Used", 1, kmem.used, "Used physical memory"),
         row("System", 2, kmem.system, "By kernel:"),
-        row("text", 3, c["text"], "text", 3),
-        row("data", 3, c["data"], "data", 3),
-        row("bss", 3, c["bss"], "bss", 3),
+        *([row("text", 3, c["text"], "text", 3),
+           row("data", 3, c["data"], "data", 3),
+           row("bss", 3, c["bss"], "bss", 3)] if static_rows else []),
         row("Static", 3, kmem.static, "for text/static data", 3),
         row("Dynamic", 3, kmem.dynamic, "for dynamic data", 3),
         row("Bufcache", 3, c["bufcache"], "for buffer cache", 3),
@@ -87,15 +98,27 @@ def render_kmem(kmem: KernelMemoryUsage) -> list[str]:
         "Kernel dynamic memory usage (in page/byte/percent):",
         "",
         row("Dynamic", 0, kmem.dynamic, "Kernel dynamic memory"),
-        row("MALLOC", 1, kmem.malloc, "Memory buckets"),
     ]
-    lines += [row(f"bucket[{i}]", 2, pages, bucket_description(i), 3)
-              for i, pages in sorted(kmem.buckets.items())]
-    lines += [row("Reserved", 1, c["reserved"], "Reserved pools"),
-              row("Kalloc", 1, kmem.kalloc_total, "kalloc()")]
+    if kmem.arenas is not None:
+        lines += _arena_rows(kmem.arenas, phys)
+    else:
+        lines.append(row("MALLOC", 1, kmem.malloc, "Memory buckets"))
+        lines += [row(f"bucket[{i}]", 2, pages, bucket_description(i), 3)
+                  for i, pages in sorted(kmem.buckets.items())]
+        lines.append(row("Reserved", 1, c["reserved"], "Reserved pools"))
+    lines += [row("Kalloc", 1, kmem.kalloc_total, "kalloc()")]
     lines += [row(label, 2, kmem.kalloc[pool], desc, 4) for label, pool, desc in _POOLS]
     lines.append(row("Eqalloc", 1, c["eqalloc"], "eqalloc()"))
     return lines
+
+
+def _arena_rows(arenas: tuple[tuple[str, int], ...], physmem: int) -> list[str]:
+    """`Arenas`, the largest arenas (table order among equals), `Other` for the rest."""
+    ranked = sorted(arenas, key=lambda arena: -arena[1])
+    shown, rest = ranked[:ARENA_ROWS], ranked[ARENA_ROWS:]
+    return ([kmem_row("Arenas", 1, sum(p for _, p in arenas), physmem, "Kernel arenas", 2)]
+            + [kmem_row(name[:ARENA_LABEL], 2, pages, physmem, "", 2) for name, pages in shown]
+            + [kmem_row("Other", 2, sum(p for _, p in rest), physmem, "Other arenas...", 2)])
 
 
 @section("kmem", "Kernel Memory Usage", 50)

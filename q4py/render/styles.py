@@ -56,17 +56,20 @@ class CrashinfoStyle:
     # Swap Information goes on with `swap related globals` (each global named by what it
     # holds) and the processes holding the most swap, and ends with one blank line.
     swap_details: bool = False
+    # Blank lines after each Memory Globals note (0: the notes on consecutive lines, one
+    # blank line after them).
+    memory_note_gap: int = 0
 
 
 STYLES: tuple[CrashinfoStyle, ...] = (
     CrashinfoStyle(
         "3.5", "title and Table Of Contents; notes after two blank lines; the user-initiated "
-        "TOC note with its FirstPassWeb pointer; outstanding external interrupts; the All "
-        "Threads table",
+        "TOC note with its FirstPassWeb pointer; outstanding external interrupts; Memory "
+        "Globals notes two blank lines apart; the All Threads table",
         ("hpux1111-64-hang-vhand-superpages (its crashinfo (3.5) output)",),
         title=True, event_note="before", toc_note="note", spaced_trap_information=False,
         va_gap=2, blanks_after_processors=1, all_threads=True, pending_interrupts=True,
-        disabled_processor_notes=True, clock_ticks=True),
+        disabled_processor_notes=True, clock_ticks=True, memory_note_gap=2),
     CrashinfoStyle(
         "notes", "the crash event note after two blank lines, no blank after it; no "
         "user-initiated TOC note",
