@@ -1,5 +1,6 @@
 """`[[thread_tables]]`: many threads stated one row each, forged as one-thread groups and read
-back from the kthreads' bytes (the 11.00 table and the 11i list)."""
+back from the kthreads' bytes (the 11.00 table and the 11i list); the Thread Information tables
+that list every thread (the usage table, All Threads)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 from conftest import SCENARIOS_DIR
+from helpers import Shell
 
 from q4py.errors import ScenarioError
 from q4py.forge.build import Forge
@@ -124,3 +126,59 @@ def test_an_unknown_column_is_a_schema_error(small: dict[str, Any]) -> None:
     with pytest.raises(ScenarioError) as info:
         SCENARIO.validate(raw, "")
     assert info.value.key_path == "thread_tables[0].columns[1]"
+
+
+# Five rows of hpux1100-64-hang-runqueue's usage table, in its order (kt_cpu, then sys, then
+# user ticks, then pid and tid, the highest first).
+USAGE = [
+    " 12527   21221 -16   1   255        8   5655996    103366        0  0x4046d62f midaemon",
+    " 11922   13377 180   1     8        3     67887    126051        0  0x406d8355 registrar",
+    " 27091   28191 180   0     8        6         0         0        0  0x406fa58a registrar",
+    "    32      89 138   0     0        0         0         0        0  0x3fc1bbec vxfsd",
+    "    32      88 138   1     0        0         0         0        0  0x3fc1bbec vxfsd",
+]
+
+
+def test_the_usage_table_lists_every_thread_by_processor_use(small: dict[str, Any],
+                                                             tmp_path: Path) -> None:
+    rows = "\n".join(" ".join(line.split()) for line in reversed(USAGE))
+    raw = copy.deepcopy(small)
+    raw["thread_defaults"] = {"enabled": False}
+    raw["thread_tables"] = [{"columns": ["pid", "tid", "pri", "spu", "cpu", "recent",
+                                         "user_ticks", "sys_ticks", "intr_ticks", "start",
+                                         "command"], "rows": rows, "ppid": 1}]
+    shell_lines = _crashinfo_threads(forged(raw, tmp_path), "bare")
+    at = shell_lines.index("   pid     tid pri spu kt_cpu  recent      user       sys     intr"
+                           "    kt_start p_comm")
+    assert shell_lines[at - 3].startswith("AL: Alpha semaphores misses")
+    assert shell_lines[at + 1:] == [*USAGE, ""]
+    assert "Threads waiting on cpu (TSRUN) - sorted by cpu/pri/ticks-since-run" not in shell_lines
+    assert not any(line.startswith("   pid     tid") for line in
+                   _crashinfo_threads(Program.open(tmp_path), "3.5"))
+
+
+def test_all_threads_heads_each_running_thread_anew(small: dict[str, Any],
+                                                    tmp_path: Path) -> None:
+    raw = copy.deepcopy(small)
+    raw["thread_defaults"] = {"enabled": False}
+    raw["thread_tables"] = [{"columns": ["tid", "pid", "ticks", "state", "wchan"], "rows": """
+        7000 2 0  RUN   -
+        7001 3 5  SLEEP selwait
+        7002 0 9  RUN   -
+        7003 1 12 SLEEP selwait
+        7004 0 20 running -
+    """}]  # 7004 runs on processor 0 (TSRUNPROC): listed as RUN too
+    lines = _crashinfo_threads(forged(raw, tmp_path), "3.5")
+    at = lines.index("All Threads - sorted by ticks-since-run")
+    header = ["TID     PID   PPID  TICKS      PRI SPU STAT  SYSCALL        COMMAND        WCHAN",
+              "------- ----- ----- ---------- --- --- ----- -------------- -------------- -----"]
+    listing = lines[at + 3:]
+    assert listing[:3] == [*header, "7000    2     0     0          154 0   RUN   n/a            "
+                                    "vhand          "]
+    assert [line.split()[0] for line in listing[3:] if line] == [
+        "7001", "TID", "-------", "7002", "7003", "TID", "-------", "7004"]
+    assert listing[-2].split()[6] == "RUN"
+
+
+def _crashinfo_threads(prog: Program, style: str) -> list[str]:
+    return Shell(prog).run(f"crashinfo --style {style} threads")

@@ -71,6 +71,24 @@ class ProcessorRow:
     ready: tuple[int, int, int]
 
 
+class UsageRow(NamedTuple):
+    """A row of the processor usage table: a thread's kt_cpu, recent ticks, the ticks charged
+    to it in user mode, in the system and at interrupt level, and when it started."""
+
+    pid: int
+    tid: int
+    pri: int
+    noage: bool
+    spu: int
+    cpu: int
+    recent: int
+    user: int
+    sys: int
+    intr: int
+    start: int
+    command: str
+
+
 class ListedThread(NamedTuple):
     """A row of `All Threads - sorted by ticks-since-run`."""
 
@@ -79,9 +97,9 @@ class ListedThread(NamedTuple):
     wchan: str  # named as in Most Common Wait Channels; empty when it waits on nothing
 
 
-# The STAT column: SLEEP is every report's; the other words are q4py's (no report lists a thread
-# in another state there).
-STAT_WORDS = {TSSLEEP: "SLEEP", TSRUN: "RUN", TSRUNPROC: "CPU", TSZOMB: "ZOMB", TSSTOP: "STOP",
+# The STAT column (hpux1111-64-hang-vhand-superpages lists threads in every state but TSRUNPROC's
+# as these words; its running vhand, TSRUNPROC on processor 6, is `RUN` like a TSRUN thread).
+STAT_WORDS = {TSSLEEP: "SLEEP", TSRUN: "RUN", TSRUNPROC: "RUN", TSZOMB: "ZOMB", TSSTOP: "STOP",
               TSIDL: "IDL"}
 
 
@@ -98,6 +116,7 @@ class ThreadReport:
     waiting: list[ThreadRow]
     zombies: int
     listed: list[ListedThread] = field(default_factory=list)  # every thread, least ticks first
+    usage: list[UsageRow] = field(default_factory=list)  # every thread, most kt_cpu first
 
     @property
     def statdaemon_late(self) -> bool:
@@ -127,6 +146,15 @@ def _row(thread: Thread, lbolt: int) -> ThreadRow:
                      syscall_name(thread.syscall), thread.command)
 
 
+def usage_rows(every: list[Thread]) -> list[UsageRow]:
+    """Every thread by kt_cpu, then system, then user ticks, then pid and tid, each the
+    highest first (the order of every row of hpux1100-64-hang-runqueue's table)."""
+    rows = [UsageRow(t.pid, t.tid, t.pri, t.noage, t.spu, t.cpu, t.recent, t.user_ticks,
+                     t.sys_ticks, t.intr_ticks, t.start, t.command) for t in every]
+    rows.sort(key=lambda r: (r.cpu, r.sys, r.user, r.pid, r.tid), reverse=True)
+    return rows
+
+
 def waits_on_memory(prog: Program) -> bool:
     """Threads sleep on `memory_sleepers` (they wait for free memory)."""
     if not prog.has_symbol("memory_sleepers"):
@@ -135,7 +163,9 @@ def waits_on_memory(prog: Program) -> bool:
     return any(t.stat == TSSLEEP and t.wchan == address for t in threads(prog))
 
 
-def thread_report(prog: Program) -> ThreadReport:
+def thread_report(prog: Program, *, usage: bool = False) -> ThreadReport:
+    """The section's data; `usage`: with the processor usage table (the styles that print
+    it)."""
     hz = prog.read_global("hz")
     lbolt = prog.read_global("lbolt")
     every = threads(prog)
@@ -166,4 +196,5 @@ def thread_report(prog: Program) -> ThreadReport:
         zombies=sum(1 for t in every if t.stat == TSZOMB),
         listed=[ListedThread(_row(t, lbolt), STAT_WORDS.get(t.stat, str(t.stat)),
                              wchans.get(t.address, ""))
-                for t in sorted(every, key=lambda t: since[t.address])])
+                for t in sorted(every, key=lambda t: since[t.address])],
+        usage=usage_rows(every) if usage else [])

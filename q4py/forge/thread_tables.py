@@ -23,7 +23,7 @@ from q4py.forge.schema import Int, List, Spec, Str, Table
 _GROUP_ONLY = ("count", "processes", "pid_step", "tid", "address", "wchan_step", "space",
                "space_step")
 # crashinfo's words for thread states, accepted as well as the scenario's.
-_STATE_WORDS = {"SLEEP": "sleep", "RUN": "run", "CPU": "running", "ZOMB": "zombie",
+_STATE_WORDS = {"SLEEP": "sleep", "RUN": "run", "ZOMB": "zombie",
                 "STOP": "stopped", "IDL": "idle"}
 _BOOL_WORDS = {"y": True, "yes": True, "true": True, "n": False, "no": False, "false": False}
 

@@ -78,6 +78,14 @@ class Thread(NamedTuple):
     pid: int
     ppid: int
     command: str
+    # Processor time (crashinfo's usage table): kt_cpu, kt_cpticks, kt_uticks, kt_sticks,
+    # kt_iticks, kt_start.
+    cpu: int
+    recent: int
+    user_ticks: int
+    sys_ticks: int
+    intr_ticks: int
+    start: int
 
     @property
     def noage(self) -> bool:
@@ -92,6 +100,8 @@ class Thread(NamedTuple):
 _MEMBERS = ("kt_tid", "kt_stat", "kt_flag", "kt_pri", "kt_spu", "kt_spu_group",
             "kt_schedpolicy", "kt_syscall", "kt_lastrun", "kt_wchan", "kt_sleep_caller",
             "kt_uarea", "kt_uarea_space", "kt_link", "kt_procp")
+# ... and of each field after `command`.
+_USAGE_MEMBERS = ("kt_cpu", "kt_cpticks", "kt_uticks", "kt_sticks", "kt_iticks", "kt_start")
 
 
 def has_threads(prog: Program) -> bool:
@@ -222,8 +232,9 @@ def _made(prog: Program, records: list[tuple[int, tuple]],
     pids = [ident.pid if ident else -1 for ident in idents]
     ppids = [ident.ppid if ident else -1 for ident in idents]
     commands = [ident.command if ident else "" for ident in idents]
+    usage = [columns[at[member]] for member in _USAGE_MEMBERS]
     return list(map(Thread._make, zip((address for address, _ in records), *picked, pids,
-                                      ppids, commands, strict=True)))
+                                      ppids, commands, *usage, strict=True)))
 
 
 @cache

@@ -46,6 +46,9 @@ class CrashinfoStyle:
     # Thread Information ends with `All Threads - sorted by ticks-since-run` (an empty TSRUN
     # table then prints no header).
     all_threads: bool = False
+    # Thread Information ends with every thread's processor usage (`pid tid pri spu kt_cpu
+    # recent user sys intr kt_start p_comm`) in place of the TSRUN table.
+    usage_table: bool = False
     # The processor section lists `Outstanding external interrupts` (the set EIRR bits).
     pending_interrupts: bool = False
     # A disabled processor's block in a TOC's other processors: `Processor number N disabled!`
@@ -105,9 +108,11 @@ STYLES: tuple[CrashinfoStyle, ...] = (
         blanks_after_processors=1, all_threads=True, swap_details=True),
     CrashinfoStyle(
         "bare", "a TOC's main event without notes or heading; no `Can't unwind` under a "
-        "USER-mode event",
+        "USER-mode event; the processor usage table of every thread in place of the TSRUN "
+        "table",
         ("hpux1100-64-hang-runqueue",),
-        toc_heading=False, user_mode_cant_unwind=False, blanks_after_processors=1),
+        toc_heading=False, user_mode_cant_unwind=False, blanks_after_processors=1,
+        usage_table=True),
 )
 
 BY_NAME: dict[str, CrashinfoStyle] = {style.name: style for style in STYLES}

@@ -17,6 +17,7 @@ from q4py.analyses.threads import (
     ThreadReport,
     ThreadRow,
     TopRow,
+    UsageRow,
     thread_report,
 )
 from q4py.kernel.threads import has_threads
@@ -101,6 +102,16 @@ def all_threads_header(pri: int) -> list[str]:
             "-------------- -----"]
 
 
+USAGE_HEADER = ("   pid     tid pri spu kt_cpu  recent      user       sys     intr    kt_start "
+                "p_comm")
+
+
+def usage_row(r: UsageRow) -> str:
+    pri = f"{r.pri}{'*' if r.noage else ''}"
+    return (f"{r.pid:6d} {r.tid:7d} {pri:>3s} {r.spu:3d} {r.cpu:5d} {r.recent:8d} {r.user:9d} "
+            f"{r.sys:9d} {r.intr:8d}  0x{r.start:08x} {r.command}")
+
+
 def listed_row(row: ListedThread, pri: int) -> str:
     t = row.thread
     return (f"{t.tid:<7d} {t.pid:<5d} {t.ppid:<5d} {t.ticks:<10d} {priority(t):<{pri}s} "
@@ -130,24 +141,38 @@ def render_threads(report: ThreadReport, style: CrashinfoStyle | None = None) ->
     lines += ["", "", *underline("Running Threads (TSRUNPROC) and idle Processors"), "", "",
               *running_header(pri)]
     lines += [running_row(row, pri) for row in report.running]
-    lines += ["", *_RUNNING_NOTE, "", "", *underline(_WAITING_TITLE), ""]
+    lines += ["", *_RUNNING_NOTE, "", ""]
+    if style is not None and style.usage_table:
+        lines += [USAGE_HEADER, *(usage_row(row) for row in report.usage), ""]
+        return [*lines, *_zombie_note(report.zombies)]
+    lines += [*underline(_WAITING_TITLE), ""]
     listing = style is not None and style.all_threads
     if report.waiting or not listing:  # the listing's styles leave out an empty table
         lines += [*waiting_header(pri), *(waiting_row(row, pri) for row in report.waiting), ""]
-    if report.zombies == 1:
-        lines.append("Note:  There is 1 thread in TSZOMB stat !")
-    elif report.zombies:
-        lines.append(f"Note:  There are {report.zombies} threads in TSZOMB stat !")
+    lines += _zombie_note(report.zombies)
     if not listing:
         return [*lines, ""]
     if report.zombies:
         lines += ["", ""]
     lines += [*underline(_ALL_TITLE), "", *all_threads_header(pri)]
-    return [*lines, *(listed_row(row, pri) for row in report.listed), ""]
+    for row in report.listed:
+        if row.stat == "RUN" and row is not report.listed[0]:
+            lines += all_threads_header(pri)  # HP heads each running thread's row anew
+        lines.append(listed_row(row, pri))
+    return [*lines, ""]
+
+
+def _zombie_note(zombies: int) -> list[str]:
+    if zombies == 1:
+        return ["Note:  There is 1 thread in TSZOMB stat !"]
+    if zombies:
+        return [f"Note:  There are {zombies} threads in TSZOMB stat !"]
+    return []
 
 
 @section("threads", "Thread Information", 88, styled=True)
 def threads_section(prog: Program, style: CrashinfoStyle) -> list[str]:
     if not has_threads(prog):
         return []
-    return [*banner("Thread Information"), "", *render_threads(thread_report(prog), style)]
+    report = thread_report(prog, usage=style.usage_table)
+    return [*banner("Thread Information"), "", *render_threads(report, style)]
