@@ -44,9 +44,13 @@ def preempted(sc: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _threads(sc: dict[str, Any], pid: int) -> None:
-    """Three sleepers with a call chain, one preempted in user mode, one without a stack."""
-    sc.setdefault("processes", []).append({"pid": pid, "command": "oracle", "cmdline": "oracleARDR "
-                            "(DESCRIPTION=(LOCAL=YES)(ADDRESS=(PROTOCOL=beq)))"})
+    """Three sleepers with a call chain, one preempted in user mode, one without a stated
+    stack; and threads of a kernel daemon and of a user process that state none (9300...)."""
+    sc.setdefault("processes", []).extend([
+        {"pid": pid, "command": "oracle", "cmdline": "oracleARDR "
+         "(DESCRIPTION=(LOCAL=YES)(ADDRESS=(PROTOCOL=beq)))"},
+        {"pid": pid + 1, "command": "vxfsd"},  # no user memory: a kernel daemon
+        {"pid": pid + 2, "command": "java", "virtual": 4000}])
     functions = sc["kernel"]["functions"]
     end = max(f["address"] + f["size"] for f in functions)
     functions.append({"name": "_sleep", "address": -(-end // 0x1000) * 0x1000, "size": 0x400,
@@ -57,6 +61,14 @@ def _threads(sc: dict[str, Any], pid: int) -> None:
          "ticks": [100]},
         {"pid": pid, "tid": 9100, "state": "run", "contexts": preempted(sc), "ticks": [5]},
         {"pid": pid, "tid": 9200, "wchan": "selwait", "ticks": [7]},
+        {"pid": pid + 2, "tid": 9300, "wchan": "memory_sleepers", "caller": "sysmemreserve"},
+        {"pid": pid + 2, "tid": 9301, "state": "run"},
+        {"pid": pid + 2, "tid": 9302, "state": "stopped"},
+        {"pid": pid + 2, "tid": 9303, "state": "zombie"},
+        {"pid": pid + 2, "tid": 9304, "state": "idle"},
+        {"pid": pid + 1, "tid": 9305, "wchan": "lbolt", "caller": "statdaemon"},
+        {"pid": pid + 2, "tid": 9306, "wchan": "0x4f2c1840", "caller": "vx_rwsleep_lock",
+         "syscall": "read"},
     ])
 
 
@@ -118,11 +130,60 @@ def test_a_thread_preempted_in_user_mode_stops_at_the_user_boundary(dump: Path) 
     assert trap.pcoq == USER_PC and trace.user_mode
 
 
-def test_a_thread_without_a_stated_stack_says_so(dump: Path) -> None:
-    prog = Program.open(dump)
+@pytest.fixture(scope="module")
+def broken(dump: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The dump with thread 9200's u-area space garbled: its PCB cannot be read."""
+    copy_ = Path(shutil.copytree(dump, tmp_path_factory.mktemp("broken") / "dump"))
+    prog = Program.open(copy_)
+    member = prog.types.get("struct kthread").field("kt_uarea_space")
+    poke(copy_, thread_by_tid(prog, 9200).address + member.offset,
+         (0x7FFF0000).to_bytes(member.size, "big"))
+    return copy_
+
+
+def test_a_thread_whose_pcb_cannot_be_read_says_so(broken: Path) -> None:
+    prog = Program.open(broken)
     trace = unwind_thread(prog, thread_by_tid(prog, 9200))
     assert trace.segments == [] and trace.problem is not None
     assert "PCB" in trace.problem
+
+
+def _functions(trace: Any) -> list[str]:
+    return [name.split("+", 1)[0] for name in names(trace)]
+
+
+def test_a_group_that_states_no_stack_gets_a_default_one(dump: Path) -> None:
+    """From what the group states: its state, caller, syscall and process (q4py's design,
+    docs/scenario-format.md); 11.00's 32-bit switch saves its caller's context."""
+    prog = Program.open(dump)
+    switch = [] if not prog.wide and prog.has_symbol("kthread") else ["_swtch"]
+    sleep, syscall = [*switch, "_sleep"], ["syscall", "syscallinit"]
+    daemon, fault = ["main", "$vstart", "$locore"], ["vfault", "trap", "thandler"]
+    expected = {
+        9200: ([*sleep, *daemon], None),  # no caller, no syscall, no user memory
+        9300: ([*sleep, "sysmemreserve", *fault], 15),  # a page fault from user mode
+        9301: ([*switch, "preempt", "ihandler"], 4),  # runnable, nothing says it slept
+        9302: ([*switch, "stop", "issig", "ihandler"], 4),
+        9303: ([*switch, "exit", "rexit", *syscall], None),
+        9304: (["newproc", "fork", *syscall], None),
+        9305: ([*sleep, "statdaemon", *daemon], None),
+        9306: ([*sleep, "vx_rwsleep_lock", "read", *syscall], None),
+    }
+    for tid, (functions, trap) in expected.items():
+        thread = thread_by_tid(prog, tid)
+        trace = unwind_thread(prog, thread)
+        assert trace.problem is None and _functions(trace) == functions, tid
+        last = trace.segments[-1].trap
+        if trap is None:
+            assert last is None and not trace.user_mode, tid
+        else:  # the USER boundary, in the thread's own space
+            assert last is not None and last.trap_type == trap and trace.user_mode, tid
+            assert last.pcsq == thread.uarea_space and last.pcoq & 3 == 3, tid
+    sleeper = thread_by_tid(prog, 9306)
+    trace = unwind_thread(prog, sleeper)
+    frames = [frame for segment in trace.segments for frame in segment.frames]
+    assert frames[len(sleep)].pc == sleeper.sleep_caller  # the caller's frame: kt_sleep_caller
+    assert names(trace)[-2:] == SLEEPER[-2:]  # called from the sites the scenario's stacks use
 
 
 def test_a_running_thread_is_its_processors_crash_event(tmp_path: Path) -> None:
@@ -140,7 +201,7 @@ def test_sleep_queues_command_lines_and_p4_process_names(dump: Path) -> None:
     selwait = prog.symbol("selwait").address
     sleepers = set(sleep_queue(prog, selwait))
     ours = {thread_by_tid(prog, tid).address for tid in (9000, 9001, 9002, 9200)}
-    assert ours <= sleepers  # the three with stacks and the one without
+    assert ours <= sleepers  # the three with stated stacks and the one without
     assert thread_by_tid(prog, 9100).address not in sleepers  # runnable: on no sleep queue
     proc = thread_by_tid(prog, 9000).proc
     assert command_line(prog, proc) == \
@@ -220,8 +281,8 @@ def test_trace_u_numbers_frames_and_lists_stored_arguments(dump: Path) -> None:
                                             "1)  _sleep+0x1a8   ( 0x5678, 0x1234, n/a, n/a )"]
 
 
-def test_trace_w_pid_lists_every_thread_and_goes_on_past_a_bad_one(dump: Path) -> None:
-    prog = Program.open(dump)
+def test_trace_w_pid_lists_every_thread_and_goes_on_past_a_bad_one(broken: Path) -> None:
+    prog = Program.open(broken)
     lines = Shell(prog).run("trace -W pid 31337")
     assert lines[0].endswith("pid=31337  cmd=\"oracleARDR (DESCRIPTION=(LOCAL=YES)(ADDR\"")
     kthreads = [line for line in lines if line.startswith("Kthread  : p kthread_t ")]
@@ -274,8 +335,8 @@ def test_trace_bad_input_is_one_line(dump: Path, line: str,
 
 
 # -- stacks, threads, ps --------------------------------------------------------------
-def test_stacks_groups_identical_stacks_most_common_first(dump: Path) -> None:
-    prog = Program.open(dump)
+def test_stacks_groups_identical_stacks_most_common_first(broken: Path) -> None:
+    prog = Program.open(broken)
     lines = Shell(prog).run("stacks -m oracle -w selwait")
     assert lines[0] == "4 threads in 2 stacks"
     heads = [line for line in lines if line[:5].strip().isdigit()]
@@ -289,10 +350,11 @@ def test_stacks_groups_identical_stacks_most_common_first(dump: Path) -> None:
 
 def test_stacks_filters_by_function_state_and_trap(dump: Path) -> None:
     shell = Shell(Program.open(dump))
-    assert shell.run("stacks -c select+0x100")[0] == "3 threads in 1 stacks"
-    assert shell.run("stacks -c select -s TSSLEEP")[0] == "3 threads in 1 stacks"
-    assert shell.run("stacks -c select -s run")[0] == "0 threads in 0 stacks"
-    preempted = shell.run("stacks -c preempt")
+    # (default stacks of the scenario's threads that call select use the same call site)
+    assert shell.run("stacks -c select+0x100 -w selwait")[0] == "3 threads in 1 stacks"
+    assert shell.run("stacks -c select -s TSSLEEP -w selwait")[0] == "3 threads in 1 stacks"
+    assert shell.run("stacks -c preempt -s sleep")[0] == "0 threads in 0 stacks"
+    preempted = shell.run("stacks -c preempt -m oracle")
     assert preempted[0] == "1 threads in 1 stacks"
     assert preempted[-2].strip() == "<trap 4 from USER mode>"
 

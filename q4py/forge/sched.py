@@ -14,6 +14,7 @@ from typing import Any
 
 from q4py.errors import ScenarioError
 from q4py.forge.context import ForgeContext
+from q4py.forge.default_stacks import with_default_stacks
 from q4py.forge.ipc import FORMS, IpcObjects, is_ipc_wchan
 from q4py.forge.kernel import KernelFunction
 from q4py.forge.processes import Processes
@@ -51,6 +52,7 @@ _DEACT_FLAGS = {"": 0, "yes": TSDEACT, "self": TSDEACT | TSDEACTSELF}
 _CALLER_SIZE = 0x100  # bytes given to a sleep caller the scenario does not declare
 _FIRST_SPACE, _SPACE_STEP = 0x2000000, 0x400  # space ids the forge gives threads
 _STACK_COPIED = 0x10000  # a group's stack copied thread to thread when it is this close
+_HANDLER_FRAME = 0x4D0  # an interrupt handler's frame, as the reports' ihandler has
 
 
 def _wchan_problem(text: str) -> str | None:
@@ -107,7 +109,9 @@ THREAD_GROUP = Table("Threads alike, generated: `count` threads of one process."
                   "(`_swtch+0xc4`, `_sleep+0x1a8`, ..., `syscallinit+0x554`): laid on each "
                   "thread's own kernel stack, the context saved in its PCB. Functions not in "
                   "kernel.functions are placed with a 0x80-byte frame. Not for running threads "
-                  "(their stack is their processor's crash event).",
+                  "(their stack is their processor's crash event). Without `calls` and "
+                  "`contexts` the forge lays a default stack from the group's state, caller, "
+                  "syscall and process (docs/scenario-format.md).",
                   item=Str("", check=call_problem)),
     "args": MapOf("Argument values a call of `calls` stored in its caller's frame, as for "
                   "events: `\"_sleep+0x1a8\" = { arg0 = 0x56c14ede }`.",
@@ -139,10 +143,10 @@ THREAD_DEFAULTS = Table("The kthread every process without a thread group gets: 
                         "asleep where an idle process sleeps.", keys={
     "enabled": Bool("Give those processes their thread (false: only the groups' threads).",
                     default=True),
-    "calls": List("Its kernel stack, call sites innermost first (as `threads[].calls`).",
-                  item=Str("", check=call_problem),
-                  default=["_swtch+0xc4", "_sleep+0x1a8", "select+0x2b8", "syscall+0x2a4",
-                           "syscallinit+0x554"]),
+    "calls": List("Its kernel stack, call sites innermost first (as `threads[].calls`); "
+                  "empty: the default stack of a group that states none (from the sleep "
+                  "primitive through `caller` and `syscall` to the release's syscall entry).",
+                  item=Str("", check=call_problem)),
     "caller": Str("Function that called sleep (as `threads[].caller`).",
                   default="select+0x2b8"),
     "wchan": Str("What it sleeps on (as `threads[].wchan`).", default="selwait",
@@ -241,8 +245,10 @@ class _Symbols:
         fn = self.function(name, 0, path)
         return fn.address + min(0x44, fn.size - 4)
 
-    def function(self, name: str, offset: int, path: str) -> KernelFunction:
-        """Function `name`: declared, or placed after the others, long enough for `offset`."""
+    def function(self, name: str, offset: int, path: str,
+                 interrupt: bool = False) -> KernelFunction:
+        """Function `name`: declared, or placed after the others, long enough for `offset`
+        (an interrupt handler: no RP saved, a frame that holds the save_state it builds)."""
         ctx = self.ctx
         fn = ctx.functions.get(name)
         if fn is None:
@@ -254,7 +260,9 @@ class _Symbols:
             if address + size > end:
                 raise ScenarioError(path, f"no room for function '{name}' in kernel text "
                                     "(more pages.text, or declare it in kernel.functions)")
-            fn = KernelFunction(name, address, size, 0x80, True, False)
+            frame = -(-max(_HANDLER_FRAME, ctx.types.get("save_state").size) // 0x10) * 0x10
+            fn = KernelFunction(name, address, size, frame if interrupt else 0x80,
+                                not interrupt, interrupt)
             ctx.functions[name] = fn
             self.text_cursor = address + size
         return fn
@@ -265,7 +273,7 @@ def build_threads(ctx: ForgeContext, mpinfo_address: int,
     """The scenario's thread groups as kthreads: the 11.00 table or the 11i list; returns the
     address of each thread by tid."""
     proc_addresses, proc_table = processes.addresses, processes.table
-    groups = ctx.sc["threads"] + _default_groups(ctx, processes)
+    groups = with_default_stacks(ctx, ctx.sc["threads"] + _default_groups(ctx, processes))
     if not groups:
         return {}
     layout = ctx.types.get("struct kthread")
@@ -448,9 +456,12 @@ def _place_stack_functions(symbols: _Symbols, groups: list[dict[str, Any]]) -> N
     """Every function the groups' stacks call, placed (if undeclared) long enough for the
     furthest call site into it."""
     furthest: dict[str, tuple[int, str]] = {}
+    handlers: set[str] = set()  # the outermost call of a context another one follows
     for gi, group in enumerate(groups):
         contexts = group["contexts"] or [{"calls": group["calls"]}]
         for k, context in enumerate(contexts):
+            if k + 1 < len(contexts) and context["calls"]:
+                handlers.add(context["calls"][-1].partition("+")[0])
             for j, call in enumerate(context["calls"]):
                 name, _, offset = call.partition("+")
                 off = int(offset, 16) if offset else 0
@@ -459,7 +470,7 @@ def _place_stack_functions(symbols: _Symbols, groups: list[dict[str, Any]]) -> N
                 if off >= furthest.get(name, (-1, ""))[0]:
                     furthest[name] = (off, path)
     for name, (offset, path) in furthest.items():
-        symbols.function(name, offset, path)
+        symbols.function(name, offset, path, interrupt=name in handlers)
 
 
 def _lay_thread_stack(ctx: ForgeContext, contexts: list[dict[str, Any]], space: int,
@@ -469,6 +480,10 @@ def _lay_thread_stack(ctx: ForgeContext, contexts: list[dict[str, Any]], space: 
     the top of the stack (the same for every thread of the group)."""
     uarea = UAREA_OFFSET_WIDE if ctx.wide else UAREA_OFFSET_NARROW
     user = ctx.types.get("struct user")
+    # A trap from user mode whose space the scenario leaves to the forge came from the
+    # thread's own space.
+    contexts = [dict(c, user=dict(c["user"], pcsq=space)) if c["user"] and c["user"]["pcsq"] < 0
+                else c for c in contexts]
     regs = build_stack(ctx, {"contexts": contexts, "stack_base": uarea + user.size,
                              "space": space, "kind": "TOC"}, path)
     ctx.place("struct pcb", uarea, {"pcb_sp": regs["sp"], "pcb_pc": regs["pcoq_head"],
