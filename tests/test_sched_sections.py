@@ -231,3 +231,20 @@ def test_bad_wait_channel_is_refused_by_the_schema(tmp_path: Path) -> None:
     path.write_text(text)
     with pytest.raises(ScenarioError, match="not a wait channel"):
         load_scenario(path)
+
+
+def test_mp_avenrun_leaves_out_disabled_processors() -> None:
+    from q4py.analyses.loadavg import LoadAverages
+    from q4py.render.loadavg import render_load_averages
+
+    rows = [(float(cpu), 0.0, 0.0) for cpu in range(4)]
+    lines = render_load_averages(LoadAverages((0.1, 0.2, 0.3), None, None, rows, disabled=(2,)))
+    assert [line.split(" :")[0] for line in lines if line.startswith("cpu")] == [
+        "cpu0", "cpu1", "cpu3"]
+    assert "cpu3 : 3.000000  0.000000  0.000000  " in lines
+
+
+def test_message_buffer_ends_in_a_blank_line(spin: Program) -> None:
+    # The kernel's text ends its last line; the section still ends in one blank line.
+    lines = SECTIONS["msgbuf"].fn(spin)
+    assert lines[-2:] == [" Millseconds/sec = 1000", ""]

@@ -24,7 +24,8 @@ def render_load_averages(loads: LoadAverages) -> list[str]:
         lines += [*underline('pwrun ("fast" io wait)'), _values(loads.pwrun, 6), ""]
     if loads.per_processor:
         lines += underline("mp_avenrun")
-        lines += [f"cpu{cpu} : {_values(row, 6)}" for cpu, row in enumerate(loads.per_processor)]
+        lines += [f"cpu{cpu} : {_values(row, 6)}" for cpu, row in enumerate(loads.per_processor)
+                  if cpu not in loads.disabled]
         lines.append("")
     return lines
 
