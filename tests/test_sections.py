@@ -344,6 +344,17 @@ def test_swap_details_only_in_their_style(seed: Program) -> None:
     assert toc_line[-1] == "" and toc_line[-2] != ""
 
 
+def test_swap_in_the_35_style(seed: Program) -> None:
+    """3.5: no underline, the device by its device file, the globals by their kernel names."""
+    lines = SECTIONS["swap"].render(seed, BY_NAME["3.5"])
+    assert lines[4:6] == ["swapinfo -mt emulation:", ""]
+    assert lines[8].endswith("  /dev/vg00/lvol2") and lines[8][:-15] == SWAP[9][:-12]
+    at = lines.index("swapmem_on  = 0 ")
+    assert [line.split(" =")[0] for line in lines[at + 1:at + 5]] == [
+        "swapmem_cnt", "swapmem_max", "swapspc_cnt", "swapspc_max"]
+    assert lines[at - 1] == "" and lines[at + 5:] == [""]
+
+
 def test_swap_globals_without_swapphys_cnt() -> None:
     lines = render_swap_globals(SwapPages(False, 0, 0, 100, 37, None))
     assert lines[3:] == ["swapmem_on  = 0 ",

@@ -27,7 +27,8 @@ class SwapDeviceUsage:
     free_mb: int
     start: int
     priority: int
-    name: str
+    name: str  # `LVM vg00/lv2`
+    file: str = ""  # its device file, `/dev/vg00/lvol2`
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def swap_usage(prog: Program) -> SwapUsage:
         free = _mb(dev.free_pages)
         device_used_pages += dev.kilobytes // 4 - dev.free_pages
         devices.append(SwapDeviceUsage(avail, avail - free, free, dev.start, dev.priority,
-                                       dev.name))
+                                       dev.name, dev.file))
     reserved = state.swapspc_max - state.swapspc_cnt - device_used_pages
     memory = None
     if state.swapmem_on:

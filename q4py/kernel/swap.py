@@ -29,6 +29,10 @@ class SwapDevice:
     def name(self) -> str:
         return device_name(self.major, self.minor)
 
+    @property
+    def file(self) -> str:
+        return device_file(self.major, self.minor)
+
 
 @dataclass(frozen=True)
 class SwapState:
@@ -50,6 +54,14 @@ def device_name(major: int, minor: int) -> str:
     if major == LVM_MAJOR:
         return f"LVM vg{(minor >> 16) & 0xFF:02d}/lv{minor & 0xFFFF}"
     return f"/dev/dsk/c{(minor >> 16) & 0xFF}t{(minor >> 12) & 0xF}d{(minor >> 8) & 0xF}"
+
+
+def device_file(major: int, minor: int) -> str:
+    """`/dev/vg00/lvol2` for an LVM logical volume (the name crashinfo 3.5 printed), else the
+    disk's `/dev/dsk/cXtYdZ` name as device_name gives it."""
+    if major == LVM_MAJOR:
+        return f"/dev/vg{(minor >> 16) & 0xFF:02d}/lvol{minor & 0xFFFF}"
+    return device_name(major, minor)
 
 
 def swap_state(prog: Program) -> SwapState:

@@ -59,6 +59,10 @@ class CrashinfoStyle:
     # Swap Information goes on with `swap related globals` (each global named by what it
     # holds) and the processes holding the most swap, and ends with one blank line.
     swap_details: bool = False
+    # Swap Information headed `swapinfo -mt emulation:` without underline, devices by their
+    # device file (`/dev/vg00/lvol2`), then the swap globals under their kernel names, one
+    # blank line ending it.
+    swap_kernel_names: bool = False
     # Blank lines after each Memory Globals note (0: the notes on consecutive lines, one
     # blank line after them).
     memory_note_gap: int = 0
@@ -68,11 +72,12 @@ STYLES: tuple[CrashinfoStyle, ...] = (
     CrashinfoStyle(
         "3.5", "title and Table Of Contents; notes after two blank lines; the user-initiated "
         "TOC note with its FirstPassWeb pointer; outstanding external interrupts; Memory "
-        "Globals notes two blank lines apart; the All Threads table",
+        "Globals notes two blank lines apart; swapinfo with device files and the swap "
+        "globals by name; the All Threads table",
         ("hpux1111-64-hang-vhand-superpages (its crashinfo (3.5) output)",),
         title=True, event_note="before", toc_note="note", spaced_trap_information=False,
         va_gap=2, blanks_after_processors=1, all_threads=True, pending_interrupts=True,
-        disabled_processor_notes=True, clock_ticks=True, memory_note_gap=2),
+        disabled_processor_notes=True, clock_ticks=True, memory_note_gap=2, swap_kernel_names=True),
     CrashinfoStyle(
         "notes", "the crash event note after two blank lines, no blank after it; no "
         "user-initiated TOC note",

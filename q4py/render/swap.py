@@ -3,7 +3,10 @@
 Columns: TYPE (8, left), AVAIL, USED, FREE (7 each), PCT USED (5), START/LIMIT, RESERVE (7
 each), PRI (4), then two blanks and the NAME. A line stops after its last applicable column.
 In the styles with `swap_details` (hpux1100-32-hang-nfs-swap-p4) the swap globals follow, each
-named by what it holds, then the processes holding the most swap.
+named by what it holds, then the processes holding the most swap. In the styles with
+`swap_kernel_names` (3.5, hpux1111-64-hang-vhand-superpages) the heading is `swapinfo -mt
+emulation:` without underline, a device is named by its device file (`/dev/vg00/lvol2`), and the
+swap globals follow under their kernel names.
 """
 
 from __future__ import annotations
@@ -28,14 +31,15 @@ def swap_row(kind: str, *cells: object) -> str:
     return text
 
 
-def render_swap(swap: SwapUsage) -> list[str]:
-    lines = [*underline("swapinfo -mt emulation"), "",
+def render_swap(swap: SwapUsage, device_files: bool = False) -> list[str]:
+    heading = ["swapinfo -mt emulation:"] if device_files else underline("swapinfo -mt emulation")
+    lines = [*heading, "",
              swap_row("", "Mb", "Mb", "Mb", "PCT", "START/", "Mb"),
              swap_row("TYPE", "AVAIL", "USED", "FREE", "USED", "LIMIT", "RESERVE", "PRI", "NAME")]
     for d in swap.devices:
         lines.append(swap_row("dev", d.avail_mb, d.used_mb, d.free_mb,
                               f"{percent(d.used_mb, d.avail_mb)}%", d.start, "-", d.priority,
-                              d.name))
+                              d.file if device_files else d.name))
     lines.append(swap_row("reserve", "-", swap.reserve_mb, -swap.reserve_mb))
     if swap.memory is not None:
         m = swap.memory
@@ -60,6 +64,14 @@ def render_swap_globals(pages: SwapPages) -> list[str]:
             *(f"{name:<{width}} = {pages_in_mb(value)}" for name, value in named)]
 
 
+def render_swap_kernel_globals(pages: SwapPages) -> list[str]:
+    """The globals under their kernel names, `swapmem_cnt = N pages (size)`."""
+    return [f"swapmem_on  = {int(pages.swapmem_on)} ",
+            *(f"{name} = {pages_in_mb(value)}" for name, value in (
+                ("swapmem_cnt", pages.swapmem_cnt), ("swapmem_max", pages.swapmem_max),
+                ("swapspc_cnt", pages.swapspc_cnt), ("swapspc_max", pages.swapspc_max)))]
+
+
 def render_swap_top(procs: tuple[ProcessSwap, ...]) -> list[str]:
     """Pages and their size per column: virt's number in 5 columns, the others' in 4."""
     def cell(pages: int, digits: int, width: int) -> str:
@@ -77,7 +89,9 @@ def render_swap_top(procs: tuple[ProcessSwap, ...]) -> list[str]:
 @section("swap", "Swap Information", 80, styled=True)
 def swap_section(prog: Program, style: CrashinfoStyle) -> list[str]:
     swap = swap_usage(prog)
-    lines = [*banner("Swap Information"), "", *render_swap(swap)]
+    lines = [*banner("Swap Information"), "", *render_swap(swap, style.swap_kernel_names)]
+    if style.swap_kernel_names and swap.pages is not None:
+        return lines + ["", *render_swap_kernel_globals(swap.pages), ""]
     if not style.swap_details:
         return lines + ["", ""]
     if swap.pages is not None:
