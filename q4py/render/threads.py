@@ -134,11 +134,15 @@ def render_threads(report: ThreadReport, style: CrashinfoStyle | None = None) ->
         lines += [*underline("Idle Globals"), ""]
         lines += [f"{name} = {value}" for name, value in report.idle_globals]
         lines.append("")
+    # One blank line between the idle globals and Running Threads (runqueue, soaccept,
+    # nfs-swap, vhand-superpages), three after the SCHED_NOAGE note (spinlock-process-lock).
     if report.noage:
         lines += [f"Note:  There are {report.noage} threads with schedpolicy = SCHED_NOAGE!",
-                  'Look for "*" after the PRI in the thread listings.', ""]
+                  'Look for "*" after the PRI in the thread listings.', "", "", ""]
+    elif not report.idle_globals:
+        lines += ["", ""]
     pri = 4 if report.noage else 3  # room for the `*` of SCHED_NOAGE
-    lines += ["", "", *underline("Running Threads (TSRUNPROC) and idle Processors"), "", "",
+    lines += [*underline("Running Threads (TSRUNPROC) and idle Processors"), "", "",
               *running_header(pri)]
     lines += [running_row(row, pri) for row in report.running]
     lines += ["", *_RUNNING_NOTE, "", ""]
