@@ -48,7 +48,7 @@ def hang(tmp_path_factory: pytest.TempPathFactory) -> Shell:
     # on which a fourth sleeps.
     sc["threads"] += [
         {"pid": 2388, "tid": 5000, "count": 3, "wchan": "shm_lock", "caller": "shmget+0x44",
-         "ticks": [300, 100], "pri": 154, "spu": 1},
+         "ticks": [300, 100], "pri": 154, "spu": 1, "cpu": 3},
         {"pid": 2388, "tid": 5100, "wchan": "vmtotal_lock", "caller": "vmtotal+0x38",
          "ticks": [50]}]
     sc["beta_semas"] = [{"name": "vmtotal_lock", "owner_tid": 5000}, {"name": "shm_lock"}]
@@ -137,12 +137,24 @@ def test_threads_waiting_on_beta_semaphores(hang: Shell) -> None:
     rows = [line.split() for line in lines[14:-1]]
     shm = hang.session.program.symbol("shm_lock").address
     vmtotal = hang.session.program.symbol("vmtotal_lock").address
+    # CPU: kt_cpu (3), not the processor (1); PRI: the sleep's priority word, 0x200 over kt_pri
+    # 154.
     assert rows == [
-        ["5000", "-1", "300", "1", "154", f"{shm:#x}", "shmget+0x44"],
-        ["5001", "-1", "200", "1", "154", f"{shm:#x}", "shmget+0x44"],
-        ["5002", "-1", "100", "1", "154", f"{shm:#x}", "shmget+0x44"],
+        ["5000", "-1", "300", "3", "666", f"{shm:#x}", "shmget+0x44"],
+        ["5001", "-1", "200", "3", "666", f"{shm:#x}", "shmget+0x44"],
+        ["5002", "-1", "100", "3", "666", f"{shm:#x}", "shmget+0x44"],
         [*rows[3][:1], "5000", "50", *rows[3][3:5], f"{vmtotal:#x}", "vmtotal+0x38"]]
     assert rows[3][0] == "5100"
+
+
+def test_a_beta_semaphore_waiter_has_no_kt_wchan(hang: Shell) -> None:
+    """p4 shows such a waiter's kt_wchan as 0 and its kt_pri as it is; crashinfo still counts
+    it on the semaphore."""
+    hang.run("Kthread -t 5001")
+    row = hang.run("pview -V")[1].split()
+    assert (row[1], row[2], row[-1]) == ("5001", "154", "0")
+    assert "shm_lock" in [line.split()[0] for line in hang.run("crashinfo threads")
+                          if line.startswith("shm_lock ")]
 
 
 def test_outstanding_external_interrupts(hang: Shell) -> None:

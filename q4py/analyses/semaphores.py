@@ -3,10 +3,12 @@
 A sleeping thread waits on a beta semaphore when its wait channel is one: a `struct b_sema`
 whose `b_magic` is B_SEMA_MAGIC (a reconstruction, docs/layouts.md). Each row: the waiter, the
 owner's thread id (-1 when `b_owner` is NULL or no thread), ticks since the waiter ran, its
-processor and priority, the semaphore's address and the waiter's sleep caller as
-`function+0xOFF`. Semaphores come in the order their first waiter has in the thread list, each
-one's waiters longest-waiting first (both reports: hpux1111-64-hang-vhand-superpages,
-hpux1111-64-hang-lock-contention-p4).
+scheduler CPU figure (kt_cpu: 0 for every waiter of both reports, whose kt_spu p4 and the
+thread tables show as 1 to 5), the priority word its sleep recorded (kt_sleep_pri: kt_pri with
+BSEMA_SLEEP_PRI over it, 646 for a kt_pri of 134), the semaphore's address and the waiter's
+sleep caller as `function+0xOFF`. Semaphores come in the order their first waiter has in the
+thread list, each one's waiters longest-waiting first (both reports:
+hpux1111-64-hang-vhand-superpages, hpux1111-64-hang-lock-contention-p4).
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ class SemaWaiter:
     tid: int
     owner_tid: int  # -1: none
     ticks: int
-    cpu: int
-    pri: int
+    cpu: int  # kt_cpu
+    pri: int  # the sleep's priority word
     sema: int
     caller: str
 
@@ -60,6 +62,6 @@ def beta_sema_waiters(prog: Program) -> list[SemaWaiter]:
             continue
         caller = prog.symbolize(t.sleep_caller) or f"{t.sleep_caller:#x}"
         groups.setdefault(t.wchan, []).append(
-            SemaWaiter(t.tid, owner, lbolt - t.lastrun, t.spu, t.pri, t.wchan, caller))
+            SemaWaiter(t.tid, owner, lbolt - t.lastrun, t.cpu, t.sleep_pri, t.wchan, caller))
     return [w for waiters in groups.values()
             for w in sorted(waiters, key=lambda w: -w.ticks)]

@@ -25,6 +25,7 @@ from q4py.layouts import KERNEL_GLOBALS
 from q4py.layouts.buf import B_BUSY
 from q4py.layouts.sched import (
     B_SEMA_MAGIC,
+    BSEMA_SLEEP_PRI,
     LOCK_1100_NAME_BITS,
     NSLEEPQ,
     SCHED_POLICIES,
@@ -88,7 +89,9 @@ THREAD_GROUP = Table("Threads alike, generated: `count` threads of one process."
                  "(a busy buffer of the device `buf_device`), `sema[N][M]+OFF` (semaphore M of "
                  "System V set N), `msgque[N]+OFF` (in message queue N), `stream:0xADDR`, "
                  "`socket:0xADDR` or `fifo:0xADDR` (a stream head, socket or FIFO vnode built "
-                 "at ADDR).", default="", check=_wchan_problem),
+                 "at ADDR). A sleeper on a beta semaphore of `beta_semas` sleeps as the "
+                 "kernel's semaphore sleep leaves it (kt_wchan 0, the semaphore in kt_sema).",
+                 default="", check=_wchan_problem),
     "wchan_step": Int("For an address `wchan`: each next thread of the group sleeps this many "
                       "bytes further (threads on channels of their own).", default=0,
                       minimum=0),
@@ -174,8 +177,8 @@ RW_LOCK = Table("A sleeping reader/writer lock (struct rw_lock).", keys={
 
 BETA_SEMA = Table("A beta semaphore (struct b_sema): its waiters are the threads whose wchan "
                   "names it.", keys={
-    "name": Str("Its kernel symbol (`shm_lock`), created in kernel data; or give an address.",
-                default=""),
+    "name": Str("Its kernel symbol (`shm_lock`), created in kernel data (where "
+                "`kernel.symbols` puts it, if it names it); or give an address.", default=""),
     "address": Int("Where it is (space 0) when it has no name.", default=-1, minimum=-1),
     "owner_tid": Int("Thread holding it; -1 for none.", default=-1, minimum=-1),
 })
@@ -268,10 +271,12 @@ class _Symbols:
         return fn
 
 
-def build_threads(ctx: ForgeContext, mpinfo_address: int,
-                  processes: Processes) -> dict[int, int]:
+def build_threads(ctx: ForgeContext, mpinfo_address: int, processes: Processes,
+                  semas: frozenset[int] = frozenset()) -> dict[int, int]:
     """The scenario's thread groups as kthreads: the 11.00 table or the 11i list; returns the
-    address of each thread by tid."""
+    address of each thread by tid. A thread whose wait channel is one of the beta semaphores
+    `semas` sleeps as `_mp_b_sema_sleep` leaves it: kt_wchan 0, the semaphore in kt_sema, its
+    sleep priority word flagged BSEMA_SLEEP_PRI."""
     proc_addresses, proc_table = processes.addresses, processes.table
     groups = with_default_stacks(ctx, ctx.sc["threads"] + _default_groups(ctx, processes))
     if not groups:
@@ -332,11 +337,17 @@ def build_threads(ctx: ForgeContext, mpinfo_address: int,
             match = _UAREA_WCHAN.match(group["wchan"])
             if match:
                 wchan = uarea + int(match["off"] or "0", 0)
+            sema = 0
+            if wchan in semas and group["state"] == "sleep":
+                sema, wchan = wchan, 0
             records.append({
                 "kt_procp": procs[n * len(procs) // count],
                 "kt_tid": first_tid + n,
                 "kt_stat": THREAD_STATE_CODES[_STATES[group["state"]]], "kt_flag": flag,
-                "kt_pri": group["pri"], "kt_spu": group["spu"], "kt_spu_group": group["group"],
+                "kt_pri": group["pri"],
+                "kt_sleep_pri": (group["pri"] | (BSEMA_SLEEP_PRI if sema else 0)
+                                 if group["state"] == "sleep" else 0),
+                "kt_sema": sema, "kt_spu": group["spu"], "kt_spu_group": group["group"],
                 "kt_schedpolicy": SCHED_POLICIES[group["policy"]],
                 "kt_syscall": SYSCALL_NUMBERS.get(group["syscall"], 0),
                 "kt_lastrun": now - ticks[n], "kt_wchan": wchan, "kt_sleep_caller": caller,
@@ -552,7 +563,7 @@ def build_scheduler(ctx: ForgeContext, mpinfo_address: int, processes: Processes
     if "lbolt" not in ctx.sc["globals"]:
         ctx.set_global("lbolt", lbolt(ctx))
     semas = place_beta_semas(ctx)  # before the threads: their wait channels name them
-    threads = build_threads(ctx, mpinfo_address, processes)
+    threads = build_threads(ctx, mpinfo_address, processes, frozenset(semas))
     build_locks(ctx, mpinfo_address)
     build_rw_locks(ctx, threads)
     build_beta_semas(ctx, semas, threads)

@@ -4,7 +4,9 @@ Which one a kernel has is read from its symbols: `kthread_list` (11i: a list lin
 `kt_global_kthread`, at most `nkthread` long) or `kthread` (11.00: a table of `nkthread` entries,
 unused ones with kt_stat 0). A kernel with neither has no threads q4py can show.
 
-A sleeping thread's wait channel is named as crashinfo named it (`wait_channel_name`):
+A thread waiting for a beta semaphore sleeps with kt_wchan 0; the semaphore (kt_sema) is its
+wait channel. A sleeping thread's wait channel is named as crashinfo named it
+(`wait_channel_name`):
 - an address inside the thread's own u-area: `*uptr+OFFSET`;
 - an entry of the 11.00 process table: `proc[N]`;
 - biowait(), ogetblk() and lock_read() sleep on a `struct buf`: when the buf can be read and
@@ -69,7 +71,8 @@ class Thread(NamedTuple):
     policy: int
     syscall: int
     lastrun: int  # lbolt when it last ran
-    wchan: int
+    wchan: int  # what it waits on: kt_wchan, or the beta semaphore of kt_sema
+    sleep_pri: int  # kt_sleep_pri: the priority word its sleep recorded
     sleep_caller: int  # return address into the function that called sleep
     uarea: int  # its u-area (user_t, PCB first), an offset in `uarea_space`
     uarea_space: int  # space of its u-area and kernel stack (its SR5 in the kernel)
@@ -98,8 +101,8 @@ class Thread(NamedTuple):
 
 # The kthread member of each Thread field from `tid` to `proc`, in field order.
 _MEMBERS = ("kt_tid", "kt_stat", "kt_flag", "kt_pri", "kt_spu", "kt_spu_group",
-            "kt_schedpolicy", "kt_syscall", "kt_lastrun", "kt_wchan", "kt_sleep_caller",
-            "kt_uarea", "kt_uarea_space", "kt_link", "kt_procp")
+            "kt_schedpolicy", "kt_syscall", "kt_lastrun", "kt_wchan", "kt_sleep_pri",
+            "kt_sleep_caller", "kt_uarea", "kt_uarea_space", "kt_link", "kt_procp")
 # ... and of each field after `command`.
 _USAGE_MEMBERS = ("kt_cpu", "kt_cpticks", "kt_uticks", "kt_sticks", "kt_iticks", "kt_start")
 
@@ -228,6 +231,10 @@ def _made(prog: Program, records: list[tuple[int, tuple]],
     at = _field_indexes(prog.types.get("struct kthread"))
     columns = list(zip(*(rec for _, rec in records), strict=True))
     picked = [columns[at[member]] for member in _MEMBERS]
+    # A beta semaphore's waiter sleeps with kt_wchan 0: its channel is the semaphore.
+    wchans = _MEMBERS.index("kt_wchan")
+    picked[wchans] = [wchan or sema for wchan, sema in
+                      zip(picked[wchans], columns[at["kt_sema"]], strict=True)]
     idents = identity.of_all(picked[-1])  # the last member is kt_procp
     pids = [ident.pid if ident else -1 for ident in idents]
     ppids = [ident.ppid if ident else -1 for ident in idents]

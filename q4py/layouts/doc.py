@@ -104,7 +104,14 @@ PROVENANCE: dict[str, str] = {
         "follows public p4 traces (`Using PCB: p user_t 0x51e8.0x7fff0000`, `SR5=0x51e8`). "
         "`kt_cpu` and `kt_start` are the names crashinfo's run queue table heads its columns "
         "with (hpux1100-64-hang-runqueue); `kt_cpticks`, `kt_uticks`, `kt_sticks` and "
-        "`kt_iticks` are q4py's names for the table's `recent`, `user`, `sys` and `intr`."),
+        "`kt_iticks` are q4py's names for the table's `recent`, `user`, `sys` and `intr`. "
+        "A beta semaphore's waiter: p4's pview of one (hpux1111-64-hang-lock-contention-p4, "
+        "tid 312772) prints kt_wchan 0 while crashinfo counts it on `shm_lock`, so q4py keeps "
+        "the semaphore in a member of its own, `kt_sema` (q4py's name). crashinfo's Beta "
+        "Semaphore table prints such a waiter's PRI as 646, 639 or 571 where the same dumps "
+        "show kt_pri 134, 127 and 59: each is 0x200 over kt_pri. q4py reads the column as the "
+        "priority word the sleep recorded, `kt_sleep_pri` (q4py's name): kt_pri, with bit "
+        "0x200 (BSEMA_SLEEP_PRI, name unknown) for a beta semaphore sleep."),
     "struct pcb": (
         "Reconstruction. p4 traces a sleeping thread from its PCB (`Using PCB: p user_t "
         "SPACE.0x7fff0000`): the context the switch saved (SP, the pc it resumes at, RP, the "

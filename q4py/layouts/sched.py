@@ -43,10 +43,20 @@ UAREA_OFFSET_WIDE = 0x400003FFFFFF0000
 USER_SIZE_WIDE = 0x7A0
 USER_SIZE_NARROW = 0x4A0
 PCB_CALLEE_SAVED = 16  # gr3..gr18, saved by the switch
+# sizeof(struct kthread), q4py's: room beyond the members modelled, so that the 11.00 table's
+# entries keep their addresses as members are added (reconstruction).
+KTHREAD_SIZE_NARROW = 0x80
+KTHREAD_SIZE_WIDE = 0xC0
 
 # Sleep queues: NSLEEPQ heads; a wait channel's queue is SLEEPQ_HASH (reconstruction).
 NSLEEPQ = 256
 B_SEMA_MAGIC = 0x6273656D  # "bsem": q4py's mark of a beta semaphore (reconstruction)
+# A beta semaphore's waiter sleeps with kt_wchan 0 (p4's pview of one prints kt_wchan 0) and the
+# semaphore in kt_sema. Its sleep priority word (kt_sleep_pri) is kt_pri with this bit over it:
+# crashinfo's Beta Semaphore table prints that word, 646 = 0x200 | 134, 639 = 0x200 | 127,
+# 571 = 0x200 | 59 for waiters whose kt_pri the same dumps show as 134, 127 and 59. The bit's
+# name is not known (reconstruction).
+BSEMA_SLEEP_PRI = 0x200
 
 
 def sleepq_index(wchan: int) -> int:
@@ -97,12 +107,14 @@ def define(reg: TypeRegistry) -> None:
             ("kt_stat", "int"),
             ("kt_flag", "unsigned int"),
             ("kt_pri", "int"),
+            ("kt_sleep_pri", "int"),                    # priority word of its last sleep
             ("kt_spu", "int"),
             ("kt_spu_group", "int"),
             ("kt_schedpolicy", "int"),
             ("kt_syscall", "int"),
             ("kt_lastrun", "int"),                      # lbolt when it last ran
             ("kt_wchan", "caddr_t"),                    # what it sleeps on
+            ("kt_sema", "struct b_sema *"),             # the beta semaphore it waits for
             ("kt_sleep_caller", "caddr_t"),             # return address into the sleeper
             ("kt_uarea", "caddr_t"),                    # its u-area (uptr), in its space
             ("kt_uarea_space", "space_t"),              # space of its u-area and kernel stack
@@ -119,6 +131,7 @@ def define(reg: TypeRegistry) -> None:
         ],
         reconstruction=True,
         aliases=("kthread_t",),
+        size=KTHREAD_SIZE_WIDE if reg.abi.wide else KTHREAD_SIZE_NARROW,
         doc="one thread; 11.00 keeps them in the table `kthread`, 11i in `kthread_list`",
     )
     wide = reg.abi.wide

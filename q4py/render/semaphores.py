@@ -1,8 +1,8 @@
 """Beta Semaphore Checks: the note, then `Threads waiting on Beta Semaphores` with the waiter,
-the owner, ticks since run, processor, priority, semaphore and caller
-(hpux1111-64-hang-vhand-superpages, hpux1111-64-hang-lock-contention-p4). HP's PRI column
-shows 646 (571, 639) where p4 shows the same thread's kt_pri as 134: its source is not known,
-so q4py prints kt_pri. Left out when no thread waits on a beta semaphore."""
+the owner, ticks since run, the waiter's kt_cpu, priority, semaphore and caller
+(hpux1111-64-hang-vhand-superpages, hpux1111-64-hang-lock-contention-p4). PRI is the priority
+word the waiter's sleep recorded (646 where p4 shows kt_pri 134: q4py.layouts.sched
+BSEMA_SLEEP_PRI). Left out when no thread waits on a beta semaphore."""
 
 from __future__ import annotations
 
