@@ -227,3 +227,25 @@ def test_arenas_or_buckets_not_both() -> None:
     sc["pages"]["user"] = -1
     with pytest.raises(ScenarioError, match="pages.arenas"):
         Forge(SCENARIO.validate(_unvalidated(sc), "")).build(Path("/nonexistent-q4py-out"))
+
+
+def test_arenas_counted_and_a_garbled_count_is_one_line(tmp_path: Path) -> None:
+    from helpers import poke
+
+    sc = _scenario()
+    sc["pages"]["buckets"] = {}
+    sc["pages"]["arenas"] = {"M_TEMP": 300, "M_SPINLOCK": 20, "FD_CHUNK_T_ARENA": 45}
+    sc["pages"]["user"] = -1  # the rest
+    Forge(SCENARIO.validate(_unvalidated(sc), "")).build(tmp_path / "arenas")
+    prog = Program.open(tmp_path / "arenas")
+    lines = Shell(prog).run("crashinfo kmem")
+    at = lines.index("  Arenas            =      365    1.4m   0%  Kernel arenas")
+    assert lines[at + 1:at + 5] == ["    M_TEMP          =      300    1.2m   0%  ",
+                                    "    FD_CHUNK_T_AREN =       45  180.0k   0%  ",
+                                    "    M_SPINLOCK      =       20   80.0k   0%  ",
+                                    "    Other           =        0    0.0k   0%  Other arenas..."]
+    poke(tmp_path / "arenas", prog.symbol("nkmem_arenas").address,
+         (0x7FFFFFFF).to_bytes(4, "big"))
+    assert Shell(Program.open(tmp_path / "arenas")).run("crashinfo kmem") == [
+        "crashinfo: kmem: nkmem_arenas = 2147483647 is more arenas than a page can name "
+        "(pf_ksub holds 65536)"]

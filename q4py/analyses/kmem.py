@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from q4py.errors import Q4Error
 from q4py.kernel.pfdat import page_census
 from q4py.kernel.release import kernel_release
 from q4py.kernel.tables import table_size
@@ -115,11 +116,17 @@ def kernel_memory_usage(prog: Program) -> KernelMemoryUsage:
                              release=kernel_release(prog))
 
 
+ARENA_LIMIT = 0x10000  # pf_ksub is 16 bits wide
+
+
 def arena_names(prog: Program) -> list[str] | None:
     """The names of an 11i kernel's arenas, in table order; None for a kernel without them."""
     if not prog.has_symbol("kmem_arenas") or not prog.read_global("kmem_arenas"):
         return None
-    records = prog.read_records("struct kmem_arena", prog.read_global("kmem_arenas"),
-                                table_size(prog, "nkmem_arenas"))
+    count = table_size(prog, "nkmem_arenas")
+    if count > ARENA_LIMIT:
+        raise Q4Error(f"nkmem_arenas = {count} is more arenas than a page can name "
+                      f"(pf_ksub holds {ARENA_LIMIT})")
+    records = prog.read_records("struct kmem_arena", prog.read_global("kmem_arenas"), count)
     at = prog.types.get("struct kmem_arena").field_index("ka_name")
     return [record[at].split(b"\0", 1)[0].decode("latin-1") or "?" for record in records]
