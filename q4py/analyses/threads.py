@@ -3,9 +3,14 @@ where they called sleep, the scheduler's idle globals, the running threads per p
 the threads waiting for a processor.
 
 "Ticks since run" is `lbolt - kt_lastrun`. A thread ran in the last N seconds when that is less
-than N * hz. Wait channels and sleep callers count sleeping threads (TSSLEEP); crashinfo lists
-those with at least two threads, most first (ties: the longest-sleeping first), 20 at most.
-statdaemon's thread is the thread of the process named `statdaemon`.
+than N * hz. Wait channels count sleeping threads (TSSLEEP); sleep callers every thread whose
+kt_sleep_caller is set, whatever its state, as the kernel leaves it after a wakeup
+(hpux1100-64-hang-soaccept-p4: vx_inactive_thread() counts 50 threads up to 462922 ticks, its
+wait channel 25 up to 40626, the 25 others being the vxfsd threads on the run queue, 422919 to
+462922 ticks; streams_getmsg()'s longest, 422266, is the running java thread's). crashinfo
+lists those with at least two threads, most first (ties: the longest-sleeping first), 20 at
+most. statdaemon's thread is the thread of the process named `statdaemon`. The run queue is
+sorted by processor, priority, then ticks since run, least first (soaccept's 51 rows).
 """
 
 from __future__ import annotations
@@ -177,7 +182,7 @@ def thread_report(prog: Program, *, usage: bool = False) -> ThreadReport:
     sleeping = [t for t in every if t.stat == TSSLEEP]
     wchans = {t.address: namer.name(t) for t in every if t.wchan}
     channels = top_rows([(wchans[t.address], since[t.address]) for t in sleeping if t.wchan])
-    callers = top_rows([(f"{name}()", since[t.address]) for t in sleeping
+    callers = top_rows([(f"{name}()", since[t.address]) for t in every
                         if (name := function_name(prog, t.sleep_caller)) is not None])
     idle_globals = [(name, prog.read_global(name)) for name in IDLE_GLOBALS
                     if prog.has_symbol(name)]
@@ -188,7 +193,7 @@ def thread_report(prog: Program, *, usage: bool = False) -> ThreadReport:
                                     lbolt - cpu.last_idle, cpu.state, cpu.on_ics,
                                     lbolt - cpu.last_migrate, cpu.ready))
     waiting = sorted((_row(t, lbolt) for t in every if t.stat == TSRUN),
-                     key=lambda r: (r.spu, r.pri, -r.ticks))
+                     key=lambda r: (r.spu, r.pri, r.ticks))
     return ThreadReport(
         hz=hz, ran_within=ran, statdaemon_ticks=min(statdaemon) if statdaemon else None,
         wait_channels=channels, sleep_callers=callers, idle_globals=idle_globals,

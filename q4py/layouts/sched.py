@@ -87,6 +87,9 @@ SYSCALL_NAMES: dict[int, str] = {
     302: "ksleep", 303: "kwakeup",
     # q4py's numbers: the reports name these calls, not their numbers.
     18: "stat", 35: "accept", 209: "shmat", 239: "pstat",
+    # crashinfo's name for the POSIX scheduling calls (sched_yield, sched_setparam ...), as
+    # hpux1100-64-hang-soaccept-p4's run queue shows it for lpmc_em; q4py's number.
+    336: "sched*",
 }
 # Kernel daemons run outside any system call; KI, the kernel instrumentation, gave each a
 # pseudo call number of its own, which p4's thread views print and crashinfo shows as `n/a`
