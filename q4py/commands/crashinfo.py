@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from q4py.analyses.catalog import analysis
+from q4py.bulk import collector_paused
 from q4py.commands import command
 from q4py.errors import CommandError, Q4Error
 from q4py.plain import to_plain
@@ -60,7 +61,8 @@ def crashinfo_command(session: Session, args: list[str]) -> None:
         raise CommandError(f"crashinfo: unknown section '{unknown[0]}' "
                            f"(sections: {' '.join(sections)})")
     chosen = [sections[name] for name in args] if args else list(sections.values())
-    rendered = [(s, section_lines(session.program, s, style)) for s in chosen]
+    with collector_paused():  # the thread sections make rows by the hundred thousand
+        rendered = [(s, section_lines(session.program, s, style)) for s in chosen]
     if style.title and not args:
         print("\n".join(title_lines(style, [s for s, lines in rendered if lines])),
               file=session.out)

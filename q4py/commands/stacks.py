@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from q4py.analyses.stacks import ThreadFilter, stack_groups
+from q4py.bulk import collector_paused
 from q4py.commands import command
 from q4py.errors import CommandError, Q4Error
 from q4py.kernel.threads import has_threads
@@ -56,7 +57,8 @@ def run_listing(session: Session, name: str, args: list[str], allowed: str, usag
         raise CommandError(f"{name}: this kernel has no thread table or list q4py can read")
     chosen = parse_filter(name, args, allowed, usage)
     try:
-        data = analysis(session.program, chosen)
+        with collector_paused():  # a row or a stack for each of sixty thousand threads
+            data = analysis(session.program, chosen)
     except Q4Error as err:
         raise CommandError(f"{name}: {err}") from None
     if as_json:
