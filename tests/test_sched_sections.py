@@ -201,6 +201,25 @@ def test_more_sleepers_change_the_tables(tmp_path: Path) -> None:
     assert dict(report.ran_within)["second"] == 30
 
 
+def test_woken_threads_keep_their_sleep_caller_and_the_run_queue_runs_least_ticks_first(
+        tmp_path: Path) -> None:
+    # Three threads on processor 1's run queue, woken from lvmkd_daemon(): they count among its
+    # sleep callers (not its wait channel), and they queue least ticks since run first.
+    def change(sc: dict[str, Any]) -> None:
+        sc["threads"].append({**sc["threads"][-1], "count": 3, "state": "run", "spu": 1,
+                              "pri": 150, "wchan": "", "wchan_step": 0,
+                              "caller": "lvmkd_daemon", "ticks": [900, 300, 600]})
+
+    prog = _forge(tmp_path, SPINLOCK, change)
+    report = thread_report(prog)
+    channel = next(r for r in report.wait_channels if r.name == "lvmkd_q")
+    caller = next(r for r in report.sleep_callers if r.name == "lvmkd_daemon()")
+    assert caller.count == channel.count + 3
+    assert caller.longest == max(channel.longest, 900)
+    woken = [(r.pri, r.ticks) for r in report.waiting if r.spu == 1 and r.pri == 150]
+    assert woken == [(150, 300), (150, 600), (150, 900)]
+
+
 @pytest.mark.parametrize(("change", "path"), [
     (lambda sc: sc["threads"][0].update(pid=4242), "threads[0].pid"),
     (lambda sc: sc["threads"][5].update(wchan_step=8), "threads[5].wchan_step"),
