@@ -21,6 +21,16 @@ looked up in every table q4py knows (q4py.kernel.identify), one line each under 
       proc[1]+0x10: struct proc of pid 1 "init", member p_ppid
       physical page 0x1a01 (PA 0x1a012cc): a page of class bss (pfdat entry 0x1035020), in the dump
 
+A buffer header is found on the buffer free lists (`bfreelist`), walked from each head both
+ways (cycle-safe, bounded); a link that does not point back is said (lines wrapped here):
+
+    q4> whatis 0x4076da30
+    0x4076da30:
+      buf at 0x4076da18 (+0x18), on bfreelist[2] (BQ_AGE), 1st after the head, member
+        av_forw; its av_back does not point back
+      physical page 0x4076d (PA 0x4076da30): a page of class kalloc, pool bufcache_bufs
+        (pfdat entry 0x1c17470), in the dump
+
 The format is q4py's (no HP report shows one), after crash's `kmem ADDR`.
 """
 
@@ -120,15 +130,19 @@ def _suggest(session: Session, name: str) -> str:
     "then a type (struct TAG, a typedef, a scalar such as pid_t), and prints one line.\n"
     "ADDR (anything that is not a name: a number, SPACE.OFFSET, sym+OFF, &sym) prints what the\n"
     "address is part of, one line each: a kernel symbol and offset, a process or kthread and\n"
-    "the member, a thread's u-area and kernel stack, a sleeping thread's wait channel, a\n"
-    "resource map entry, a pfdat entry, and its physical page (class, free, in the dump or\n"
-    "not; `no translation` outside space 0 when no pdir entry maps it).\n"
+    "the member, a buffer header on a buffer free list (`buf at ADDR (+OFF), on\n"
+    "bfreelist[2] (BQ_AGE), ...`: the lists are walked from their heads both ways, stopping at\n"
+    "a loop or a bad link), a thread's u-area and kernel stack, a sleeping thread's wait\n"
+    "channel, a resource map entry, a pfdat entry, and its physical page (class and kalloc\n"
+    "pool, free, in the dump or not; `no translation` outside space 0 when no pdir entry maps\n"
+    "it).\n"
     "Examples:\n"
     "  whatis panicstr\n"
     "  whatis p_pid\n"
     "  whatis struct buf\n"
     "  whatis pid_t\n"
     "  whatis 0x1a012cc\n"
+    "  whatis 0x4076da18\n"
     "  whatis panic+0x14",
 )
 def whatis_command(session: Session, args: list[str]) -> None:

@@ -11,7 +11,7 @@ from q4py.errors import ScenarioError
 from q4py.forge.context import ForgeContext
 from q4py.forge.memory import PdirEntry
 from q4py.layouts.base import Field, fast_code
-from q4py.layouts.buf import B_DONE
+from q4py.layouts.buf import B_DONE, BQUEUE_NAMES
 from q4py.layouts.io import NSWAPDEV
 from q4py.layouts.system import MSG_MAGIC
 from q4py.layouts.vm import (
@@ -22,6 +22,9 @@ from q4py.layouts.vm import (
     PDE_PS_SHIFT,
     PDE_VALID,
 )
+
+# buf_lists[].queue: the bfreelist queue, in BQUEUE_NAMES order
+QUEUE_KEYS = tuple(name.removeprefix("BQ_").lower() for name in BQUEUE_NAMES)
 
 
 def build_vm(ctx: ForgeContext) -> None:
@@ -37,11 +40,16 @@ def build_bufcache(ctx: ForgeContext) -> None:
 
 
 def build_buf_lists(ctx: ForgeContext) -> None:
-    """Runs of `struct buf` linked through av_forw/av_back, as a free list holds them."""
+    """Runs of `struct buf` linked through av_forw/av_back, and the free-list heads
+    `bfreelist[]`: a list given a queue rings through its head after the lists before it on
+    that queue; a list without one ends in NULL both ways. Every dump has the heads (an empty
+    queue's head points at itself)."""
     layout = ctx.types.get("struct buf")
     size = layout.size
     forw, back, blkno = (layout.field(name) for name in ("av_forw", "av_back", "b_blkno"))
     pack_forw, pack_back, pack_blkno = _packer(forw), _packer(back), _packer(blkno)
+    heads = ctx.place_global("bfreelist")
+    queues: list[list[int]] = [[] for _ in BQUEUE_NAMES]  # each queue's buffers, in order
     for i, blist in enumerate(ctx.sc["buf_lists"]):
         path = f"buf_lists[{i}]"
         stride = blist["stride"] or size
@@ -61,6 +69,22 @@ def build_buf_lists(ctx: ForgeContext) -> None:
             pack_back(data, at + back.offset, address + at - stride if n else 0)
             pack_blkno(data, at + blkno.offset, (blist["first_block"] + n * step) & 0x7FFFFFFF)
         ctx.mem.write(address, bytes(data))
+        if blist["queue"]:
+            queues[QUEUE_KEYS.index(blist["queue"])] += [address, address + (count - 1) * stride]
+    for q, ends in enumerate(queues):
+        # The ring: head -> first ... last -> next list's first ... -> head.
+        head = heads + q * size
+        ring = [head, *ends, head]
+        for k in range(0, len(ring) - 1, 2):
+            before, after = ring[k], ring[k + 1]
+            ctx.mem.write(before + forw.offset, _pointer(forw, after))
+            ctx.mem.write(after + back.offset, _pointer(back, before))
+
+
+def _pointer(field: Field, value: int) -> bytes:
+    data = bytearray(field.size)
+    _packer(field)(data, 0, value)
+    return bytes(data)
 
 
 def _packer(field: Field) -> Callable[[bytearray, int, int], None]:

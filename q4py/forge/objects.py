@@ -6,9 +6,14 @@ from q4py.errors import ScenarioError
 from q4py.forge.context import ForgeContext
 
 
-def build_globals_and_objects(ctx: ForgeContext) -> None:
+def build_globals(ctx: ForgeContext) -> None:
     for name, value in ctx.sc["globals"].items():
         ctx.set_global(name, value)
+
+
+def build_objects(ctx: ForgeContext) -> None:
+    """After the generated buffer lists: an object placed over one of their buffers replaces
+    it (a corrupted header on a free list)."""
     for i, obj in enumerate(ctx.sc["objects"]):
         path = f"objects[{i}]"
         if obj["symbol"]:

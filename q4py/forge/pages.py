@@ -1,8 +1,9 @@
 """Physical pages: what each page is used for (its class), the pfdat describing them, and the
 kernel allocator buckets.
 
-The scenario counts pages per class; pages are laid out class after class, in `_runs` order.
-pfdat is one array of an entry per page, generated as the dump is written (a 64 GiB machine's
+The scenario counts pages per class; pages are laid out class after class, in `_runs` order,
+except that the pages holding the buffer headers the scenario places are pages of the kalloc
+pool `bufcache_bufs` (each trades classes with a pool page, so the counts stay). pfdat is one array of an entry per page, generated as the dump is written (a 64 GiB machine's
 is 768 MB), or, for `pages.pfdat_chunks`, in pieces: some kernels allocated their page frame
 data after their own early allocations, so static kernel memory, equivalently mapped memory and
 the reserved pools have no entry (the kernel counts the latter two in `eqmem_pages` and
@@ -15,12 +16,14 @@ from __future__ import annotations
 
 import sys
 from array import array
+from bisect import bisect_left
 from collections.abc import Callable
 from typing import Any
 
 from q4py.errors import ScenarioError
 from q4py.forge.context import ForgeContext
 from q4py.forge.schema import Int, Table
+from q4py.layouts import LayoutError
 from q4py.layouts.base import Layout
 from q4py.layouts.vm import (
     KALLOC_POOL_CODES,
@@ -28,12 +31,14 @@ from q4py.layouts.vm import (
     P_FREE,
     P_SYS,
     PAGE_CLASS_CODES,
+    PAGE_SHIFT,
     PAGE_SIZE,
     UNLISTED_CLASS,
     bucket_element_size,
 )
 
 Run = tuple[str, int, int]  # (class, sub-class, pages)
+Moved = dict[int, tuple[str, int]]  # page -> the class (and sub-class) it has instead
 
 UNMANAGED = ("static", "eqmem", "reserved")  # classes without pfdat entries in pieces
 
@@ -47,13 +52,18 @@ PFDAT_CHUNK = Table("A piece of pfdat.", keys={
 def build_pages(ctx: ForgeContext) -> None:
     pages = ctx.sc["pages"]
     total = ctx.sc["system"]["memory_pages"]
+    holding = _header_pages(ctx)
+    if holding and "bufcache_bufs" not in pages["kalloc"]:
+        # Unstated, the pool is the pages the headers occupy (taken from `user`).
+        pages = {**pages, "kalloc": {**pages["kalloc"], "bufcache_bufs": len(holding)}}
     runs = _runs(pages, total)
     layout = ctx.types.get("struct pfdat")
+    moved = _buffer_pages(holding, runs, bool(pages["pfdat_chunks"]))
     if pages["pfdat_chunks"]:
-        pfdat = _build_chunks(ctx, layout, runs, set(pages["bad"]))
+        pfdat = _build_chunks(ctx, layout, runs, set(pages["bad"]), moved)
     else:
         pfdat = ctx.mem.alloc_region(layout.size * total,
-                                     pfdat_fill(layout, runs, set(pages["bad"]), total))
+                                     pfdat_fill(layout, runs, set(pages["bad"]), total, moved))
     ctx.set_global("pfdat", pfdat)
     ctx.set_global("freemem", pages["free"])
     if pages["arenas"]:
@@ -93,6 +103,61 @@ def _runs(pages: dict[str, Any], total: int) -> list[Run]:
     return [*runs, ("user", 0, user)]
 
 
+def _header_pages(ctx: ForgeContext) -> dict[int, str]:
+    """The pages holding the buffer headers the scenario places (`buf_lists`, `struct buf`
+    objects): page -> the scenario key of a header in it."""
+    size = ctx.types.get("struct buf").size
+    spans = [(blist["address"], (blist["stride"] or size) * blist["count"], f"buf_lists[{i}]")
+             for i, blist in enumerate(ctx.sc["buf_lists"])]
+    for i, obj in enumerate(ctx.sc["objects"]):
+        try:
+            is_buf = ctx.types.get(obj["type"]).name == "struct buf"
+        except LayoutError:
+            continue  # the objects' own step names the unknown type
+        if is_buf and not obj["symbol"] and obj["address"] >= 0:
+            spans.append((obj["address"], size, f"objects[{i}]"))
+    holding: dict[int, str] = {}
+    for address, length, path in spans:
+        for pfn in range(address >> PAGE_SHIFT, ((address + length - 1) >> PAGE_SHIFT) + 1):
+            holding.setdefault(pfn, path)
+    return holding
+
+
+def _buffer_pages(holding: dict[int, str], runs: list[Run],
+                  chunked: bool) -> Moved:
+    """The pages whose class moves so that the buffer headers in the pages `holding` lie in
+    pages of the kalloc pool `bufcache_bufs`, as a kernel allocates them: page -> (class,
+    sub-class). Each such page outside the pool trades classes with a pool page holding no
+    header, so every class keeps its count."""
+    if not holding:
+        return {}
+    pool_class = ("kalloc", KALLOC_POOL_CODES["bufcache_bufs"])
+    classes: list[tuple[int, int, str, int]] = []  # (first pfn, end, class, sub)
+    pfn = 0
+    for name, sub, count in runs:
+        classes.append((pfn, pfn + count, name, sub))
+        pfn += count
+    pool = next(((first, end) for first, end, name, sub in classes
+                 if (name, sub) == pool_class), (0, 0))
+    if len(holding) > pool[1] - pool[0]:
+        raise ScenarioError("pages.kalloc.bufcache_bufs", f"the buffer headers placed occupy "
+                            f"{len(holding)} pages, more than the pool's {pool[1] - pool[0]}")
+    donors = (pfn for pfn in range(pool[1] - 1, pool[0] - 1, -1) if pfn not in holding)
+    moved: Moved = {}
+    for pfn, path in sorted(holding.items()):
+        if pool[0] <= pfn < pool[1]:
+            continue
+        found = [(name, sub) for first, end, name, sub in classes if first <= pfn < end]
+        if not found:
+            raise ScenarioError(path, f"page {pfn:#x} is past system.memory_pages")
+        if found[0][0] in UNMANAGED and chunked:
+            raise ScenarioError(path, f"page {pfn:#x} is of class {found[0][0]}, which has no "
+                                "pfdat entry here: buffer headers are kalloc()ed")
+        moved[pfn] = pool_class
+        moved[next(donors)] = found[0]
+    return moved
+
+
 def _bucket(pages: int, index: int) -> dict[str, int]:
     """kmembuckets[index]: its elements, from the pages the scenario gives it."""
     size = bucket_element_size(index) if index >= 5 else None
@@ -118,10 +183,11 @@ def _entry(layout: Layout, pfn: int, name: str, sub: int, bad: bool) -> bytes:
     return layout.fast.pack(*(values.get(f.name, 0) for f in layout.fields))
 
 
-def pfdat_fill(layout: Layout, runs: list[Run], bad: set[int],
-               total: int) -> Callable[[int, int], bytes]:
-    """The region fill of pfdat[0 .. total-1], one entry per page, classes in `runs` order."""
-    return entries_fill(layout, _entry_spans(layout, runs, ()), bad, 0, total)
+def pfdat_fill(layout: Layout, runs: list[Run], bad: set[int], total: int,
+               moved: Moved | None = None) -> Callable[[int, int], bytes]:
+    """The region fill of pfdat[0 .. total-1], one entry per page, classes in `runs` order
+    except the pages `moved` to another class."""
+    return entries_fill(layout, _entry_spans(layout, runs, ()), bad, 0, total, moved)
 
 
 Span = tuple[int, int, int, bytes, str, int]  # (first entry, end, its pfn, template, class, sub)
@@ -142,12 +208,16 @@ def _entry_spans(layout: Layout, runs: list[Run], skip: tuple[str, ...]) -> list
 
 
 def entries_fill(layout: Layout, spans: list[Span], bad: set[int], first_entry: int,
-                 count: int) -> Callable[[int, int], bytes]:
-    """The region fill of the entries first_entry .. first_entry+count-1 of `spans`.
+                 count: int, moved: Moved | None = None) -> Callable[[int, int], bytes]:
+    """The region fill of the entries first_entry .. first_entry+count-1 of `spans`, the
+    pages `moved` given their new class.
 
     Entries of a span differ only in `pf_pfn`, so a batch is its spans' template entries
-    repeated, then the pfn column laid over them with strided slices: no per-entry Python.
+    repeated, then the pfn column laid over them with strided slices: no per-entry Python but
+    for the bad and moved pages.
     """
+    moved = moved or {}
+    special = sorted(bad | set(moved))
     size = layout.size
     pfn_field = layout.field("pf_pfn")
     offset, width = pfn_field.offset, pfn_field.size
@@ -167,11 +237,14 @@ def entries_fill(layout: Layout, spans: list[Span], bad: set[int], first_entry: 
         for k in range(width):
             out[offset + k::size] = raw[k::width]
         for start, stop, pfn0, _, name, sub in spans:
-            for pfn in bad:
-                at_entry = start + pfn - pfn0
-                if max(start, first) <= at_entry < min(stop, end):
-                    at = (at_entry - first) * size
-                    out[at:at + size] = _entry(layout, pfn, name, sub, True)
+            lo, hi = max(start, first), min(stop, end)
+            if lo >= hi:
+                continue
+            low_pfn, high_pfn = pfn0 + lo - start, pfn0 + hi - start
+            for pfn in special[bisect_left(special, low_pfn):bisect_left(special, high_pfn)]:
+                at = (start + pfn - pfn0 - first) * size
+                out[at:at + size] = _entry(layout, pfn, *moved.get(pfn, (name, sub)),
+                                           pfn in bad)
         return out
 
     def fill(first_page: int, pages: int) -> bytes:
@@ -185,7 +258,8 @@ def entries_fill(layout: Layout, spans: list[Span], bad: set[int], first_entry: 
     return fill
 
 
-def _build_chunks(ctx: ForgeContext, layout: Layout, runs: list[Run], bad: set[int]) -> int:
+def _build_chunks(ctx: ForgeContext, layout: Layout, runs: list[Run], bad: set[int],
+                  moved: Moved) -> int:
     """Write pfdat in the scenario's pieces and the chunk table; return the first piece."""
     chunks = sorted(ctx.sc["pages"]["pfdat_chunks"], key=lambda c: c["pfn"])
     spans = _entry_spans(layout, runs, UNMANAGED)
@@ -215,7 +289,7 @@ def _build_chunks(ctx: ForgeContext, layout: Layout, runs: list[Run], bad: set[i
     for k, (first, address) in enumerate(starts):
         end = starts[k + 1][0] if k + 1 < len(starts) else entries
         size = (end - first) * layout.size
-        fill = entries_fill(layout, spans, bad, first, end - first)
+        fill = entries_fill(layout, spans, bad, first, end - first, moved)
         if address < 0:
             address = ctx.mem.alloc_region(size, fill)
         else:

@@ -304,10 +304,12 @@ OBJECT = Table("Any registered structure placed in memory with field values.", k
 })
 
 BUF_LIST = Table("Buffer headers (struct buf) linked through av_forw, generated.", keys={
-    "address": Int("Address (space 0) of the first buffer, the head of the list.",
-                   required=True, minimum=0),
-    "count": Int("Buffers in the list; the last one's av_forw is NULL.", required=True,
-                 minimum=1),
+    "address": Int("Address (space 0) of the first buffer.", required=True, minimum=0),
+    "count": Int("Buffers in the list; without a queue the last one's av_forw is NULL.",
+                 required=True, minimum=1),
+    "queue": Str("The free list (bfreelist queue) the buffers are on, after the lists named "
+                 "before with the same queue: the list rings through its head; empty: none.",
+                 default="", choices=("", "locked", "lru", "age", "empty")),
     "stride": Int("Bytes from one buffer to the next; 0 packs them (sizeof(struct buf)).",
                   default=0, minimum=0),
     "bcount": Int("b_bcount and b_bufsize of every buffer, in bytes.", default=8192,

@@ -7,6 +7,8 @@ a page frame with a pfdat entry). In order:
 - a kernel symbol (space 0): `panic+0x14`, `crash_event_table[1]+0x8`;
 - a process (11.00 table slot or 11i list entry) and the member the address falls in;
 - a kernel thread (table or list) and its member;
+- a buffer header on a buffer free list (`bfreelist`, walked both ways, cycle-safe) and its
+  member;
 - a thread's u-area and kernel stack (`kt_uarea` for UAREA_SIZE bytes, in its space);
 - the wait channel a sleeping thread waits on;
 - an entry of a resource map (`sysmap`, `sysmap_32bit`, ...);
@@ -21,13 +23,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from q4py.errors import Q4Error
+from q4py.kernel.bufs import free_list_bufs
 from q4py.kernel.maps import map_global_names
 from q4py.kernel.pfdat import pfdat_entry
 from q4py.kernel.procs import processes
 from q4py.kernel.threads import UAREA_SIZE, has_threads, thread_addresses, threads
 from q4py.layouts import KERNEL_GLOBALS
 from q4py.layouts.base import Layout
-from q4py.layouts.vm import P_BAD, P_FREE, PAGE_CLASSES, PAGE_SHIFT
+from q4py.layouts.vm import KALLOC_POOLS, P_BAD, P_FREE, PAGE_CLASSES, PAGE_SHIFT
 from q4py.program import Program
 
 
@@ -35,7 +38,7 @@ from q4py.program import Program
 class Identity:
     """One thing an address is part of."""
 
-    kind: str  # symbol, proc, kthread, stack, wchan, map, pfdat, page
+    kind: str  # symbol, proc, kthread, buf, stack, wchan, map, pfdat, page
     what: str  # one line, in words
     base: int  # where the object starts
     offset: int  # the address less base
@@ -115,6 +118,27 @@ def _threads(prog: Program, space: int, offset: int) -> list[Identity]:
     return out
 
 
+def _bufs(prog: Program, offset: int) -> list[Identity]:
+    layout = prog.types.get("struct buf")
+    out = []
+    for buf in free_list_bufs(prog):
+        if buf.address <= offset < buf.address + layout.size:
+            off = offset - buf.address
+            side = "before" if buf.backwards else "after"
+            link = "av_forw" if buf.backwards else "av_back"
+            broken = "" if buf.linked_back else f"; its {link} does not point back"
+            out.append(Identity("buf", f"buf at {buf.address:#x} (+{off:#x}), on "
+                                       f"{buf.list_name}, {_ordinal(buf.position)} {side} the "
+                                       f"head{_member(layout, off)}{broken}",
+                                buf.address, off))
+    return out
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 < 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def _maps(prog: Program, offset: int) -> list[Identity]:
     entry = prog.types.get("struct mapent")
     out = []
@@ -159,6 +183,9 @@ def page_description(prog: Program, pfn: int) -> str:
         use = "a bad page (P_BAD)"
     elif record.pf_flags & P_FREE:
         use = "a free page"
+    elif PAGE_CLASSES[record.pf_kclass:record.pf_kclass + 1] == ("kalloc",) \
+            and record.pf_ksub < len(KALLOC_POOLS):
+        use = f"a page of class kalloc, pool {KALLOC_POOLS[record.pf_ksub]}"
     elif record.pf_kclass < len(PAGE_CLASSES):
         use = f"a page of class {PAGE_CLASSES[record.pf_kclass]}"
     else:
@@ -187,7 +214,8 @@ def identify_address(prog: Program, space: int, offset: int) -> list[Identity]:
     finders = [lambda: _threads(prog, space, offset)]
     if space == 0:
         finders = [lambda: _symbol(prog, offset), lambda: _processes(prog, offset),
-                   *finders, lambda: _maps(prog, offset), lambda: _pfdat(prog, offset)]
+                   *finders, lambda: _bufs(prog, offset), lambda: _maps(prog, offset),
+                   lambda: _pfdat(prog, offset)]
     for find in finders:
         try:
             found += find()

@@ -11,6 +11,12 @@ the narrow layout is the same members with 4-byte pointers.
 
 The real header is larger (I/O tracking, merge and queue members); the members q4py does not
 model are padding to a plausible size: 0x80 bytes narrow, 0xc0 wide.
+
+Free buffers wait on the free lists whose heads are the kernel global `bfreelist`, an array of
+`struct buf` used only for their `av_forw`/`av_back`: each list is a ring through its head (an
+empty list's head points at itself). The four queues and their order are 4.3BSD's (BQ_LOCKED,
+BQ_LRU, BQ_AGE, BQ_EMPTY); that HP-UX 11 kept them so is q4py's reconstruction, nothing public
+shows its `bfreelist`.
 """
 
 from __future__ import annotations
@@ -31,6 +37,10 @@ B_WANTED = 0x0040
 B_ASYNC = 0x0100
 B_DELWRI = 0x0200
 B_INVAL = 0x0800
+
+# bfreelist[]: the free-list heads, in 4.3BSD's order (reconstruction).
+BQUEUE_NAMES: tuple[str, ...] = ("BQ_LOCKED", "BQ_LRU", "BQ_AGE", "BQ_EMPTY")
+BQUEUES = len(BQUEUE_NAMES)
 
 
 def define(reg: TypeRegistry) -> None:

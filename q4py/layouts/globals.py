@@ -9,6 +9,7 @@ are public; `reconstruction=False` marks those whose type is documented too.
 from __future__ import annotations
 
 from q4py.layouts.base import GlobalDecl
+from q4py.layouts.buf import BQUEUES
 from q4py.layouts.io import NSWAPDEV, NSWAPFS
 from q4py.layouts.sched import NSLEEPQ
 
@@ -75,6 +76,8 @@ _DECLS = [
     # buffer cache
     GlobalDecl("bufpages", "int"),
     GlobalDecl("nbuf", "int", "buffer headers"),
+    GlobalDecl("bfreelist", f"struct buf[{BQUEUES}]", "heads of the buffer free lists "
+               "(BQ_LOCKED, BQ_LRU, BQ_AGE, BQ_EMPTY): rings through av_forw/av_back"),
     GlobalDecl("dbc_max_pct", "int"),
     GlobalDecl("dbc_min_pct", "int"),
     GlobalDecl("fixed_size_cache", "int"),

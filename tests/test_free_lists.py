@@ -1,0 +1,143 @@
+"""The buffer free lists: the forge's `bfreelist` heads and the pages its buffer headers lie in,
+and `whatis ADDR` naming a buffer found on a list (cycle-safe, bounded, both ways)."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import Shell
+
+from q4py.errors import ScenarioError
+from q4py.forge.build import Forge
+from q4py.forge.scenario import SCENARIO
+from q4py.kernel import bufs
+from q4py.kernel.identify import page_description
+from q4py.kernel.pfdat import pfdat_segments
+from q4py.layouts.buf import BQUEUES
+from q4py.program import Program
+from tests.conftest import SCENARIOS_DIR
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+SEED = SCENARIOS_DIR / "hpux1100-32-kalloc-sysmap.toml"
+RING = 0x1800000  # three buffers on the LRU queue, 0x100 apart
+LOOP = 0x1810000  # two on the AGE queue; the second's av_forw leads back to the first
+
+
+def test_whatis_names_the_buffer_the_panic_was_handed(forged_dump: Callable[[str], Path]) -> None:
+    """dpf-scsi-dequeue: the header left on the AGE free list with a garbage av_forw."""
+    prog = Program.open(forged_dump("hpux1100-64-dpf-scsi-dequeue"))
+    shell = Shell(prog)
+    lines = shell.run("whatis 0x4076da30")
+    assert lines[:2] == [
+        "0x4076da30:",
+        "  buf at 0x4076da18 (+0x18), on bfreelist[2] (BQ_AGE), 1st after the head, member "
+        "av_forw; its av_back does not point back"]
+    assert lines[2].startswith("  physical page 0x4076d (PA 0x4076da30): a page of class "
+                               "kalloc, pool bufcache_bufs (pfdat entry ")
+    # The garbage its av_forw leads to is the list's second "buffer"; the walk stops at the
+    # unreadable link after it, and the garbage av_back (0x4076eefd, not pointer-aligned) is no
+    # buffer.
+    found = [(b.address, b.position, b.backwards) for b in bufs.free_list_bufs(prog)]
+    assert found == [(0x4076da18, 1, False), (0x4076ee00, 2, False)]
+    assert shell.run("whatis 0x4076ee00")[1].startswith(
+        "  buf at 0x4076ee00 (+0x0), on bfreelist[2] (BQ_AGE), 2nd after the head")
+    assert "free page" in shell.run("whatis 0x4076ee00")[2]  # garbage in a free page
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in SCENARIOS_DIR.glob("*.toml")))
+def test_every_fixture_has_the_free_list_heads(name: str,
+                                               forged_dump: Callable[[str], Path]) -> None:
+    prog = Program.open(forged_dump(name))
+    layout = prog.types.get("struct buf")
+    heads = prog.symbol("bfreelist").address
+    queued = Counter(b.queue for b in bufs.free_list_bufs(prog))
+    for queue in range(BQUEUES):
+        head = prog.read_struct(layout, heads + queue * layout.size)
+        if not queued[queue]:  # an empty queue's head points at itself both ways
+            assert head.av_forw == head.av_back == heads + queue * layout.size
+    text = Shell(prog).run("whatis &bfreelist[1]")
+    assert text[1] == "  bfreelist[1]+0x0 (kernel global struct buf[4], member b_flags)"
+
+
+def _small_raw() -> dict[str, Any]:
+    """The seed shrunk to 32 MB, with a free-list ring and a free list whose second buffer
+    loops back to the first (the head's av_back still reaches it)."""
+    raw = tomllib.loads(SEED.read_text(encoding="utf-8"))
+    raw["system"]["memory_pages"] = 8192
+    raw["pages"] = {"free": 2000, "text": 1684, "data": 136, "bss": 603}
+    del raw["process_groups"]
+    raw["nproc"] = 64
+    raw["buf_lists"] = [{"address": RING, "count": 3, "stride": 0x100, "queue": "lru"},
+                        {"address": LOOP, "count": 2, "queue": "age"}]
+    # Written over the AGE list's second buffer: av_forw back to the first, av_back kept.
+    raw["objects"] = [{"type": "struct buf", "address": LOOP + 0x80,
+                       "fields": {"av_forw": LOOP, "av_back": LOOP, "b_flags": 9}}]
+    return raw
+
+
+@pytest.fixture(scope="module")
+def listed(tmp_path_factory: pytest.TempPathFactory) -> Program:
+    out = tmp_path_factory.mktemp("free-lists")
+    Forge(SCENARIO.validate(_small_raw(), "")).build(out)
+    return Program.open(out)
+
+
+def test_a_ring_and_a_loop(listed: Program) -> None:
+    heads = listed.symbol("bfreelist").address
+    found = [(b.address, b.queue, b.position, b.backwards, b.linked_back)
+             for b in bufs.free_list_bufs(listed)]
+    assert found == [(RING, 1, 1, False, True), (RING + 0x100, 1, 2, False, True),
+                     (RING + 0x200, 1, 3, False, True),
+                     (LOOP, 2, 1, False, True), (LOOP + 0x80, 2, 2, False, True)]
+    head = listed.read_struct("struct buf", heads + 0x80)
+    assert (head.av_forw, head.av_back) == (RING, RING + 0x200)
+    shell = Shell(listed)
+    assert shell.run(f"whatis {RING + 0x204:#x}")[1] == (
+        f"  buf at {RING + 0x200:#x} (+0x4), on bfreelist[1] (BQ_LRU), 3rd after the head, "
+        "member b_forw")
+    # A list the usual q4 walk goes round once.
+    assert shell.run("load struct buf from &bfreelist[1] next av_forw skip 1 until "
+                     "addrof == &bfreelist[1]")[0] == "loaded 3 struct bufs as a linked list "
+
+
+def test_the_walk_is_bounded(listed: Program, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bufs, "MAX_WALK", 1)
+    found = [(b.address, b.position, b.backwards) for b in bufs.free_list_bufs(listed)
+             if b.queue == 1]
+    # One buffer each way: the first forwards, the last backwards; the middle one is not
+    # reached.
+    assert found == [(RING, 1, False), (RING + 0x200, 1, True)]
+    assert "before the head" in Shell(listed).run(f"whatis {RING + 0x200:#x}")[1]
+
+
+def test_header_pages_are_kalloc_pages_and_counts_stay(listed: Program) -> None:
+    """The pages the headers lie in are pool pages; every class keeps its count (the pool is
+    the three pages the headers occupy, taken from `user`)."""
+    for address in (RING, LOOP):
+        assert page_description(listed, address >> 12).startswith(
+            "a page of class kalloc, pool bufcache_bufs")
+    start, count = pfdat_segments(listed)[0]
+    names = [f.name for f in listed.types.get("struct pfdat").fields]
+    kclass, ksub, flags = (names.index(n) for n in ("pf_kclass", "pf_ksub", "pf_flags"))
+    records = listed.read_records("struct pfdat", start, count)
+    classes = Counter((r[kclass], r[ksub]) for r in records)
+    assert classes[(7, 2)] == 2  # kalloc, bufcache_bufs: pages 0x1800 and 0x1810
+    assert sum(1 for r in records if r[flags] & 1) == 2000  # free pages as stated
+
+
+def test_a_pool_too_small_for_the_headers_is_one_error(tmp_path: Path) -> None:
+    raw = _small_raw()
+    raw["pages"]["kalloc"] = {"bufcache_bufs": 1}
+    with pytest.raises(ScenarioError) as info:
+        Forge(SCENARIO.validate(raw, "")).build(tmp_path / "out")
+    assert str(info.value) == ("pages.kalloc.bufcache_bufs: the buffer headers placed occupy "
+                               "2 pages, more than the pool's 1")
