@@ -25,6 +25,7 @@ from typing import Any
 from q4py.analyses.catalog import ANALYSES, analysis
 from q4py.errors import Q4Error
 from q4py.kernel.events import CrashEvent
+from q4py.kernel.proclist import kept_member_addresses
 from q4py.kernel.procs import Proc, processes
 from q4py.kernel.release import kernel_release
 from q4py.kernel.threads import Thread, has_threads, threads
@@ -207,6 +208,10 @@ class Object:
         except LayoutError:
             raise Q4Error(f"{layout.name} has no member '{path}'") from None
         bit = (field.bit_offset, field.ctype.count) if field.ctype.kind == "bitfield" else None
+        kept = None if target.space_ else kept_member_addresses(
+            self._dump.program, layout.name, path, [target.address_])
+        if kept is not None:  # where the kernel keeps it (11.00: a proc's p_comm in pst_ucomms)
+            return Object(self._dump, field.ctype, kept[0], 0)
         return Object(self._dump, field.ctype, target.address_ + field.offset, target.space_,
                       bit)
 

@@ -47,6 +47,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 
 from q4py.errors import CommandError, Q4Error, ReadError
+from q4py.kernel.proclist import PARALLEL_MEMBERS, kept_member_addresses
 
 if TYPE_CHECKING:
     from q4py.program import Program
@@ -757,6 +758,9 @@ def _member(base: Value, node: Member, env: Env) -> Value:
                      f"(at column {node.column})") from None
     if node.arrow and address == 0:
         raise _error(f"'->{node.name}' at column {node.column} follows a NULL pointer")
+    kept = _kept_at(env, target.layout.name, node.name, address, space)
+    if kept is not None:
+        return _load(env, member.ctype, kept, None, node)
     value = _load(env, member.ctype, address + member.offset, space, node)
     if member.ctype.kind == "bitfield":
         return Value(member.extract(value.value), ctype=member.ctype)
@@ -842,8 +846,22 @@ def _symbol_or_member_address(node: AddressOf, env: Env) -> Value:
             except Q4Error:
                 member = None
             if member is not None:
+                kept = _kept_at(env, layout.name, node.name, item.address, item.space)
+                if kept is not None:
+                    return Value(kept)
                 return Value((item.address + member.offset) & MASK64, item.space or None)
     return Value(env.symbol_address(node.name) & MASK64)
+
+
+def _kept_at(env: Env, type_name: str, member: str, address: int, space: int | None) -> int | None:
+    """Where the kernel keeps `member` of the structure at `space.address` when not in the
+    structure itself (an 11.00 proc's p_comm is pst_ucomms[slot]): the one rule print's
+    columns follow too (q4py.kernel.proclist)."""
+    program = getattr(env, "program", None)
+    if program is None or space or member not in PARALLEL_MEMBERS:
+        return None
+    kept = kept_member_addresses(program, type_name, member, [address])
+    return None if kept is None else kept[0]
 
 
 def _name(node: Name, env: Env) -> Value:
@@ -860,6 +878,9 @@ def _name(node: Name, env: Env) -> Value:
         item = env.item  # type: ignore[attr-defined]
         address, space = item.address + member.offset, item.space or None
         if member.ctype.kind == "chars":
+            kept = _kept_at(env, layout.name, name, item.address, space)
+            if kept is not None:
+                return _load(env, member.ctype, kept, None, node)
             return Value(address, space, member.ctype, text=bytes(item.member(name)),
                          address=address)
         return Value(address, space, member.ctype, address=address)

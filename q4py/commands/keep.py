@@ -36,7 +36,8 @@ pseudo-fields addrof, indexof, spaceof, physaddrof, then kernel symbols (a bare 
 value, `&sym` its address). Operators are C's, with C precedence; numbers are 64-bit unsigned.
 A char array compares with a string (`p_comm == "java"`) and matches a regular expression
 (`p_comm =~ "^ora"`, `!~`); `p_comm[0]`, `p_vas->va_rss`, `*ADDR`, casts and `sizeof(TYPE)` are
-C's (`help x` has the whole language).
+C's (`help x` has the whole language). On an 11.00 kernel a proc's `p_comm` and `p_cmds` are
+read where print reads them, in `pst_ucomms` and `pst_cmds` (the proc's own bytes are empty).
 A structure for which EXPR reads memory the dump does not hold (a pointer into a hole) is
 dropped, and one line after the count says how many and the first address not read.
 A `>` in EXPR compares (`keep p_pid > 5`); to write the output to a file, end the line with

@@ -65,8 +65,8 @@ TYPE is `struct TAG` or a typedef (`proc_t`, `kthread_t`). The clauses come in a
   next FIELD   follow this pointer member: a linked list. Without it the structures are
                consecutive in memory: an array.
   skip EXPR    walk past this many structures first.
-  until EXPR   stop before the first structure for which EXPR (using its fields, e.g.
-               `until p_pid == 0`) is non-zero.
+  until EXPR   stop before the first structure for which EXPR (using its fields as keep
+               does, e.g. `until p_pid == 0`, `until p_comm == "vhand"`) is non-zero.
 The walk stops at the first of: `max` structures; a read that fails; a NULL `next`; a list
 coming back to a structure it saw before; `until`; as many structures as half the memory
 available when the load starts can hold (with their addresses and indexes). It prints
@@ -84,7 +84,8 @@ Examples:
   load struct proc from proc max nproc
   load proc_t from proc_list max nproc next p_factp
   load struct buf from 0x0`4076da18 next av_forw max 10
-  load struct buf from &bfreelist next av_forw skip 1 until addrof == &bfreelist"""
+  load struct buf from &bfreelist[2] next av_forw skip 1 until addrof == &bfreelist[2]
+  load proc_t from proc max nproc until p_comm == "vhand\""""
 
 
 @dataclass

@@ -210,8 +210,8 @@ def _printed(program: Program, pile: Pile, column: Column, radix: str | None) ->
         if column.name != "physaddrof":  # physaddrof may be n/a
             values = column_array(values)
         return _Printed(column, values, radix)
-    if pile.layout.name == "struct proc":  # 11.00 keeps these in parallel arrays
-        kept = parallel_member(program, column.name, records.addresses)
+    if column.ctype.kind == "chars":  # one the kernel may keep elsewhere (11.00's p_comm)
+        kept = parallel_member(program, pile.layout.name, column.name, records.addresses)
         if kept is not None:
             return _Printed(column, kept, radix)
     return _Printed(column, records.column(column.name), radix)

@@ -61,20 +61,39 @@ def command_line(prog: Program, address: int) -> str:
 PARALLEL_MEMBERS = {"p_comm": ("pst_ucomms", PST_UCOMMLEN), "p_cmds": ("pst_cmds", PST_CLEN)}
 
 
-def parallel_member(prog: Program, member: str, addresses: Sequence[int]) -> list[bytes] | None:
-    """On an 11.00 kernel, `p_comm` or `p_cmds` of the procs at `addresses` as their parallel
-    array holds them (`pst_ucomms[slot]`, `pst_cmds[slot]`: the proc's own member is empty
-    there); None on other kernels, for other members, or for an address outside the table."""
+def kept_member_addresses(prog: Program, type_name: str, member: str,
+                          addresses: Sequence[int]) -> list[int] | None:
+    """Where the kernel keeps `member` of the `type_name` structures at `addresses` (space 0),
+    when that is not in the structures themselves: on an 11.00 kernel a proc's `p_comm` and
+    `p_cmds` are `pst_ucomms[slot]` and `pst_cmds[slot]` (the proc's own bytes are empty).
+    None on other kernels, for other members, or for an address that is not a table slot.
+    Every reader of a member (print's columns, expressions) asks here."""
     array_name, size = PARALLEL_MEMBERS.get(member, ("", 0))
-    if not size or not prog.has_symbol(array_name) or not prog.has_symbol("proc"):
+    if (type_name != "struct proc" or not size or not prog.has_symbol(array_name)
+            or not prog.has_symbol("proc")):
         return None
     base, entry = prog.read_global("proc"), prog.types.get("struct proc").size
     count = prog.global_or("nproc", 0)
     slots = [divmod(address - base, entry) for address in addresses]
     if any(rest or not 0 <= slot < count for slot, rest in slots):
         return None
-    names = prog.read(prog.read_global(array_name), count * size)
-    return [names[slot * size:(slot + 1) * size] for slot, _ in slots]
+    array = prog.read_global(array_name)
+    return [array + slot * size for slot, _ in slots]
+
+
+def parallel_member(prog: Program, type_name: str, member: str,
+                    addresses: Sequence[int]) -> list[bytes] | None:
+    """`member` of the structures at `addresses` as kept_member_addresses places it (the
+    parallel array read once); None where the structures' own bytes hold it."""
+    kept = kept_member_addresses(prog, type_name, member, addresses)
+    if kept is None:
+        return None
+    size = PARALLEL_MEMBERS[member][1]
+    if not kept:
+        return []
+    first = min(kept)
+    names = prog.read(first, max(kept) + size - first)
+    return [names[at - first:at - first + size] for at in kept]
 
 
 def proc_label(prog: Program, address: int) -> str:
