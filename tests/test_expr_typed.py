@@ -142,7 +142,7 @@ def test_keep_with_strings_pointers_and_indexes(
     _load_processes(shell, prog)
     names = [p.struct().p_comm.value_() for p in procs]
     named = [n for n in names if n]
-    if named:  # 11i keeps the name in the proc; 11.00 in pst_ucomms
+    if named:  # 11i keeps the name in the proc, 11.00 in pst_ucomms: expressions read both
         name = named[-1]
         wanted = names.count(name)
         assert shell.run(f'keep p_stat != 0 && p_comm == "{name}"')[0].startswith(
@@ -154,8 +154,8 @@ def test_keep_with_strings_pointers_and_indexes(
             f"kept {matching} of")
         shell.run("discard")
         # `until` keeps its string as typed too: the walk stops before the first such proc.
-        walk = shell.run("load struct proc from proc_list next p_factp max nproc "
-                         f'until p_comm == "{name}"')
+        table = ("proc_list next p_factp" if prog.has_symbol("proc_list") else "proc")
+        walk = shell.run(f'load struct proc from {table} max nproc until p_comm == "{name}"')
         assert any(line.startswith("(stopped by until at") for line in walk), walk
         assert f'"{name}"' not in "\n".join(shell.run("print p_comm"))
         shell.run("discard")
