@@ -14,14 +14,27 @@ from pathlib import Path
 import pexpect
 import pytest
 
+from q4py.program import Program
+from q4py.render.banner import render_banner
+
 SEED = "hpux1100-32-kalloc-sysmap"
 # prompt_toolkit draws the prompt then moves the cursor with escape sequences, which command
 # output never holds.
 PROMPT = r"q4>\x1b\["
 
 
+# A narrow 11.00 panic and a wide 11i TOC, with the crash each banner names.
+CRASHES = {SEED: 'PANIC "kalloc: out of kernel virtual space"',
+           "hpux1111-64-hang-lock-contention-p4": "TOC on processor 0 (+7 more events)"}
+
+
+@pytest.fixture(params=sorted(CRASHES))
+def dump(request: pytest.FixtureRequest, forged_dump: Callable[[str], Path]) -> Path:
+    return forged_dump(request.param)
+
+
 @pytest.fixture
-def terminal(forged_dump: Callable[[str], Path], tmp_path: Path) -> Iterator[pexpect.spawn]:
+def terminal(dump: Path, tmp_path: Path) -> Iterator[pexpect.spawn]:
     env = dict(os.environ, TERM="xterm", PAGER="sed s/^/PAGED:/", NO_COLOR="1",
                PROMPT_TOOLKIT_NO_CPR="1", Q4PY_CONFIG_DIR=str(tmp_path / "config"),
                Q4PY_STATE_DIR=str(tmp_path / "state"))
@@ -29,7 +42,7 @@ def terminal(forged_dump: Callable[[str], Path], tmp_path: Path) -> Iterator[pex
     env.pop("COLUMNS", None)
     child = pexpect.spawn(
         sys.executable, ["-c", "from q4py.cli import main; raise SystemExit(main())",
-                         str(forged_dump(SEED))],
+                         str(dump)],
         env=env, dimensions=(20, 100), encoding="utf-8", timeout=30, cwd=str(tmp_path))
     try:
         yield child
@@ -44,10 +57,13 @@ def run(child: pexpect.spawn, line: str) -> str:
     return str(child.before).replace("\r\n", "\n")
 
 
-def test_banner_pager_pipes_and_escapes(terminal: pexpect.spawn, tmp_path: Path) -> None:
+def test_banner_pager_pipes_and_escapes(terminal: pexpect.spawn, dump: Path, tmp_path: Path,
+                                        request: pytest.FixtureRequest) -> None:
     terminal.expect(PROMPT)
     banner = str(terminal.before)
-    assert "DUMP TIME:" in banner and 'PANIC "kalloc: out of kernel virtual space"' in banner
+    crash = next(line for line in render_banner(Program.open(dump)) if "CRASH:" in line)
+    assert crash.split("CRASH: ")[1] == CRASHES[request.node.callspec.params["dump"]]
+    assert "DUMP TIME:" in banner and crash in banner.replace("\r\n", "\n")
 
     paged = run(terminal, "help")  # longer than the 20 rows: through the pager
     assert "PAGED:commands:" in paged

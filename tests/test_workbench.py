@@ -117,6 +117,17 @@ def test_aliases(prog: Program, config_dir: Path) -> None:
     assert "kp" not in (config_dir / "config.toml").read_text()
 
 
+def test_help_names_the_aliases_pipes_and_escapes(prog: Program) -> None:
+    shell = Shell(prog)
+    listing = shell.run("help")
+    assert "aliases: bt (trace), log (crashinfo msgbuf), rd (examine), sym (symbol)" in listing
+    assert "'| SHELL-COMMANDS' to pipe it; '!COMMAND' runs a shell command" in listing[-1]
+    assert shell.run("help bt")[:2] == ["bt is an alias: trace", shell.run("help trace")[0]]
+    shell.run('alias kp "load proc_t from proc max 3"')
+    assert shell.run("help kp")[:2] == ["kp is an alias: load proc_t from proc max 3",
+                                        shell.run("help load")[0]]
+
+
 @pytest.mark.parametrize(("line", "error"), [
     ('alias help "symbol x"', "'help' is a command"),
     ('alias 9x "help"', "'9x' is not a name"),

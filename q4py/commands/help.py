@@ -33,10 +33,20 @@ def help_command(session: Session, args: list[str]) -> None:
         for c in cmds:
             also = f" (also: {', '.join(c.aliases)})" if c.aliases else ""
             print(f"  {c.name:<{width}}  {c.summary}{also}", file=out)
+        aliases = ", ".join(f"{name} ({line})" for name, line in sorted(session.aliases.items()))
+        if aliases:
+            print(f"aliases: {aliases}", file=out)
         print("type 'help COMMAND' for details; end a command with '> FILE' to write its "
-              "output to FILE (help help)", file=out)
+              "output to FILE, '| SHELL-COMMANDS' to pipe it; '!COMMAND' runs a shell command "
+              "(help help)", file=out)
         return
     cmd = session.commands.lookup(args[0])
+    line = session.aliases.get(args[0])
+    if cmd is None and line is not None:  # a user's or built-in alias: its command's help
+        print(f"{args[0]} is an alias: {line}", file=out)
+        cmd = session.commands.lookup(line.split()[0]) if line.split() else None
+        if cmd is None:
+            return
     if cmd is None:
         close = difflib.get_close_matches(args[0], session.commands.names(), n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""

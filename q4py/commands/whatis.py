@@ -124,7 +124,8 @@ def _suggest(session: Session, name: str) -> str:
 @command(
     "whatis",
     usage=USAGE,
-    summary="say what a name is: a field of the pile, a kernel symbol, or a type",
+    summary="say what a name is (a field of the pile, a kernel symbol, a type) or what an "
+    "address is part of",
     help="Looks NAME up the way expressions do: a member of the current pile's type (dotted\n"
     "for nested members) first, then a kernel symbol (with its C type when q4py knows it),\n"
     "then a type (struct TAG, a typedef, a scalar such as pid_t), and prints one line.\n"

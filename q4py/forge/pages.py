@@ -3,10 +3,11 @@ kernel allocator buckets.
 
 The scenario counts pages per class; pages are laid out class after class, in `_runs` order,
 except that the pages holding the buffer headers the scenario places are pages of the kalloc
-pool `bufcache_bufs` (each trades classes with a pool page, so the counts stay). pfdat is one array of an entry per page, generated as the dump is written (a 64 GiB machine's
-is 768 MB), or, for `pages.pfdat_chunks`, in pieces: some kernels allocated their page frame
-data after their own early allocations, so static kernel memory, equivalently mapped memory and
-the reserved pools have no entry (the kernel counts the latter two in `eqmem_pages` and
+pool `bufcache_bufs` (each trades classes with a pool page, so the counts stay). pfdat is one
+array of an entry per page, generated as the dump is written (a 64 GiB machine's is 768 MB),
+or, for `pages.pfdat_chunks`, in pieces: some kernels allocated their page frame data after
+their own early allocations, so static kernel memory, equivalently mapped memory and the
+reserved pools have no entry (the kernel counts the latter two in `eqmem_pages` and
 `reserved_pool_pages`). Each piece describes consecutive pages that have entries, from its
 first page up to the next piece; it is placed where the scenario says, else in kernel dynamic
 data.
