@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from q4py.addr import format_q4_address
 from q4py.errors import Q4Error
-from q4py.kernel.events import CrashEvent, last_event_of, rpb_registers
+from q4py.kernel.events import CrashEvent, last_event_of, pim_member, rpb_registers
 from q4py.kernel.mpinfo import current_threads
 from q4py.kernel.threads import Thread
 from q4py.layouts.save_state import SS_WIDEREGS, TRAP_TYPE_FIELD
@@ -96,13 +96,15 @@ def unwind_event(prog: Program, event: CrashEvent) -> EventTrace:
 
 def _unwind_event(prog: Program, event: CrashEvent) -> EventTrace:
     try:
-        regs = rpb_registers(prog, event.rpb)
+        regs = rpb_registers(prog, event)
     except Q4Error as err:  # a garbled cet_savestate pointer: say so instead of failing
         return EventTrace(event, "", 0, [], False, [], f"cannot read the rpb: {err}")
     failed: list[tuple[str, int]] = []
     source, pc = "", 0
-    for name, reg in (("pim.wide.rp_pcoq_head_hi", "pcoq_head"),
-                      ("pim.wide.rp_rp_hi", "rp"), ("pim.wide.rp_gr31_hi", "gr31")):
+    pim = pim_member(prog, event)
+    half = "_hi" if pim == "wide" else ""  # the wide PIM's halves: the pc is in the high one
+    for reg in ("pcoq_head", "rp", "gr31"):
+        name = f"pim.{pim}.rp_{reg}{half}"
         value = regs[reg]
         if value == 0:
             continue
@@ -118,7 +120,7 @@ def _unwind_event(prog: Program, event: CrashEvent) -> EventTrace:
     trace = EventTrace(event, source, pc, failed, False, [])
     sp = regs["sp"]
     sr = space_register(prog, sp)
-    rp: int | None = regs["rp"] if source != "pim.wide.rp_rp_hi" else None
+    rp: int | None = regs["rp"] if not source.endswith((".rp_rp_hi", ".rp_rp")) else None
     _walk(prog, trace, Segment(sr, regs[f"sr{sr}"]), sp, pc, rp)
     return trace
 

@@ -110,7 +110,7 @@ def test_crash_events(prog: Program, scenario: dict[str, Any]) -> None:
 def test_rpb_registers_of_a_panic(prog: Program, scenario: dict[str, Any]) -> None:
     """A PANIC rpb holds RP in panic(), a zeroed pc, and panic's SP in the stack's space."""
     event = crash_events(prog)[1]
-    regs = rpb_registers(prog, event.rpb)
+    regs = rpb_registers(prog, event)
     [expected] = expected_segments(scenario, 1)[:1]
     assert regs["rp"] == call_pc(scenario, "panic+0x14")
     assert regs["pcoq_head"] == 0

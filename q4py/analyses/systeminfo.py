@@ -63,7 +63,7 @@ def _interruption(prog: Program) -> tuple[int, int]:
     """ISR and IOR (cr20, cr21) of the first crash event, 0 without one."""
     try:
         events = crash_events(prog)
-        regs = rpb_registers(prog, events[0].rpb) if events else {}
+        regs = rpb_registers(prog, events[0]) if events else {}
     except Q4Error:
         regs = {}
     return regs.get("cr20", 0), regs.get("cr21", 0)

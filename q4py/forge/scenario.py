@@ -83,7 +83,8 @@ DUMP = Table("How the dump was saved.", keys={
 PROCESSOR = Table("One processor.", keys={
     "hpa": Int("Hard physical address of the processor.", required=True, minimum=0,
                maximum=_U64),
-    "type": Str("Processor type.", required=True, choices=tuple(CPU_TYPE_CODES)),
+    "type": Str("Processor type (PCXL2 is PA-RISC 1.1: its crash events' rpb holds the "
+                "narrow PIM).", required=True, choices=tuple(CPU_TYPE_CODES)),
     "mhz": Int("Clock in MHz (sets itick_per_tick with hz).", required=True, minimum=1),
     "enabled": Bool("Whether the processor is enabled.", default=True),
     **PROCESSOR_KEYS,

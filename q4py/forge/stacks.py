@@ -19,7 +19,7 @@ from q4py.errors import ScenarioError
 from q4py.forge.context import ForgeContext
 from q4py.forge.kernel import KernelFunction, call_site, place_text
 from q4py.forge.schema import Any_, Int, List, MapOf, Str, Table
-from q4py.layouts.crash import EVENT_CODES, EVENT_STATE_CODES
+from q4py.layouts.crash import EVENT_CODES, EVENT_STATE_CODES, NARROW_PIM_ARCHITECTURE
 from q4py.layouts.save_state import (
     GR_NAMES,
     REGISTERS,
@@ -27,6 +27,7 @@ from q4py.layouts.save_state import (
     SS_WIDEREGS,
     TRAP_TYPE_FIELD,
 )
+from q4py.layouts.system import CPU_TYPE_CODES, CPU_TYPES
 from q4py.unwind import arg_slot, rp_slot, space_register
 
 _REGISTER_ALIASES = {"iir": "cr19", "isr": "cr20", "ior": "cr21", "ipsw": "cr22",
@@ -93,8 +94,7 @@ def build_events(ctx: ForgeContext) -> None:
             raise ScenarioError(f"{path}.cpu", f"no processor {event['cpu']}")
         event, rpb_only = _split_rpb_registers(event)
         regs = build_stack(ctx, event, path)
-        pim = {k: v for reg, value in regs.items() for k, v in _rpb_pair(f"rp_{reg}", value)}
-        ctx.place("rpb_t", event["rpb"], {"pim": {"wide": pim},
+        ctx.place("rpb_t", event["rpb"], {"pim": _pim(processors[event["cpu"]], regs, path),
                                           "rp_hpa": processors[event["cpu"]]["hpa"],
                                           **rpb_only}, path)
         ctx.place("crash_event_t", table_address + i * table.size, {
@@ -103,6 +103,20 @@ def build_events(ctx: ForgeContext) -> None:
             "cet_cpu": event["cpu"], "cet_spinlock_depth": event["spinlock_depth"],
             "cet_flags": EVENT_STATE_CODES[event.get("state", "E")],
         }, path)
+
+
+def _pim(processor: dict[str, Any], regs: dict[str, int], path: str) -> dict[str, Any]:
+    """The rpb's PIM as the processor's firmware saves it: 32-bit registers (`pim.narrow`) on
+    a PA-RISC 1.1 processor, 64-bit ones in halves (`pim.wide`) on a PA-RISC 2.0 one."""
+    if CPU_TYPES[CPU_TYPE_CODES[processor["type"]]][1] != NARROW_PIM_ARCHITECTURE:
+        return {"wide": {k: v for reg, value in regs.items()
+                         for k, v in _rpb_pair(f"rp_{reg}", value)}}
+    for reg, value in regs.items():
+        if value > _U32:
+            raise ScenarioError(f"{path}.contexts[0].registers",
+                                f"{reg} = {value:#x}: a {processor['type']} processor's "
+                                f"registers are 32 bits ({NARROW_PIM_ARCHITECTURE})")
+    return {"narrow": {f"rp_{reg}": value for reg, value in regs.items()}}
 
 
 def _split_rpb_registers(event: dict[str, Any]) -> tuple[dict[str, Any], dict[str, int]]:

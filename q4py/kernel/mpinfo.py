@@ -95,7 +95,7 @@ class RpbState:
 
 
 def rpb_state(prog: Program, event: CrashEvent) -> RpbState:
-    regs = rpb_registers(prog, event.rpb)
+    regs = rpb_registers(prog, event)
     rpb = prog.read_struct("rpb_t", event.rpb)
     return RpbState(
         eiem=regs["cr15"], eirr=(rpb.rp_cr23_hi << 32) | rpb.rp_cr23_lo, ipsw=regs["cr22"],

@@ -140,7 +140,8 @@ class Layout:
     """A C structure: construct model, C field types, offsets and size.
 
     `reconstruction` marks layouts whose member offsets are q4py's reconstruction rather than a
-    public HP-UX header; docs/layouts.md lists them.
+    public HP-UX header; docs/layouts.md lists them. A `union` holds its members at offset 0:
+    parsing gives every member, building writes the one given (the first of several).
     """
 
     def __init__(
@@ -152,11 +153,16 @@ class Layout:
         doc: str = "",
         aliases: Sequence[str] = (),
         size: int | None = None,
+        union: bool = False,
     ) -> None:
         self.name = name
         self.aliases = tuple(aliases)
         self.reconstruction = reconstruction
         self.doc = doc
+        self.union = union
+        if union:
+            self._init_union(fields, size)
+            return
         # C layout rules: each member at a multiple of its alignment, the whole rounded up.
         offset = 0
         members: list[Field] = []
@@ -214,6 +220,22 @@ class Layout:
         self._by_name = {m.name: m for m in members}
         self._fast = struct.Struct(">" + "".join(self._fast_codes)) if self._fast_codes else None
 
+    def _init_union(self, fields: Sequence[tuple[str, CType]], size: int | None) -> None:
+        if not fields or any(c.kind == "bitfield" for _, c in fields):
+            raise LayoutError(f"{self.name}: a union needs members, none of them bit-fields")
+        self.align = max(c.align for _, c in fields)
+        widest = max(c.size for _, c in fields)
+        if size is not None and size < widest:
+            raise LayoutError(f"{self.name}: members take {widest:#x} bytes, more than {size:#x}")
+        self.size = size if size is not None else widest + -widest % self.align
+        members = [Field(fname, ctype, 0) for fname, ctype in fields]
+        self.fields = tuple(members)
+        self._by_name = {m.name: m for m in members}
+        self._units = {}
+        self._fast_codes = None
+        self._fast = None
+        self.struct = _Union(self.size, [(f, c.subcon) for f, c in fields])
+
     def _add_fast(self, code: str | None) -> None:
         if code is None:
             self._fast_codes = None
@@ -268,6 +290,12 @@ class Layout:
         unknown = set(values) - set(self._by_name)
         if unknown:
             raise LayoutError(f"{self.name} has no field '{sorted(unknown)[0]}'")
+        if self.union:
+            # The member given is built; of several (as parsing gives them, views of the same
+            # bytes) the first in member order; of none, the first zeroed.
+            member = next((m for m in self.fields if m.name in values), self.fields[0])
+            return {member.name: complete_value(member.ctype, values.get(member.name),
+                                                f"{self.name}.{member.name}")}
         return {m.name: complete_value(m.ctype, values.get(m.name), f"{self.name}.{m.name}")
                 for m in self.fields}
 
@@ -309,6 +337,29 @@ class Layout:
             if member.name == name:
                 return i
         raise LayoutError(f"{self.name} has no field '{name}'")
+
+
+class _Union(cs.Construct):
+    """A union of `size` bytes: every member parsed from the same bytes; building writes the
+    one member the value holds (complete() leaves one), then zeros to the size."""
+
+    def __init__(self, size: int, members: list[tuple[str, cs.Construct]]) -> None:
+        super().__init__()
+        self.size = size
+        self.members = members
+
+    def _parse(self, stream: Any, context: Any, path: Any) -> cs.Container:
+        data = cs.stream_read(stream, self.size, path)
+        return cs.Container({name: sub.parse(data) for name, sub in self.members})
+
+    def _build(self, obj: Any, stream: Any, context: Any, path: Any) -> Any:
+        name, sub = next((m for m in self.members if m[0] in obj), self.members[0])
+        data = sub.build(obj[name]) if name in obj else b""
+        cs.stream_write(stream, data.ljust(self.size, b"\0"), self.size, path)
+        return obj
+
+    def _sizeof(self, context: Any, path: Any) -> int:
+        return self.size
 
 
 class _BitFields(cs.Adapter):
@@ -449,11 +500,13 @@ class TypeRegistry:
         doc: str = "",
         aliases: Sequence[str] = (),
         size: int | None = None,
+        union: bool = False,
     ) -> Layout:
-        """Declare a structure from `(field, C type)` pairs; `size` pads it at the end."""
+        """Declare a structure (a union: `union=True`) from `(field, C type)` pairs; `size`
+        pads it at the end."""
         fields = [(m[0], self.ctype(m[1])) for m in members]
         layout = Layout(name, fields, reconstruction=reconstruction, doc=doc, aliases=aliases,
-                        size=size)
+                        size=size, union=union)
         self.add(layout)
         return layout
 

@@ -2,8 +2,11 @@
 
 Both are reconstructions: HP's headers are not public. What is known: the table's entry size
 (0x20 narrow, 0x30 wide, from addresses in public reports), that an entry points to the rpb of
-its event, and that rpb_t holds a `pim.wide` register set named `rp_<register>_hi/_lo`
-(`Using pc from pim.wide.rp_rp_hi`). Its size 0x370 comes from 11.11 reports.
+its event, and that rpb_t holds the processor's PIM as a union: a `pim.wide` register set named
+`rp_<register>_hi/_lo` (`Using pc from pim.wide.rp_rp_hi`) for PA-RISC 2.0 processors, a
+`pim.narrow` one named `rp_<register>` (`Using pc from pim.narrow.rp_pcoq_head`, on a PA-RISC
+1.1 PCXL2) for PA-RISC 1.1 ones, whose firmware saves 32-bit registers. Its size 0x370 comes
+from 11.11 reports.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ EVENT_STATES = {1: "E"}
 EVENT_STATE_CODES = {name: code for code, name in EVENT_STATES.items()}
 
 RPB_SIZE = 0x370
+# The processors whose firmware saves the narrow PIM (32-bit registers), by architecture.
+NARROW_PIM_ARCHITECTURE = "PA-RISC 1.1"
 
 
 def define(reg: TypeRegistry) -> None:
@@ -39,12 +44,17 @@ def define(reg: TypeRegistry) -> None:
     for r in REGISTERS:
         wide_regs += [(f"rp_{r}_hi", "uint32_t"), (f"rp_{r}_lo", "uint32_t")]
     reg.define("struct pim_wide", wide_regs, reconstruction=True)
-    reg.define("struct pim", [("wide", "struct pim_wide")], reconstruction=True,
-               doc="union of the wide (PA 2.0) and narrow PIM register sets; wide only here")
+    # PA-RISC 1.1: the same registers, 32 bits each, after the same reserved word (gr0's place).
+    reg.define("struct pim_narrow",
+               [("rp_reserved", "uint32_t"), *((f"rp_{r}", "uint32_t") for r in REGISTERS)],
+               reconstruction=True)
+    reg.define("union pim", [("wide", "struct pim_wide"), ("narrow", "struct pim_narrow")],
+               reconstruction=True, union=True,
+               doc="the wide (PA-RISC 2.0) or the narrow (PA-RISC 1.1) PIM register set")
     reg.define(
         "struct rpb",
         [
-            ("pim", "struct pim"),
+            ("pim", "union pim"),
             ("rp_cr16_hi", "uint32_t"), ("rp_cr16_lo", "uint32_t"),  # interval timer
             ("rp_cr23_hi", "uint32_t"), ("rp_cr23_lo", "uint32_t"),  # EIRR
             ("rp_iasq_back", "uint64_t"), ("rp_iaoq_back", "uint64_t"),

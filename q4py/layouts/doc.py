@@ -30,9 +30,16 @@ PROVENANCE: dict[str, str] = {
         "Reconstruction. Public crashinfo output names `pim.wide.rp_pcoq_head_hi`, "
         "`rp_rp_hi` and `rp_gr31_hi`: register halves with an `rp_` prefix. q4py assumes the "
         "save_state register order, which puts SP 28 slots after RP as reports suggest."),
-    "struct pim": (
-        "Reconstruction: the union of the PA 2.0 (wide) and PA 1.1 register sets; only the wide "
-        "member is modelled."),
+    "struct pim_narrow": (
+        "Reconstruction. Public crashinfo output of a PA-RISC 1.1 processor (PCXL2) names "
+        "`pim.narrow.rp_pcoq_head`: whole 32-bit registers with the `rp_` prefix and no halves. "
+        "q4py gives them the wide set's order, a reserved word first."),
+    "union pim": (
+        "Reconstruction: the union of the PA-RISC 2.0 (`wide`) and PA-RISC 1.1 (`narrow`) "
+        "register sets, as the processor's firmware saves them (PDC's PIM has a 2.0 and a 1.1 "
+        "layout: Linux's pdc.h has both, and its TOC handler reads the 1.1 one on processors "
+        "before PCXU). Which one "
+        "holds the registers follows the processor's architecture (its mpinfo's cpu type)."),
     "struct rpb": (
         "Reconstruction. HP documents that each crash event has an rpb in kernel static data "
         "holding the processor state (HP-UX Handbook, crash dumps chapter); its size 0x370 is "

@@ -13,7 +13,7 @@ from q4py.layouts.base import TypeRegistry
 MSG_MAGIC = 0x063061
 SYS_NMLN = 257
 
-# mpinfo cpu type codes (reconstruction) -> HP's processor names; all are PA-RISC 2.0 parts.
+# mpinfo cpu type codes (reconstruction) -> HP's processor names and their architecture.
 CPU_TYPES: dict[int, tuple[str, str]] = {
     1: ("PCXU", "PA-RISC 2.0"),
     2: ("PCXU+", "PA-RISC 2.0"),
