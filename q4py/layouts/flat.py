@@ -46,8 +46,28 @@ def _ctype_plan(ctype: CType) -> tuple[str, _Builder | None]:
     raise ValueError(f"no struct code for {ctype.spelling} ({ctype.kind})")
 
 
+def _union_plan(layout: Layout) -> tuple[str, _Builder]:
+    """A union's bytes taken whole, each member parsed from them by its own plan."""
+    members = []
+    for member in layout.fields:
+        code, step = _ctype_plan(member.ctype)
+        unpack = struct.Struct(f">{code}{layout.size - member.ctype.size}x").unpack
+        members.append((member.name, unpack, step))
+
+    def union(values: tuple[Any, ...], pos: int) -> tuple[Any, int]:
+        raw = values[pos]
+        out = Container()
+        for name, unpack, step in members:
+            unpacked = unpack(raw)
+            out[name] = unpacked[0] if step is None else step(unpacked, 0)[0]
+        return out, pos + 1
+    return f"{layout.size}s", union
+
+
 def _layout_plan(layout: Layout) -> tuple[str, _Builder]:
     """A struct format for the whole layout, nested members flattened, and its rebuilder."""
+    if layout.union:
+        return _union_plan(layout)
     codes, steps, position = [], [], 0
     for member in layout.fields:
         if member.offset > position:
