@@ -122,6 +122,8 @@ def build_records(layout: Layout, values: list[Mapping[str, Any]]) -> bytes:
 def _fill(layout: Layout, row: Any, values: Mapping[str, Any]) -> None:
     units: dict[str, int] = {}
     for member in layout.fields:
+        if member.name not in values:  # a union's members not built (complete() keeps one)
+            continue
         value = values[member.name]
         ctype = member.ctype
         if ctype.kind == "bitfield":
