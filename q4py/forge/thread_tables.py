@@ -64,6 +64,11 @@ _DEFAULTS = {key: spec for key, spec in THREAD_GROUP.keys.items() if key not in 
 _DEFAULTS["pid"] = dataclasses.replace(_DEFAULTS["pid"], required=False, default=-1,
                                        doc="Process of the rows that give no pid.")
 
+# The spec each column's value is checked against.
+_ROW_SPECS: dict[str, Spec] = {
+    **{key: THREAD_GROUP.keys[key] for key in COLUMNS if key in THREAD_GROUP.keys},
+    "command": Str(""), "ppid": Int("", minimum=0)}
+
 THREAD_TABLE = Table("Many threads, one row each, expanded into one-thread groups.", keys={
     "columns": List("What each value of a row is, in order: a key of `threads[]` (`pid`, "
                     "`tid`, `state`, `pri`, `spu`, `group`, `bound`, `policy`, `syscall`, "
@@ -81,28 +86,31 @@ THREAD_TABLE = Table("Many threads, one row each, expanded into one-thread group
 })
 
 
-def _row_values(table: dict[str, Any], line: str,
-                path: str) -> tuple[dict[str, Any], set[str]]:
-    """A row's values by key (the table's defaults, then the row's own) and the columns the
-    row gives."""
-    columns = table["columns"]
+def _row_values(columns: list[str], line: str, path: str) -> dict[str, Any]:
+    """The values a row gives (`-` gives none), checked as their keys' specs say."""
     values = line.split()
     if len(values) != len(columns):
         raise ScenarioError(path, f"{len(values)} values for {len(columns)} columns")
-    out = {key: table[key] for key in _DEFAULTS if table[key] is not None}
-    out.update(command=table["command"], ppid=table["ppid"])
-    given = set()
+    out: dict[str, Any] = {}
     for column, text in zip(columns, values, strict=True):
         if text == "-":
             continue
-        given.add(column)
         if column == "pri" and text.endswith("*"):  # crashinfo's mark of SCHED_NOAGE
             text, out["policy"] = text[:-1], "noage"
         try:
-            out[column] = _PARSERS[column](text)
+            value = _PARSERS[column](text)
         except ValueError as err:
             raise ScenarioError(f"{path}.{column}", str(err)) from None
-    return out, given
+        out[column] = _ROW_SPECS[column].validate(value, f"{path}.{column}")
+    return out
+
+
+def _table_defaults(table: dict[str, Any], path: str) -> dict[str, Any]:
+    """A thread group of the table's defaults, every key filled (the rows' values go over
+    it)."""
+    given = {key: table[key] for key in _DEFAULTS if table[key] is not None}
+    given["pid"] = max(table["pid"], 0)  # a row without a pid is refused before it counts
+    return THREAD_GROUP.validate(given, path)
 
 
 def _declared_processes(sc: dict[str, Any]) -> dict[int, dict[str, Any]]:
@@ -122,15 +130,18 @@ def expand_thread_tables(sc: dict[str, Any], process_spec: Spec) -> dict[str, An
     created: dict[int, dict[str, Any]] = {}
     groups: list[dict[str, Any]] = []
     for ti, table in enumerate(sc["thread_tables"]):
+        defaults = _table_defaults(table, f"thread_tables[{ti}]")
         number = 0
         for line in table["rows"].splitlines():
             if not line.strip() or line.lstrip().startswith("#"):
                 continue
             path = f"thread_tables[{ti}].rows[{number}]"
             number += 1
-            values, given = _row_values(table, line, path)
-            command, ppid = values.pop("command"), values.pop("ppid")
-            pid = values["pid"]
+            values = _row_values(table["columns"], line, path)
+            ppid_given = "ppid" in values
+            command = values.pop("command", table["command"])
+            ppid = values.pop("ppid", table["ppid"])
+            pid = values.get("pid", table["pid"])
             if pid < 0:
                 raise ScenarioError(f"{path}.pid", "no pid: give a `pid` column or default")
             known = declared.get(pid) or created.get(pid)
@@ -142,10 +153,8 @@ def expand_thread_tables(sc: dict[str, Any], process_spec: Spec) -> dict[str, An
                     {"pid": pid, "command": command, "ppid": ppid}, f"{path}.command")
             elif command and command != known["command"]:
                 raise ScenarioError(f"{path}.command", f"pid {pid} is '{known['command']}'")
-            elif "ppid" in given and ppid != known["ppid"]:
+            elif ppid_given and ppid != known["ppid"]:
                 raise ScenarioError(f"{path}.ppid", f"pid {pid}'s parent is {known['ppid']}")
-            group = THREAD_GROUP.validate(values, path)
-            group["where"] = path
-            groups.append(group)
+            groups.append({**defaults, **values, "pid": pid, "where": path})
     return {**sc, "threads": [*sc["threads"], *groups],
             "processes": [*sc["processes"], *created.values()]}
