@@ -17,7 +17,16 @@ from q4py.errors import ScenarioError
 from q4py.forge.build import Forge
 from q4py.forge.scenario import SCENARIO
 from q4py.kernel.threads import WaitChannelNamer, threads
-from q4py.layouts.sched import SCHED_NOAGE, SYSCALL_NUMBERS, TSRUN, TSSLEEP, TSSTOP
+from q4py.layouts.sched import (
+    SCHED_HPUX,
+    SCHED_NOAGE,
+    SCHED_POLICIES,
+    SYSCALL_NUMBERS,
+    TSDEACT,
+    TSRUN,
+    TSSLEEP,
+    TSSTOP,
+)
 from q4py.program import Program
 
 if sys.version_info >= (3, 11):
@@ -92,6 +101,32 @@ def test_rows_are_threads_read_back_from_the_dump(small: dict[str, Any], tmp_pat
     tids = [t.tid for t in threads(prog)]
     assert tids.index(2141) < tids.index(5547)
     assert len(set(tids)) == len(tids)
+
+
+def test_the_other_columns_land_in_their_members(small: dict[str, Any], tmp_path: Path) -> None:
+    """bound, group, policy, deactivated, caller, calls, buf_device and address (11i's list)."""
+    raw = copy.deepcopy(small)
+    raw["system"]["release"] = "B.11.11"
+    raw["thread_tables"] = [{
+        "columns": ["tid", "pid", "bound", "group", "policy", "deactivated", "caller", "calls",
+                    "wchan", "buf_device", "address", "intr_ticks"],
+        "rows": """
+9001 2 Y 3 fifo yes biowait+0x84 _swtch+0xc4,_sleep+0x1a8,biowait+0x84 buf 64:0x50034 0x1ff0000 12
+9002 2 N - -    -   -            -                                      -   -           -         -
+        """, "calls": ["_swtch+0xc4", "_sleep+0x1a8", "select+0x2b8"], "caller": "select+0x2b8",
+        "wchan": "selwait"}]
+    prog = forged(raw, tmp_path)
+    by_tid = {t.tid: t for t in threads(prog)}
+    io, idle = by_tid[9001], by_tid[9002]
+    assert io.address == 0x1FF0000 and io.bound and io.group == 3 and io.intr_ticks == 12
+    assert io.policy == SCHED_POLICIES["fifo"] and io.flag & TSDEACT
+    assert (not idle.bound, idle.group, idle.policy, idle.flag) == (True, -1, SCHED_HPUX, 0)
+    namer = WaitChannelNamer(prog)
+    assert (namer.name(io), namer.name(idle)) == ("LVM vg05/lv52", "selwait")
+    stacks = Shell(prog).run("stacks -m vhand")
+    assert [line.strip() for line in stacks if "+0x" in line] == [
+        "_swtch+0xc4", "_sleep+0x1a8", "biowait+0x84", "_swtch+0xc4", "_sleep+0x1a8",
+        "select+0x2b8"]
 
 
 def test_a_process_named_by_rows_gets_no_default_thread(small: dict[str, Any],
