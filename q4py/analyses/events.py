@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from q4py.disasm import disassemble
 from q4py.errors import Q4Error
-from q4py.kernel.args import FrameArgs, frame_arguments
+from q4py.kernel.args import FrameArgs, segment_frame_arguments
 from q4py.kernel.events import crash_events
 from q4py.kernel.mpinfo import processors, virtual_partition
 from q4py.kernel.pdir import VaLookup, lookup_va
@@ -105,8 +105,8 @@ def trace_arguments(prog: Program, trace: EventTrace) -> dict[FrameKey, FrameArg
     """The stored arguments of every frame of a walk that has some."""
     out: dict[FrameKey, FrameArgs] = {}
     for s, segment in enumerate(trace.segments):
-        for f, frame in enumerate(segment.frames):
-            args = frame_arguments(prog, frame.sp, frame.pc, segment.space)
+        for f in range(len(segment.frames)):
+            args = segment_frame_arguments(prog, segment, f)
             if args.values:
                 out[(s, f)] = args
     return out

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from q4py.errors import Q4Error
-from q4py.kernel.args import FrameArgs, frame_arguments
+from q4py.kernel.args import FrameArgs, segment_frame_arguments
 from q4py.kernel.mpinfo import processors
 from q4py.kernel.proclist import command_line, proc_identity, proc_label
 from q4py.kernel.threads import Thread, thread_at
@@ -69,9 +69,9 @@ def thread_view(prog: Program, thread: Thread, *, with_args: bool = False) -> Th
     view = ThreadView(thread, process_view(prog, thread.proc), unwind_thread(prog, thread))
     view.sizes = frame_sizes(prog, view.trace.segments)
     if with_args:
-        view.args = {(s, f): frame_arguments(prog, frame.sp, frame.pc, segment.space)
+        view.args = {(s, f): segment_frame_arguments(prog, segment, f)
                      for s, segment in enumerate(view.trace.segments)
-                     for f, frame in enumerate(segment.frames)}
+                     for f in range(len(segment.frames))}
     return view
 
 

@@ -19,7 +19,7 @@ from q4py.analyses.thread_traces import frame_sizes, process_view, processor_thr
 from q4py.commands import command
 from q4py.commands.p import parse_address
 from q4py.errors import CommandError, Q4Error
-from q4py.kernel.args import frame_arguments, register_args
+from q4py.kernel.args import register_args, segment_frame_arguments
 from q4py.kernel.events import CrashEvent, crash_events, last_event_of
 from q4py.kernel.procs import process_table
 from q4py.kernel.threads import Thread, thread_at, thread_by_tid, threads_of
@@ -74,11 +74,12 @@ trace -v processor N   p4's verbose form: the same head, then one row per frame
                        LVL counts frames from the innermost, across trap frames. The
                        arguments are those passed in registers (ARG0..ARG7 on a 64-bit
                        kernel, ARG0..ARG3 on a 32-bit one) that the function's prologue stored
-                       in its caller's frame, read from there; the others print n/a, as p4
-                       does. Each column is as wide as its widest cell (the SP/SZ/RP/FUNC
-                       table too), two blanks apart; a cell that would straddle column 80
-                       starts a continuation line 24 blanks in, as p4 wraps a row whose
-                       64-bit argument falls there.
+                       in its caller's frame, or its caller stored there before the call,
+                       read from there; the others print n/a, as p4 does. Each column is
+                       as wide as its widest cell (the SP/SZ/RP/FUNC table too), two blanks
+                       apart; a cell that would straddle column 80 starts a continuation
+                       line 24 blanks in, as p4 wraps a row whose 64-bit argument falls
+                       there.
 trace [-v] tid N       thread N: `proc[99] pid=.. tid=N  cmd="..."` (the command line, 40
                        characters), its process (`Process  : p proc_t ...`) and kthread; a
                        running thread's stack is its processor's crash event (`Running on SPU
@@ -166,10 +167,10 @@ def verbose_lines(prog: Program, trace: EventTrace) -> list[str]:
 
 
 def frame_args(prog: Program, segment: Segment, index: int) -> list[str]:
-    """ARG0..ARGn of frame `index` of `segment`: the ones its prologue stored in its caller's
-    frame (q4py.kernel.args), `n/a` for the others and for slots that cannot be read."""
-    frame = segment.frames[index]
-    stored = frame_arguments(prog, frame.sp, frame.pc, segment.space).values
+    """ARG0..ARGn of frame `index` of `segment`: the ones its prologue (or its caller, before
+    the call) stored in its caller's frame (q4py.kernel.args), `n/a` for the others and for
+    slots that cannot be read."""
+    stored = segment_frame_arguments(prog, segment, index).values
     return [f"{stored[i]:#x}" if stored.get(i) is not None else "n/a"
             for i in range(register_args(prog.wide))]
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from q4py.disasm import SP, encode_ldo, encode_std, encode_stw
 from q4py.errors import ScenarioError
@@ -26,6 +26,8 @@ class KernelFunction:
     args_stored: bool = False
     millicode: bool = False
     stored_args: tuple[int, ...] = ()
+    # Calls that fill their outgoing argument area before the branch: return offset -> args.
+    outgoing_args: dict[int, tuple[int, ...]] = field(default_factory=dict)
 
 
 def build_functions(ctx: ForgeContext) -> None:
@@ -38,7 +40,8 @@ def build_functions(ctx: ForgeContext) -> None:
         ctx.functions[fn["name"]] = KernelFunction(
             fn["name"], fn["address"], fn["size"], fn["frame"], fn["save_rp"], fn["interrupt"],
             fn["args_stored"] or bool(fn["stored_args"]), fn["millicode"],
-            tuple(fn["stored_args"]))
+            tuple(fn["stored_args"]),
+            {int(site, 16): tuple(sorted(set(args))) for site, args in fn["outgoing_args"].items()})
     spans = sorted((f.address, f.address + f.size, f.name) for f in ctx.functions.values())
     for (_, end, name), (start, _, other) in zip(spans, spans[1:], strict=False):
         if start < end:
@@ -73,6 +76,26 @@ def build_text(ctx: ForgeContext) -> None:
             raise ScenarioError(f"kernel.functions[{i}].size", "too small for its prologue")
         for n, word in enumerate(words):
             place_text(ctx, func.address + 4 * n, word, f"kernel.functions[{i}]")
+        for site, indices in func.outgoing_args.items():
+            _outgoing_stores(ctx, func, site, indices, 4 * len(words),
+                             f"kernel.functions[{i}].outgoing_args.{site:#x}")
+
+
+def _outgoing_stores(ctx: ForgeContext, func: KernelFunction, site: int,
+                     indices: tuple[int, ...], prologue: int, path: str) -> None:
+    """`std argN,-D(sp)` for each argument the call returning to `site` passes in its outgoing
+    argument area, right before the call's branch (at `site` - 8)."""
+    wide = ctx.wide
+    store = encode_std if wide else encode_stw
+    first = site - 8 - 4 * len(indices)
+    if first < prologue or site > func.size:
+        raise ScenarioError(path, f"no room for {len(indices)} stores between the prologue and "
+                            "the call's branch")
+    for n, index in enumerate(indices):
+        if index >= (8 if wide else 4):
+            raise ScenarioError(path, f"arg{index} does not travel in a register")
+        place_text(ctx, func.address + first + 4 * n,
+                   store(26 - index, arg_slot(0, index, wide), SP), path)
 
 
 def place_text(ctx: ForgeContext, address: int, word: int, path: str) -> None:

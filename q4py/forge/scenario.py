@@ -90,6 +90,11 @@ PROCESSOR = Table("One processor.", keys={
     **PROCESSOR_KEYS,
 })
 
+def _offset_problem(key: str) -> str | None:
+    return None if re.fullmatch(r"0x[0-9a-fA-F]+", key) else \
+        f"'{key}' is not an offset like '0x13c'"
+
+
 FUNCTION = Table("A kernel function in vmunix, with its unwind descriptor.", keys={
     "name": Str("Symbol name.", required=True),
     "address": Int("Start address.", required=True, minimum=0, maximum=_U32),
@@ -104,6 +109,13 @@ FUNCTION = Table("A kernel function in vmunix, with its unwind descriptor.", key
                         "its caller's frame; the forge writes those stores as the first "
                         "instructions of the function.", item=Int("", minimum=0, maximum=7)),
     "millicode": Bool("A millicode routine.", default=False),
+    "outgoing_args": MapOf("Calls this function makes that write arguments in their outgoing "
+                           "argument area (the callee's home slots) before the branch, by the "
+                           "call's return offset: `{ \"0x13c\" = [0, 2] }`. The forge writes "
+                           "one `std argN` per argument right before the branch; the decoder "
+                           "shows those arguments of the frames this call made.",
+                           value=List("", item=Int("", minimum=0, maximum=7)),
+                           key_check=_offset_problem),
 })
 
 TRANSLATION = Table("One page of a space mapped through the hashed page directory.", keys={

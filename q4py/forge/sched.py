@@ -18,8 +18,8 @@ from q4py.forge.default_stacks import with_default_stacks
 from q4py.forge.ipc import FORMS, IpcObjects, is_ipc_wchan
 from q4py.forge.kernel import KernelFunction
 from q4py.forge.processes import Processes
-from q4py.forge.schema import Any_, Bool, Int, List, MapOf, Str, Table
-from q4py.forge.stacks import CONTEXT, arg_problem, build_stack, call_problem
+from q4py.forge.schema import Bool, Int, List, Str, Table
+from q4py.forge.stacks import CONTEXT, build_stack, call_args, call_problem
 from q4py.forge.system import lbolt, uses_lists
 from q4py.layouts import KERNEL_GLOBALS
 from q4py.layouts.buf import B_BUSY
@@ -116,9 +116,9 @@ THREAD_GROUP = Table("Threads alike, generated: `count` threads of one process."
                   "`contexts` the forge lays a default stack from the group's state, caller, "
                   "syscall and process (docs/scenario-format.md).",
                   item=Str("", check=call_problem)),
-    "args": MapOf("Argument values a call of `calls` stored in its caller's frame, as for "
-                  "events: `\"_sleep+0x1a8\" = { arg0 = 0x56c14ede }`.",
-                  value=MapOf("", value=Any_(""), key_check=arg_problem)),
+    "args": call_args("Argument values a call of `calls` stored in its caller's frame, as "
+                      "for events: `\"_sleep+0x1a8\" = { arg0 = 0x56c14ede }`, or a list of "
+                      "tables, one per frame at that site."),
     "contexts": List("Instead of `calls`: the stack as contexts, innermost first, as for "
                      "events (a trap from user mode: the outermost context has `user`).",
                      item=CONTEXT),

@@ -12,13 +12,13 @@ of the handler's stack.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from q4py.errors import ScenarioError
 from q4py.forge.context import ForgeContext
 from q4py.forge.kernel import KernelFunction, call_site, place_text
-from q4py.forge.schema import Any_, Int, List, MapOf, Str, Table
+from q4py.forge.schema import Any_, Int, List, MapOf, Spec, Str, Table
 from q4py.layouts.crash import EVENT_CODES, EVENT_STATE_CODES, NARROW_PIM_ARCHITECTURE
 from q4py.layouts.save_state import (
     GR_NAMES,
@@ -51,6 +51,25 @@ def arg_problem(key: str) -> str | None:
     return f"'{key}' is not an argument name arg0..arg7"
 
 
+@dataclass
+class _FrameArgs(Spec):
+    """`{ arg0 = ... }` for every frame at a call site, or a list of such tables, one per frame
+    at that site (innermost first): recursion puts one site in several frames."""
+
+    table: MapOf = field(default_factory=lambda: MapOf("", value=Any_(""),
+                                                       key_check=arg_problem))
+
+    def validate(self, value: Any, path: str) -> Any:
+        if isinstance(value, list):
+            return [self.table.validate(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        return self.table.validate(value, path)
+
+
+def call_args(doc: str) -> MapOf:
+    """Argument values by call site, as `args` of a context or of a thread group."""
+    return MapOf(doc, value=_FrameArgs(""))
+
+
 CONTEXT = Table("One stack context of an event, innermost first.", keys={
     "calls": List("Call sites, innermost first, e.g. `panic+0x14`.",
                   item=Str("", check=call_problem)),
@@ -72,10 +91,11 @@ CONTEXT = Table("One stack context of an event, innermost first.", keys={
                        default=-1, minimum=-1, maximum=_U32),
     "stack_base": Int("Where that stack begins: the save_state of the interrupted context "
                       "sits there; -1 as for `stack_space`.", default=-1, minimum=-1),
-    "args": MapOf("Argument values a call stored in its caller's frame, by call site: "
-                  "`\"f+0x1c\" = { arg0 = 0x4076da18 }`; `\"save_state\"` stands for the "
-                  "address of the save_state this context's handler built, `\"trap\"` for "
-                  "its trap type.", value=MapOf("", value=Any_(""), key_check=arg_problem)),
+    "args": call_args("Argument values a call stored in its caller's frame, by call site: "
+                      "`\"f+0x1c\" = { arg0 = 0x4076da18 }` for every frame at that site, or a "
+                      "list of such tables, one per frame at it (innermost first); "
+                      "`\"save_state\"` stands for the address of the save_state this "
+                      "context's handler built, `\"trap\"` for its trap type."),
 })
 
 
@@ -242,31 +262,51 @@ def _lay_frames(ctx: ForgeContext, cpath: str, calls: list[Call], base: int,
 
 def _write_args(ctx: ForgeContext, context: dict[str, Any], cpath: str, calls: list[Call],
                 sps: list[int], space: int, save_state: int | None, trap: int | None) -> None:
-    """Each call's stored arguments, in the home slots of its caller's frame."""
-    ulong = 8 if ctx.wide else 4
+    """Each call's stored arguments, in the home slots of its caller's frame: a site's table
+    for every frame at it, or its list's tables one per frame."""
     texts = list(context["calls"])
-    for site, values in context["args"].items():
+    for site, given in context["args"].items():
         apath = f"{cpath}.args.{site}"
-        if site not in texts:
+        frames = [j for j, text in enumerate(texts) if text == site]
+        if not frames:
             raise ScenarioError(apath, "not one of this context's calls")
-        j = texts.index(site)
-        fn = calls[j][0]
-        caller_sp = sps[j] - fn.frame
-        for name, value in values.items():
-            index = int(name[3:])
-            if index not in fn.stored_args:
-                raise ScenarioError(f"{apath}.{name}", f"{fn.name} does not store arg{index}:"
-                                    f" add {index} to its stored_args")
-            if value in ("save_state", "trap"):
-                known = save_state if value == "save_state" else trap
-                if known is None:
-                    raise ScenarioError(f"{apath}.{name}", "this context handled no trap")
-                value = known
-            elif isinstance(value, bool) or not isinstance(value, int):
-                raise ScenarioError(f"{apath}.{name}", "expected an integer, \"save_state\" "
-                                    "or \"trap\"")
-            ctx.mem.write(arg_slot(caller_sp, index, ctx.wide),
-                          (value & ((1 << (8 * ulong)) - 1)).to_bytes(ulong, "big"), space)
+        if isinstance(given, list) and len(given) != len(frames):
+            raise ScenarioError(apath, f"{len(given)} tables for the {len(frames)} frames at "
+                                f"{site}: give one table for all, or one for each")
+        for k, j in enumerate(frames):
+            values = given[k] if isinstance(given, list) else given
+            _write_frame_args(ctx, f"{apath}[{k}]" if isinstance(given, list) else apath,
+                              calls, j, values, sps, space, save_state, trap)
+
+
+def _write_frame_args(ctx: ForgeContext, apath: str, calls: list[Call], j: int,
+                      values: dict[str, Any], sps: list[int], space: int,
+                      save_state: int | None, trap: int | None) -> None:
+    """Frame `j`'s argument values in the home slots of its caller's frame: those its
+    prologue stores, or its caller's call site stores before the branch."""
+    ulong = 8 if ctx.wide else 4
+    fn = calls[j][0]
+    stored = set(fn.stored_args)
+    if j + 1 < len(calls):
+        caller, return_pc = calls[j + 1]
+        stored.update(caller.outgoing_args.get(return_pc - caller.address, ()))
+    caller_sp = sps[j] - fn.frame
+    for name, value in values.items():
+        index = int(name[3:])
+        if index not in stored:
+            raise ScenarioError(f"{apath}.{name}", f"{fn.name} does not store arg{index}:"
+                                f" add {index} to its stored_args (or its caller's "
+                                "outgoing_args)")
+        if value in ("save_state", "trap"):
+            known = save_state if value == "save_state" else trap
+            if known is None:
+                raise ScenarioError(f"{apath}.{name}", "this context handled no trap")
+            value = known
+        elif isinstance(value, bool) or not isinstance(value, int):
+            raise ScenarioError(f"{apath}.{name}", "expected an integer, \"save_state\" "
+                                "or \"trap\"")
+        ctx.mem.write(arg_slot(caller_sp, index, ctx.wide),
+                      (value & ((1 << (8 * ulong)) - 1)).to_bytes(ulong, "big"), space)
 
 
 def _named_registers(named: dict[str, int], path: str) -> dict[str, int]:

@@ -82,11 +82,11 @@ SCHED_POLICIES = {"fifo": SCHED_FIFO, "rr": SCHED_RR, "hpux": SCHED_HPUX,
 # System call numbers crashinfo names in its thread tables (HP-UX <sys/scall_define.h>
 # numbering as far as it is known; others print as `syscall N`).
 SYSCALL_NAMES: dict[int, str] = {
-    1: "exit", 3: "read", 4: "write", 5: "open", 6: "close", 7: "wait", 54: "ioctl",
+    1: "exit", 2: "fork", 3: "read", 4: "write", 5: "open", 6: "close", 7: "wait", 54: "ioctl",
     59: "execve", 93: "select", 113: "recvmsg", 114: "sendmsg", 269: "poll",
     302: "ksleep", 303: "kwakeup",
     # q4py's numbers: the reports name these calls, not their numbers.
-    18: "stat", 35: "accept", 209: "shmat", 239: "pstat",
+    18: "stat", 35: "accept", 209: "shmat", 210: "shmget", 239: "pstat",
     # crashinfo's name for the POSIX scheduling calls (sched_yield, sched_setparam ...), as
     # hpux1100-64-hang-soaccept-p4's run queue shows it for lpmc_em; q4py's number.
     336: "sched*",
