@@ -101,3 +101,18 @@ def test_the_library_opens_it(dump: Path) -> None:
     assert repr(opened["freemem"]) == (f"Object('int', address={address:#x}, "
                                        f"value={int(opened['freemem'])})")
     assert [p.pid for p in opened.processes()] == [p.pid for p in processes(opened.program)]
+
+
+def test_widest_columns_and_names_in_scripts(prog: Program) -> None:
+    from q4py.scripting import Q4Script
+
+    shell = Shell(prog)
+    table = "proc_list next p_factp" if prog.has_symbol("proc_list") else "proc"
+    shell.run(f"load struct proc from {table} max nproc")
+    shell.run("keep p_stat != 0")
+    shell.run("set print_columns widest")
+    rows = shell.run("print p_pid p_comm addrof")
+    assert len({len(row) for row in rows[1:]}) == 1, rows[:5]  # every row as wide
+    q4 = Q4Script(shell.session, "test")
+    names = [q4.struct(item).p_comm.value_() for item in shell.session.piles.current.items]
+    assert names == [p.command for p in processes(prog)]
