@@ -30,6 +30,7 @@ else:  # pragma: no cover
 SEED = SCENARIOS_DIR / "hpux1100-32-kalloc-sysmap.toml"
 RING = 0x1800000  # three buffers on the LRU queue, 0x100 apart
 LOOP = 0x1810000  # two on the AGE queue; the second's av_forw leads back to the first
+BROKEN = 0x1820000  # three on the LOCKED queue; the second's av_forw is NULL
 
 
 def test_whatis_names_the_buffer_the_panic_was_handed(forged_dump: Callable[[str], Path]) -> None:
@@ -77,10 +78,14 @@ def _small_raw() -> dict[str, Any]:
     del raw["process_groups"]
     raw["nproc"] = 64
     raw["buf_lists"] = [{"address": RING, "count": 3, "stride": 0x100, "queue": "lru"},
-                        {"address": LOOP, "count": 2, "queue": "age"}]
-    # Written over the AGE list's second buffer: av_forw back to the first, av_back kept.
+                        {"address": LOOP, "count": 2, "queue": "age"},
+                        {"address": BROKEN, "count": 3, "queue": "locked"}]
+    # Written over the AGE list's second buffer: av_forw back to the first, av_back kept; over
+    # the LOCKED list's second: av_forw NULL.
     raw["objects"] = [{"type": "struct buf", "address": LOOP + 0x80,
-                       "fields": {"av_forw": LOOP, "av_back": LOOP, "b_flags": 9}}]
+                       "fields": {"av_forw": LOOP, "av_back": LOOP, "b_flags": 9}},
+                      {"type": "struct buf", "address": BROKEN + 0x80,
+                       "fields": {"av_forw": 0, "av_back": BROKEN}}]
     return raw
 
 
@@ -95,9 +100,16 @@ def test_a_ring_and_a_loop(listed: Program) -> None:
     heads = listed.symbol("bfreelist").address
     found = [(b.address, b.queue, b.position, b.backwards, b.linked_back)
              for b in bufs.free_list_bufs(listed)]
-    assert found == [(RING, 1, 1, False, True), (RING + 0x100, 1, 2, False, True),
+    # The LOCKED list breaks after its second buffer: its third is found from the head's
+    # av_back. A whole ring (LRU) is walked one way only.
+    assert found == [(BROKEN, 0, 1, False, True), (BROKEN + 0x80, 0, 2, False, True),
+                     (BROKEN + 0x100, 0, 1, True, True),
+                     (RING, 1, 1, False, True), (RING + 0x100, 1, 2, False, True),
                      (RING + 0x200, 1, 3, False, True),
                      (LOOP, 2, 1, False, True), (LOOP + 0x80, 2, 2, False, True)]
+    assert Shell(listed).run(f"whatis {BROKEN + 0x108:#x}")[1] == (
+        f"  buf at {BROKEN + 0x100:#x} (+0x8), on bfreelist[0] (BQ_LOCKED), 1st before the "
+        "head, member b_back")
     head = listed.read_struct("struct buf", heads + 0x80)
     assert (head.av_forw, head.av_back) == (RING, RING + 0x200)
     shell = Shell(listed)
@@ -110,19 +122,19 @@ def test_a_ring_and_a_loop(listed: Program) -> None:
 
 
 def test_the_walk_is_bounded(listed: Program, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bufs, "MAX_WALK", 1)
-    found = [(b.address, b.position, b.backwards) for b in bufs.free_list_bufs(listed)
-             if b.queue == 1]
-    # One buffer each way: the first forwards, the last backwards; the middle one is not
-    # reached.
-    assert found == [(RING, 1, False), (RING + 0x200, 1, True)]
-    assert "before the head" in Shell(listed).run(f"whatis {RING + 0x200:#x}")[1]
+    """All the walks together follow at most nbuf buffers (MAX_WALK when less)."""
+    # LOCKED takes six steps: two forwards to the NULL, then back from the head past the two
+    # found already; one is left for LRU.
+    monkeypatch.setattr(bufs, "MAX_WALK", 6)
+    found = [b.address for b in bufs.free_list_bufs(listed)]
+    assert found == [BROKEN, BROKEN + 0x80, BROKEN + 0x100, RING]
+    assert not any("buf at" in line for line in Shell(listed).run(f"whatis {RING + 0x200:#x}"))
 
 
 def test_header_pages_are_kalloc_pages_and_counts_stay(listed: Program) -> None:
     """The pages the headers lie in are pool pages; every class keeps its count (the pool is
     the three pages the headers occupy, taken from `user`)."""
-    for address in (RING, LOOP):
+    for address in (RING, LOOP, BROKEN):
         assert page_description(listed, address >> 12).startswith(
             "a page of class kalloc, pool bufcache_bufs")
     start, count = pfdat_segments(listed)[0]
@@ -130,7 +142,7 @@ def test_header_pages_are_kalloc_pages_and_counts_stay(listed: Program) -> None:
     kclass, ksub, flags = (names.index(n) for n in ("pf_kclass", "pf_ksub", "pf_flags"))
     records = listed.read_records("struct pfdat", start, count)
     classes = Counter((r[kclass], r[ksub]) for r in records)
-    assert classes[(7, 2)] == 2  # kalloc, bufcache_bufs: pages 0x1800 and 0x1810
+    assert classes[(7, 2)] == 3  # kalloc, bufcache_bufs: pages 0x1800, 0x1810 and 0x1820
     assert sum(1 for r in records if r[flags] & 1) == 2000  # free pages as stated
 
 
@@ -140,4 +152,4 @@ def test_a_pool_too_small_for_the_headers_is_one_error(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as info:
         Forge(SCENARIO.validate(raw, "")).build(tmp_path / "out")
     assert str(info.value) == ("pages.kalloc.bufcache_bufs: the buffer headers placed occupy "
-                               "2 pages, more than the pool's 1")
+                               "3 pages, more than the pool's 1")

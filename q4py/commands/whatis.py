@@ -21,8 +21,9 @@ looked up in every table q4py knows (q4py.kernel.identify), one line each under 
       proc[1]+0x10: struct proc of pid 1 "init", member p_ppid
       physical page 0x1a01 (PA 0x1a012cc): a page of class bss (pfdat entry 0x1035020), in the dump
 
-A buffer header is found on the buffer free lists (`bfreelist`), walked from each head both
-ways (cycle-safe, bounded); a link that does not point back is said (lines wrapped here):
+A buffer header is found on the buffer free lists (`bfreelist`), walked from each head (the
+other way too past a broken link; cycle-safe, at most nbuf buffers); a link that does not point
+back is said (lines wrapped here):
 
     q4> whatis 0x4076da30
     0x4076da30:
@@ -132,11 +133,11 @@ def _suggest(session: Session, name: str) -> str:
     "ADDR (anything that is not a name: a number, SPACE.OFFSET, sym+OFF, &sym) prints what the\n"
     "address is part of, one line each: a kernel symbol and offset, a process or kthread and\n"
     "the member, a buffer header on a buffer free list (`buf at ADDR (+OFF), on\n"
-    "bfreelist[2] (BQ_AGE), ...`: the lists are walked from their heads both ways, stopping at\n"
-    "a loop or a bad link), a thread's u-area and kernel stack, a sleeping thread's wait\n"
-    "channel, a resource map entry, a pfdat entry, and its physical page (class and kalloc\n"
-    "pool, free, in the dump or not; `no translation` outside space 0 when no pdir entry maps\n"
-    "it).\n"
+    "bfreelist[2] (BQ_AGE), ...`: the lists are walked from their heads, the other way too\n"
+    "past a broken link, stopping at a loop, a bad link or nbuf buffers), a thread's u-area\n"
+    "and kernel stack, a sleeping thread's wait channel, a resource map entry, a pfdat entry,\n"
+    "and its physical page (class and kalloc pool, free, in the dump or not; `no translation`\n"
+    "outside space 0 when no pdir entry maps it).\n"
     "Examples:\n"
     "  whatis panicstr\n"
     "  whatis p_pid\n"
