@@ -54,6 +54,7 @@ class Program:
         self.wide = kernel.wide
         self.abi = WIDE if self.wide else NARROW
         self.pointer_size = self.abi.pointer_size
+        self._ulong = struct.Struct(">Q" if self.wide else ">I")
         self.types: TypeRegistry = registry_for(self.abi)
         self.memory = KernelMemory(crashdir.memory, self.wide)
         self._struct_cache: dict[tuple[int, int, int], Any] = {}
@@ -147,8 +148,16 @@ class Program:
         return self.memory.translate(space, offset)
 
     def read_ulong(self, address: int, space: int = 0) -> int:
-        data = self.read(address, self.pointer_size, space)
-        return struct.unpack(">Q" if self.wide else ">I", data)[0]
+        ulong = self._ulong
+        if space:
+            # An unwinder's word in another space: unpacked from the page read() keeps.
+            start = address & ~_PAGE_MASK
+            if address - start <= _PAGE_MASK + 1 - ulong.size:
+                self._ensure_pdir()
+                page = self._space_page(space, start)
+                if page is not None:
+                    return ulong.unpack_from(page, address - start)[0]  # type: ignore[no-any-return]
+        return ulong.unpack(self.read(address, ulong.size, space))[0]  # type: ignore[no-any-return]
 
     def read_u32(self, address: int, space: int = 0) -> int:
         return struct.unpack(">I", self.read(address, 4, space))[0]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
+from functools import cache
 from typing import NamedTuple
 
 from q4py.addr import format_q4_address
@@ -22,6 +23,7 @@ from q4py.errors import Q4Error
 from q4py.kernel.events import CrashEvent, last_event_of, pim_member, rpb_registers
 from q4py.kernel.mpinfo import current_threads
 from q4py.kernel.threads import Thread
+from q4py.layouts.base import Layout
 from q4py.layouts.save_state import SS_WIDEREGS, TRAP_TYPE_FIELD
 from q4py.layouts.sched import TSRUNPROC
 from q4py.program import Program
@@ -299,9 +301,13 @@ def unwind_thread(prog: Program, thread: Thread) -> ThreadTrace:
 
 def _pcb_words(prog: Program, uarea: int, space: int) -> tuple[int, int, int]:
     """pcb_sp, pcb_pc and pcb_rp of the PCB at `space.uarea`, read as one run of words."""
-    layout = prog.types.get("struct pcb")
-    first = layout.field("pcb_sp").offset
+    first = _member_offset(prog.types.get("struct pcb"), "pcb_sp")
     size = prog.pointer_size
     raw = prog.read(uarea + first, 3 * size, space)
     sp, pc, rp = struct.unpack(">3Q" if prog.wide else ">3I", raw)
     return sp, pc, rp
+
+
+@cache
+def _member_offset(layout: Layout, member: str) -> int:
+    return layout.field(member).offset  # asked once per thread: sixty thousand times
