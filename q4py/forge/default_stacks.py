@@ -10,13 +10,15 @@ from what the group does state, so that every thread of every dump unwinds:
   `_mp_b_sema_sleep` on one of the scenario's `beta_semas`) and its `caller`; a stopped thread's
   `stop` and `issig`; a zombie's `exit`, from the exit system call `rexit`; an idle thread
   (being created) the context `newproc` gave it. A runnable thread was woken and has not run
-  since, so it is where it slept; one with nothing to say so (no caller, no system call, a
-  process with user memory) was preempted instead: `preempt`.
+  since, so it is where it slept; one with nothing to say so (no caller, no system call, not
+  swapper's) was preempted instead: `preempt`.
 - how it entered the kernel: its `syscall` (that function, then `syscall` and `syscallinit`);
-  without one, a kernel daemon (pid 0, or a process with no user memory, `virtual = 0`) from
-  `main`, `$vstart` and `$locore`; any other thread by a trap from user mode, which ends its
-  stack at the USER boundary: a page fault (`vfault`, `trap`, `thandler`, trap 15) under a
-  sleeper, an external interrupt (`ihandler`, trap 4) under a preempted or stopped thread.
+  without one, a kernel daemon's thread from `main`, `$vstart` and `$locore` (pid 0's; or one
+  with no user-mode time, `user_ticks = 0`, of a process with no user memory and no parent,
+  `virtual = 0` and `ppid = 0`, that sleeps or states its caller); any other thread by a trap
+  from user mode, which ends its stack at the USER boundary: a page fault (`vfault`, `trap`,
+  `thandler`, trap 15) under a sleeper, an external interrupt (`ihandler`, trap 4) under a
+  preempted or stopped thread.
 
 Each function is called from the site the scenario's own stacks (events, thread groups) call it
 from, the most common one; else from the release's site in HP's reports (`SITES`), else at
@@ -100,9 +102,12 @@ class _Chains:
         self.narrow_1100 = not ctx.wide and not uses_lists(ctx.sc["system"]["release"])
         self.beta_semas = {s["name"] for s in ctx.sc["beta_semas"] if s["name"]} | \
             {f"{s['address']:#x}" for s in ctx.sc["beta_semas"] if s["address"] >= 0}
-        self.daemons = {0} | {p["pid"] for p in ctx.sc["processes"] if p["virtual"] == 0} | \
+        # Processes with no user memory and no parent: kernel daemons, when their threads
+        # have no user-mode time either.
+        self.kernel = {p["pid"] for p in ctx.sc["processes"]
+                       if p["virtual"] == 0 and p["ppid"] == 0} | \
             {g["first_pid"] + i * g["pid_step"] for g in ctx.sc["process_groups"]
-             if g["virtual"] == 0 for i in range(g["count"])}
+             if g["virtual"] == 0 and g["ppid"] == 0 for i in range(g["count"])}
 
     def site(self, name: str) -> str:
         """`name+0xOFF`: the scenario's or the release's site, within the function."""
@@ -123,7 +128,11 @@ class _Chains:
         state, caller = group["state"], group["caller"]
         syscall = group["syscall"] if _NAME.match(group["syscall"]) and \
             group["syscall"] not in KI_CALLS.values() else ""
-        daemon = not syscall and group["pid"] in self.daemons
+        # A runnable thread that says nothing of a sleep was preempted: in user mode, unless
+        # it is swapper's.
+        daemon = not syscall and (group["pid"] == 0 or (
+            group["pid"] in self.kernel and not group["user_ticks"]
+            and (state != "run" or bool(caller))))
         switch = [] if self.narrow_1100 else [self.site("_swtch")]
         trap = FAULT_TRAP
         if state == "zombie":

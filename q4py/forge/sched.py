@@ -492,7 +492,7 @@ def _lay_thread_stack(ctx: ForgeContext, contexts: list[dict[str, Any]], space: 
     uarea = UAREA_OFFSET_WIDE if ctx.wide else UAREA_OFFSET_NARROW
     user = ctx.types.get("struct user")
     # A trap from user mode whose space the scenario leaves to the forge came from the
-    # thread's own space.
+    # thread's own space (threads whose stacks are copied from it share it).
     contexts = [dict(c, user=dict(c["user"], pcsq=space)) if c["user"] and c["user"]["pcsq"] < 0
                 else c for c in contexts]
     regs = build_stack(ctx, {"contexts": contexts, "stack_base": uarea + user.size,
