@@ -77,6 +77,8 @@ def test_one_table_is_every_frames(tmp_path: Path) -> None:
     ({"walk+0x40": [{"arg1": 1}, {"arg0": 2}]}, None,
      r"walk\+0x40\[1\]\.arg0.*walk does not store arg0"),
     ({}, {"0x10": [0, 1, 2]}, r"outgoing_args\.0x10.*no room for 3 stores"),
+    # Right after walk's three-word prologue they would read as more of it.
+    ({}, {"0x1c": [0, 2]}, r"outgoing_args\.0x1c.*no room for 2 stores"),
 ])
 def test_arguments_a_frame_cannot_hold_are_scenario_errors(
         tmp_path: Path, args: dict[str, Any], outgoing: dict[str, list[int]] | None,

@@ -88,7 +88,9 @@ def _outgoing_stores(ctx: ForgeContext, func: KernelFunction, site: int,
     wide = ctx.wide
     store = encode_std if wide else encode_stw
     first = site - 8 - 4 * len(indices)
-    if first < prologue or site > func.size:
+    # At least one other instruction after the prologue: stores right after it would read
+    # as more of the prologue.
+    if first <= prologue or site > func.size:
         raise ScenarioError(path, f"no room for {len(indices)} stores between the prologue and "
                             "the call's branch")
     for n, index in enumerate(indices):
