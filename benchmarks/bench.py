@@ -642,7 +642,8 @@ def bench_size(size: str, workdir: Path, keep: bool,
     if "crashinfo" in parts:
         runs = [run_worker("crashinfo", dump, options) for _ in range(3)]
         rows.append(min((r[0] for r in runs), key=lambda r: r["value"]) | {"size": size})
-        rows.append(max((r[1] for r in runs), key=lambda r: r["value"]) | {"size": size})
+        rows.append(min((r[1] for r in runs), key=lambda r: r["value"]) | {"size": size})
+        rows.append(max((r[2] for r in runs), key=lambda r: r["value"]) | {"size": size})
     if "bulk" in parts:
         rows += [r | {"size": size} for r in run_worker("bulk", dump, options)]
     if "threads" in parts and sc.get("threads"):
