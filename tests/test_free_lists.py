@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import Shell
+from helpers import Shell, poke
 
 from q4py.errors import ScenarioError
 from q4py.forge.build import Forge
@@ -153,3 +153,22 @@ def test_a_pool_too_small_for_the_headers_is_one_error(tmp_path: Path) -> None:
         Forge(SCENARIO.validate(raw, "")).build(tmp_path / "out")
     assert str(info.value) == ("pages.kalloc.bufcache_bufs: the buffer headers placed occupy "
                                "3 pages, more than the pool's 1")
+
+
+def test_a_head_into_nothing_is_walked_round_the_other_way(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A garbled head (av_forw into memory the dump does not hold): the list is still found
+    through av_back, and the heads' own bad links are no error."""
+    out = tmp_path_factory.mktemp("free-lists-garbled") / "dump"
+    Forge(SCENARIO.validate(_small_raw(), "")).build(out)
+    prog = Program.open(out)
+    heads = prog.symbol("bfreelist").address
+    forw = prog.types.get("struct buf").field("av_forw").offset
+    poke(out, heads + 0x80 + forw, (0x7FF0000).to_bytes(4, "big"))  # LRU's, narrow pointers
+    poke(out, heads + forw, (0x1233).to_bytes(4, "big"))  # LOCKED's: not pointer-aligned
+    prog = Program.open(out)
+    found = {(b.address, b.backwards) for b in bufs.free_list_bufs(prog) if b.queue == 1}
+    assert found == {(RING + 0x200, True), (RING + 0x100, True), (RING, True)}
+    assert "3rd before the head" in Shell(prog).run(f"whatis {RING:#x}")[1]
+    locked = [b.address for b in bufs.free_list_bufs(prog) if b.queue == 0]
+    assert locked == [BROKEN + 0x100, BROKEN + 0x80, BROKEN]  # all three, through av_back
