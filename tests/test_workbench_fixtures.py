@@ -14,8 +14,10 @@ from helpers import Shell
 
 import q4py
 from q4py.cli import main
+from q4py.kernel.bufs import free_list_bufs
 from q4py.kernel.events import crash_events
 from q4py.kernel.procs import processes
+from q4py.layouts.buf import BQUEUES
 from q4py.program import Program
 from q4py.render.banner import render_banner
 from tests.conftest import SCENARIOS_DIR
@@ -82,8 +84,15 @@ def test_whatis_of_what_the_dump_holds(prog: Program) -> None:
     shell = Shell(prog)
     proc = processes(prog)[0]
     assert f"struct proc of pid {proc.pid} " in "\n".join(shell.run(f"whatis {proc.address:#x}"))
+    assert shell.run("whatis &bfreelist[1]")[1] == (
+        "  bfreelist[1]+0x0 (kernel global struct buf[4], member b_flags)")
+    # Every dump has the free-list heads; an empty queue's head points at itself both ways.
+    layout = prog.types.get("struct buf")
     heads = prog.symbol("bfreelist").address
-    assert shell.run(f"whatis {heads:#x}")[1].startswith("  bfreelist[0]+0x0 ")
+    queued = {b.queue for b in free_list_bufs(prog)}
+    for queue in set(range(BQUEUES)) - queued:
+        head = prog.read_struct(layout, heads + queue * layout.size)
+        assert head.av_forw == head.av_back == heads + queue * layout.size
 
 
 def test_q4_dash_c_and_json(dump: Path, capsys: pytest.CaptureFixture[str]) -> None:
