@@ -22,6 +22,7 @@ from q4py.forge.cli import main as forge_main
 from q4py.forge.scenario import SCENARIO, load_scenario
 from q4py.forge.schema import List, MapOf, Table, walk_keys
 from q4py.kernel.events import crash_events
+from q4py.kernel.procs import process_table
 from q4py.program import Program
 from q4py.unwind import unwind_event
 
@@ -288,6 +289,23 @@ def test_too_many_processes(small: dict[str, Any], tmp_path: Path) -> None:
 def test_swap_device_free_more_than_size(small: dict[str, Any], tmp_path: Path) -> None:
     small["swap"]["devices"][0]["free_pages"] = 10**7
     rejects(small, tmp_path, "swap.devices[0].free_pages", "more than the device holds")
+
+
+def test_process_slots_follow_table_order(small: dict[str, Any], tmp_path: Path) -> None:
+    small["processes"][1]["slot"] = 5
+    small["processes"][2]["slot"] = 5
+    rejects(small, tmp_path, "processes[2].slot", "not after the previous process's")
+    small["processes"][2]["slot"] = 64
+    rejects(small, tmp_path, "processes[2].slot", "past nproc")
+
+
+def test_process_slots_leave_the_slots_between_unused(small: dict[str, Any],
+                                                      tmp_path: Path) -> None:
+    small["processes"][1]["slot"] = 5
+    forge(small, tmp_path)
+    table = process_table(Program.open(tmp_path))
+    assert table.slots[:3] == [0, 5, 6]
+    assert [table.pid(i) for i in range(3)] == [p["pid"] for p in small["processes"][:3]]
 
 
 def test_unknown_global_and_bad_global_value(small: dict[str, Any], tmp_path: Path) -> None:

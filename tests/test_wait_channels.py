@@ -1,6 +1,7 @@
 """Wait channels named as crashinfo named them, each from the object the forge built where the
 thread sleeps: System V semaphores and message queues, stream heads, sockets, FIFOs, busy bufs
-(hpux1111-64-hang-vhand-superpages; hpux1100-32-hang-nfs-swap-p4 names the same kinds)."""
+and terminals (hpux1111-64-hang-vhand-superpages; hpux1100-32-hang-nfs-swap-p4 names the same
+kinds, and a terminal)."""
 
 from __future__ import annotations
 
@@ -36,11 +37,15 @@ GROUPS = [
     _group(108, "buf", "lock_read", buf_device={"major": 64, "minor": 0x080054}),
     _group(109, "SD$#var#tmp#ucAAAAAAa26803", "lock_read"),
     _group(110, "0x5a000040", "lock_read"),  # no busy buf there
+    _group(111, "tty:0x00000000", "ttread"),  # the console
+    _group(112, "tty:0x1f000100", "ttread"),
+    _group(113, "0x5a000080", "ttread"),  # no open terminal there
 ]
 NAMES = {100: "sema[28][18]+0x4", 101: "sema[2][1]+0x4", 102: "__sem+0x11e4",
          103: "msgque[0]+0x5c", 104: "STREAM 0x6fbe7100", 105: "SOCKET 0x8006ea00",
          106: "FIFO 0x9335d240", 107: "fifo_rdwr(0x6fbe7100)", 108: "LVM vg08/lv84",
-         109: "SD$#var#tmp#ucAAAAAAa26803", 110: "lock_read(0x5a000040)"}
+         109: "SD$#var#tmp#ucAAAAAAa26803", 110: "lock_read(0x5a000040)",
+         111: "DEVICE 0x00000000", 112: "DEVICE 0x1f000100", 113: "ttread(0x5a000080)"}
 
 
 def _scenario(groups: list[dict[str, Any]]) -> dict[str, Any]:
@@ -63,7 +68,7 @@ def test_each_kind_of_channel_is_named_from_what_is_there(named: dict[int, str])
 
 
 @pytest.mark.parametrize("wchan", ["sema[1]+0x4", "stream:6fbe7100", "msgque[0][1]",
-                                   "fifo:0xzz"])
+                                   "fifo:0xzz", "tty:"])
 def test_a_malformed_channel_is_a_scenario_error(wchan: str) -> None:
     with pytest.raises(ScenarioError, match=r"threads\[\d+\]\.wchan.*not a wait channel"):
         SCENARIO.validate(_scenario([_group(100, wchan, "semop")]), "")

@@ -1,6 +1,7 @@
 """The objects thread groups sleep in by name: System V semaphore sets (`sema[N][M]+OFF`) and
 message queues (`msgque[N]+OFF`), stream heads (`stream:0xADDR`), sockets (`socket:0xADDR`) and
-FIFO vnodes (`fifo:0xADDR`). The scenario states where a thread sleeps; the forge builds what
+FIFO vnodes (`fifo:0xADDR`), terminals (`tty:DEV`: an open `struct tty` of device DEV, in kernel
+memory). The scenario states where a thread sleeps; the forge builds what
 is there: the tables `sema` and `msgque` as large as the highest entry named, each set with
 as many semaphores as the highest named, a stream head with its read queue pointing back at it,
 a socket with its protocol control block pointing back at it, a vnode of type VFIFO.
@@ -14,7 +15,7 @@ from typing import Any
 
 from q4py.errors import ScenarioError
 from q4py.forge.context import ForgeContext
-from q4py.layouts.ipc import VFIFO
+from q4py.layouts.ipc import TS_ISOPEN, VFIFO
 
 SEMA_WCHAN = re.compile(r"^sema\[(?P<set>\d+)\]\[(?P<sem>\d+)\](\+(?P<off>0x[0-9a-fA-F]+|\d+))?$",
                         re.ASCII)
@@ -22,11 +23,14 @@ MSGQUE_WCHAN = re.compile(r"^msgque\[(?P<slot>\d+)\](\+(?P<off>0x[0-9a-fA-F]+|\d
                           re.ASCII)
 OBJECT_WCHAN = re.compile(r"^(?P<kind>stream|socket|fifo):(?P<address>0x[0-9a-fA-F]+)$",
                           re.ASCII)
-FORMS = "`sema[N][M]+OFF`, `msgque[N]+OFF`, `stream:0xADDR`, `socket:0xADDR`, `fifo:0xADDR`"
+TTY_WCHAN = re.compile(r"^tty:(?P<dev>0x[0-9a-fA-F]+|\d+)$", re.ASCII)
+FORMS = ("`sema[N][M]+OFF`, `msgque[N]+OFF`, `stream:0xADDR`, `socket:0xADDR`, `fifo:0xADDR`, "
+         "`tty:DEV`")
 
 
 def is_ipc_wchan(text: str) -> bool:
-    return bool(SEMA_WCHAN.match(text) or MSGQUE_WCHAN.match(text) or OBJECT_WCHAN.match(text))
+    return bool(SEMA_WCHAN.match(text) or MSGQUE_WCHAN.match(text) or OBJECT_WCHAN.match(text)
+                or TTY_WCHAN.match(text))
 
 
 class IpcObjects:
@@ -74,6 +78,13 @@ class IpcObjects:
                 raise ScenarioError(path, f"offset {off:#x} is past the msqid_ds "
                                     f"({self.msg_size:#x} bytes)")
             return self.msg_table + int(m["slot"]) * self.msg_size + off
+        if m := TTY_WCHAN.match(text):
+            if text not in self.placed:  # one open terminal per device
+                tty = self.ctx.mem.alloc(self.ctx.types.get("struct tty").size, 8)
+                self.ctx.place("struct tty", tty, {"t_dev": int(m["dev"], 0),
+                                                   "t_state": TS_ISOPEN}, path)
+                self.placed[text] = tty
+            return self.placed[text]
         m = OBJECT_WCHAN.match(text)
         assert m is not None
         if text not in self.placed:

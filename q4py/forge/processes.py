@@ -65,17 +65,34 @@ def _build_table(ctx: ForgeContext, procs: list[dict[str, Any]]) -> Processes:
     if placed:
         raise ScenarioError(f"processes[{placed[0]}].address", "places a proc of 11i's list; "
                             "11.00 keeps them in its table")
-    for i, p in enumerate(procs):
-        addresses.setdefault(p["pid"], table + i * proc.size)
-        _place(ctx, i, p, table + i * proc.size, vas_array + i * vas.size)
-        ctx.mem.write(comms + i * PST_UCOMMLEN, _comm(p))
-        ctx.mem.write(cmds + i * PST_CLEN, _cmdline(p))
+    slots = _slots(procs, nproc)
+    for i, (p, slot) in enumerate(zip(procs, slots, strict=True)):
+        addresses.setdefault(p["pid"], table + slot * proc.size)
+        _place(ctx, i, p, table + slot * proc.size, vas_array + i * vas.size)
+        ctx.mem.write(comms + slot * PST_UCOMMLEN, _comm(p))
+        ctx.mem.write(cmds + slot * PST_CLEN, _cmdline(p))
     ctx.set_global("proc", table)
     ctx.set_global("nproc", nproc)
     ctx.set_global("pst_ucomms", comms)
     ctx.set_global("pst_cmds", cmds)
-    return Processes(addresses, table, tuple((p["pid"], table + i * proc.size)
-                                             for i, p in enumerate(procs)))
+    return Processes(addresses, table, tuple((p["pid"], table + slot * proc.size)
+                                             for p, slot in zip(procs, slots, strict=True)))
+
+
+def _slots(procs: list[dict[str, Any]], nproc: int) -> list[int]:
+    """Each process's slot of the 11.00 table: its `slot`, else the one after the previous."""
+    out: list[int] = []
+    for i, p in enumerate(procs):
+        slot = p.get("slot", -1)
+        if slot < 0:
+            slot = out[-1] + 1 if out else 0
+        elif out and slot <= out[-1]:
+            raise ScenarioError(f"processes[{i}].slot", f"slot {slot} is not after the "
+                                f"previous process's ({out[-1]}): processes are in table order")
+        if slot >= nproc:
+            raise ScenarioError(f"processes[{i}].slot", f"slot {slot} is past nproc ({nproc})")
+        out.append(slot)
+    return out
 
 
 def _build_list(ctx: ForgeContext, procs: list[dict[str, Any]]) -> Processes:
@@ -83,6 +100,10 @@ def _build_list(ctx: ForgeContext, procs: list[dict[str, Any]]) -> Processes:
     name in p_comm."""
     proc = ctx.types.get("struct proc")
     vas = ctx.types.get("struct vas")
+    slotted = [i for i, p in enumerate(procs) if p.get("slot", -1) >= 0]
+    if slotted:
+        raise ScenarioError(f"processes[{slotted[0]}].slot", "is a slot of 11.00's process "
+                            "table; 11i links its processes in a list")
     addresses = [p["address"] if p["address"] >= 0 else ctx.mem.alloc(proc.size, 64)
                  for p in procs]
     by_pid: dict[int, int] = {}

@@ -269,6 +269,8 @@ PROCESS = Table("A process.", keys={
     "ppid": Int("Parent process id.", default=0, minimum=0),
     "address": Int("Where its struct proc is (11i's list); -1: kernel dynamic data.",
                    default=-1, minimum=-1),
+    "slot": Int("Its slot of 11.00's process table, after the previous process's (the slots "
+                "between stay unused); -1: the next slot.", default=-1, minimum=-1),
 })
 
 PROCESS_GROUP = Table("Many similar processes, generated.", keys={

@@ -89,8 +89,9 @@ THREAD_GROUP = Table("Threads alike, generated: `count` threads of one process."
                  "(a busy buffer of the device `buf_device`), `sema[N][M]+OFF` (semaphore M of "
                  "System V set N), `msgque[N]+OFF` (in message queue N), `stream:0xADDR`, "
                  "`socket:0xADDR` or `fifo:0xADDR` (a stream head, socket or FIFO vnode built "
-                 "at ADDR). A sleeper on a beta semaphore of `beta_semas` sleeps as the "
-                 "kernel's semaphore sleep leaves it (kt_wchan 0, the semaphore in kt_sema).",
+                 "at ADDR), `tty:DEV` (an open terminal of device DEV). A sleeper on a beta "
+                 "semaphore of `beta_semas` sleeps as the kernel's semaphore sleep leaves it "
+                 "(kt_wchan 0, the semaphore in kt_sema).",
                  default="", check=_wchan_problem),
     "wchan_step": Int("For an address `wchan`: each next thread of the group sleeps this many "
                       "bytes further (threads on channels of their own).", default=0,

@@ -14,7 +14,8 @@ wait channel. A sleeping thread's wait channel is named as crashinfo named it
 - the STREAMS readers (hpstreams_read_int(), streams_getmsg(), getmsg_subr()) sleep on a
   stream head, `STREAM 0xADDR` (its read queue's q_ptr points back at it), or a socket,
   `SOCKET 0xADDR` (its protocol control block points back at it); fifo_rdwr() on a FIFO's
-  vnode (v_type VFIFO), `FIFO 0xADDR`;
+  vnode (v_type VFIFO), `FIFO 0xADDR`; ttread() on an open terminal's `struct tty`, `DEVICE
+  0xDEV` (its t_dev, 8 digits);
 - an address inside a kernel symbol: `selwait`, `per_processor_selects+0x40`;
 - a System V semaphore of a set: `sema[N][M]+OFF` (set N of `sema`, semaphore M);
 - an address inside a System V message queue: `msgque[N]+OFF`;
@@ -39,7 +40,7 @@ from q4py.kernel.tables import table_size
 from q4py.layouts.base import Layout
 from q4py.layouts.buf import B_BUSY
 from q4py.layouts.columns import member_column
-from q4py.layouts.ipc import VFIFO
+from q4py.layouts.ipc import TS_ISOPEN, VFIFO
 from q4py.layouts.proc import PST_UCOMMLEN
 from q4py.layouts.sched import SCHED_NOAGE, TSBOUND, TSUNUSED, sleepq_index
 from q4py.program import Program
@@ -55,6 +56,8 @@ BUF_SLEEPERS = frozenset({"biowait", "ogetblk", "lock_read"})
 # them), and those whose channel is a FIFO (fifo_rdwr 9, FIFO 9).
 STREAM_SLEEPERS = frozenset({"hpstreams_read_int", "streams_getmsg", "getmsg_subr"})
 FIFO_SLEEPERS = frozenset({"fifo_rdwr"})
+# A terminal's reader (hpux1100-32-hang-nfs-swap-p4: getty, `DEVICE 0x00000000`).
+TTY_SLEEPERS = frozenset({"ttread"})
 
 
 class Thread(NamedTuple):
@@ -360,7 +363,7 @@ class WaitChannelNamer:
 
     def _by_caller(self, caller: str | None, wchan: int) -> str | None:
         """The object a sleep caller's channel is, when it is one: a buf's device, a stream
-        head, a socket, a FIFO."""
+        head, a socket, a FIFO, a terminal."""
         if caller in BUF_SLEEPERS:
             buf = self._read("struct buf", wchan)
             if buf is not None and buf.b_flags & B_BUSY:
@@ -375,6 +378,10 @@ class WaitChannelNamer:
             vnode = self._read("struct vnode", wchan)
             if vnode is not None and vnode.v_type == VFIFO:
                 return f"FIFO {wchan:#x}"
+        elif caller in TTY_SLEEPERS:
+            tty = self._read("struct tty", wchan)
+            if tty is not None and tty.t_state & TS_ISOPEN:
+                return f"DEVICE {tty.t_dev & 0xFFFFFFFF:#010x}"
         return None
 
     def _read(self, type_name: str, address: int) -> Any:

@@ -196,6 +196,15 @@ PROVENANCE: dict[str, str] = {
         "Reconstruction: the first members of HP-UX's vnode as its public header orders them; "
         "`v_type` is HP-UX's enum vtype (VFIFO = 8: VNON, VREG, VDIR, VBLK, VCHR, VLNK, VSOCK, "
         "VBAD, VFIFO). A FIFO's fifonode begins with its vnode: crashinfo's `FIFO 0xADDR`."),
+    "struct clist": (
+        "Reconstruction after 4.4BSD's `<sys/tty.h>` (count, first and last character): a "
+        "terminal's character queue."),
+    "struct tty": (
+        "Reconstruction after 4.4BSD's `<sys/tty.h>`: the raw, canonical and output queues "
+        "first (a reader sleeps on the raw queue, the tty's own address), the device number "
+        "and state (TS_ISOPEN 0x20, 4.4BSD's). crashinfo names a terminal reader's wait "
+        "channel `DEVICE 0x00000000` (hpux1100-32-hang-nfs-swap-p4, a getty on the console): "
+        "q4py reads that number from `t_dev`."),
     "struct eirr_switch": (
         "Reconstruction, all q4py's: crashinfo's table of outstanding external interrupts "
         "(hpux1111-64-hang-vhand-superpages, hpux1100-64-hang-soaccept-p4) names, per EIRR "

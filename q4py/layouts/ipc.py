@@ -1,11 +1,13 @@
 """Interprocess communication the thread tables name wait channels by: System V semaphore sets
-and message queues, STREAMS heads, sockets and FIFO vnodes.
+and message queues, STREAMS heads, sockets and FIFO vnodes, and terminals.
 
 A thread in semop() sleeps on a semaphore of a set (crashinfo: `sema[28][18]+0x4`), one in
 msgrcv() inside a message queue (`msgque[0]+0x5c`); readers of streams, sockets and FIFOs sleep
 on the stream head, the socket or the FIFO's vnode (`STREAM 0x6fbe7100`, `SOCKET 0x8006ea00`,
-`FIFO 0x9335d240`). Reconstructions (docs/layouts.md): the members are SVR4's and 4.3BSD's
-public ones in their order; HP-UX's additions are not known.
+`FIFO 0x9335d240`); a reader of a terminal on the terminal's raw input queue, the first member
+of its `struct tty` (`DEVICE 0x00000000`, the terminal's device number). Reconstructions
+(docs/layouts.md): the members are SVR4's and 4.3BSD's (4.4BSD's for the tty) public ones in
+their order; HP-UX's additions are not known.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from q4py.layouts.base import TypeRegistry
 SEMA_WAIT_SEMNCNT = 4  # offset of semncnt in struct sem: where semop() waits for an increase
 # enum vtype of HP-UX (reconstruction): VNON VREG VDIR VBLK VCHR VLNK VSOCK VBAD VFIFO.
 VFIFO = 8
+TS_ISOPEN = 0x00020  # t_state: the terminal is open (4.4BSD's value; reconstruction)
 
 
 def define(reg: TypeRegistry) -> None:
@@ -134,6 +137,24 @@ def define(reg: TypeRegistry) -> None:
         ],
         reconstruction=True,
         doc="a socket",
+    )
+    reg.define(
+        "struct clist",
+        [("c_cc", "int"), ("c_cf", "char *"), ("c_cl", "char *")],
+        reconstruction=True,
+        doc="a character queue",
+    )
+    reg.define(
+        "struct tty",
+        [
+            ("t_rawq", "struct clist"),  # what ttread() sleeps on: the tty's own address
+            ("t_canq", "struct clist"),
+            ("t_outq", "struct clist"),
+            ("t_dev", "dev_t"),
+            ("t_state", "int"),
+        ],
+        reconstruction=True,
+        doc="a terminal",
     )
     reg.define(
         "struct vnode",

@@ -87,6 +87,8 @@ SYSCALL_NAMES: dict[int, str] = {
     302: "ksleep", 303: "kwakeup",
     # q4py's numbers: the reports name these calls, not their numbers.
     18: "stat", 35: "accept", 209: "shmat", 210: "shmget", 239: "pstat",
+    29: "pause", 158: "nfssvc", 163: "async_daemon", 187: "sigsuspend", 200: "waitpid",
+    252: "semop", 253: "msgrcv", 338: "sigtimedwait", 339: "tsync",
     # crashinfo's name for the POSIX scheduling calls (sched_yield, sched_setparam ...), as
     # hpux1100-64-hang-soaccept-p4's run queue shows it for lpmc_em; q4py's number.
     336: "sched*",
