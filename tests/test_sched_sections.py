@@ -70,12 +70,18 @@ def test_clock_delta_splits_like_c(ticks: int, shown: tuple[int, int]) -> None:
     assert ClockInfo(100, None, 1, 0, []).split(ticks) == shown
 
 
-def test_top_rows_order_cut_and_limit() -> None:
+def test_top_rows_order_and_cut() -> None:
     named = [("a", 5), ("b", 9), ("b", 1), ("c", 100), ("c", 7), ("d", 3)]
     assert top_rows(named) == [TopRow("c", 2, 100, 7), TopRow("b", 2, 9, 1)]
+    # crashinfo 3.5: equal counts in the order the thread list meets them.
+    assert top_rows(named, ties_met_first=True) == [TopRow("b", 2, 9, 1),
+                                                    TopRow("c", 2, 100, 7)]
+    # Every name of two threads or more: the vhand report lists 42 wait channels.
     many = [(f"w{i}", t) for i in range(30) for t in (i, i + 1)]
     rows = top_rows(many)
-    assert len(rows) == 20 and rows[0].name == "w29" and rows[-1].name == "w10"
+    assert len(rows) == 30 and rows[0].name == "w29" and rows[-1].name == "w0"
+    assert [r.name for r in top_rows([*many, ("w0", 0)], ties_met_first=True)][:2] == ["w0",
+                                                                                        "w1"]
 
 
 def test_likely_trap_is_a_data_miss_for_memory_references_only() -> None:

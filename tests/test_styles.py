@@ -212,7 +212,9 @@ def test_all_threads_listing_in_the_styles_that_print_it(forged_dump: Callable[[
     assert ["selwait"] in [row[9:] for row in rows if row[6] == "SLEEP"]
     plain = atq.run("crashinfo --style plain threads")
     assert "All Threads - sorted by ticks-since-run" not in plain
-    assert plain[:at] == listed[:at]
+    # The same tables before it, but for the order of equal counts in Most Common Wait Channels
+    # and Sleep Callers (3.5: the order the thread list meets them).
+    assert plain[:at] != listed[:at] and sorted(plain[:at]) == sorted(listed[:at])
 
 
 def test_a_disabled_processor_in_the_35_style(tmp_path: Path) -> None:

@@ -13,7 +13,8 @@ from conftest import SCENARIOS_DIR
 
 from q4py.errors import ScenarioError
 from q4py.forge.build import Forge
-from q4py.forge.scenario import SCENARIO, tomllib
+from q4py.forge.scenario import PROCESS, SCENARIO, tomllib
+from q4py.forge.thread_tables import expand_thread_tables
 from q4py.kernel.threads import WaitChannelNamer, threads
 from q4py.program import Program
 
@@ -72,3 +73,13 @@ def test_each_kind_of_channel_is_named_from_what_is_there(named: dict[int, str])
 def test_a_malformed_channel_is_a_scenario_error(wchan: str) -> None:
     with pytest.raises(ScenarioError, match=r"threads\[\d+\]\.wchan.*not a wait channel"):
         SCENARIO.validate(_scenario([_group(100, wchan, "semop")]), "")
+
+
+def test_a_thread_table_row_without_a_process() -> None:
+    sc = _scenario([])
+    sc["thread_tables"] = [{"columns": ["tid", "pid", "ppid", "command", "wchan"],
+                            "rows": "500 none 0 - selwait\n501 2 0 vhand selwait\n"}]
+    groups = expand_thread_tables(SCENARIO.validate(sc, ""), PROCESS)["threads"]
+    lone, vhand = groups[-2:]
+    assert (lone["tid"], lone["pid"], lone["no_process"]) == (500, 0, True)
+    assert (vhand["tid"], vhand["pid"], vhand["no_process"]) == (501, 2, False)

@@ -3,13 +3,16 @@ where they called sleep, the scheduler's idle globals, the running threads per p
 the threads waiting for a processor.
 
 "Ticks since run" is `lbolt - kt_lastrun`. A thread ran in the last N seconds when that is less
-than N * hz. Wait channels count sleeping threads (TSSLEEP); sleep callers every thread whose
-kt_sleep_caller is set, whatever its state, as the kernel leaves it after a wakeup
-(hpux1100-64-hang-soaccept-p4: vx_inactive_thread() counts 50 threads up to 462922 ticks, its
-wait channel 25 up to 40626, the 25 others being the vxfsd threads on the run queue, 422919 to
-462922 ticks; streams_getmsg()'s longest, 422266, is the running java thread's). crashinfo
-lists those with at least two threads, most first (ties: the longest-sleeping first), 20 at
-most. statdaemon's thread is the thread of the process named `statdaemon`. The run queue is
+than N * hz. Wait channels count the threads asleep or stopped on one (a stopped thread
+keeps its channel: hpux1111-64-hang-vhand-superpages' three stopped java threads on
+wait1(0x9537c040) make a row of 3); sleep callers every thread whose kt_sleep_caller is set,
+whatever its state, as the kernel leaves it after a wakeup (hpux1100-64-hang-soaccept-p4:
+vx_inactive_thread() counts 50 threads up to 462922 ticks, its wait channel 25 up to 40626, the
+25 others being the vxfsd threads on the run queue, 422919 to 462922 ticks; streams_getmsg()'s
+longest, 422266, is the running java thread's; the vhand report's 23 real_nanosleep() sleepers
+are 11 asleep and 12 stopped). crashinfo lists those with at least two threads, all of them,
+most first (ties: the longest-sleeping first; crashinfo 3.5: the one the thread list meets
+first). statdaemon's thread is the thread of the process named `statdaemon`. The run queue is
 sorted by processor, priority, then ticks since run, least first (soaccept's 51 rows).
 """
 
@@ -22,7 +25,10 @@ from q4py.kernel.mpinfo import processors
 from q4py.kernel.threads import Thread, WaitChannelNamer, function_name, threads
 from q4py.layouts.sched import (
     KI_CALLS,
+    KI_TRAP,
     SYSCALL_NAMES,
+    SYSCALL_NUMBERS,
+    TRAP_CALL_NAME,
     TSIDL,
     TSRUN,
     TSRUNPROC,
@@ -32,10 +38,13 @@ from q4py.layouts.sched import (
 )
 from q4py.program import Program
 
+# The TSZOMB note counts the threads that died in exit() (the last thread of an exiting
+# process): the vhand report's note says 1 of its nine zombies, df's; the others are detached
+# LWPs that exited (lwp_detached_exit) and kernel daemons' threads.
+EXIT_CALL = SYSCALL_NUMBERS["exit"]
 RAN_WITHIN = (("second", 1), ("5 seconds", 5), ("10 seconds", 10), ("minute", 60),
               ("hour", 3600))
 TOP_MIN_COUNT = 2
-TOP_MAX_ROWS = 20
 IDLE_GLOBALS = ("candidate_idle_spu", "migration_cycles")
 
 
@@ -128,25 +137,35 @@ class ThreadReport:
         return self.statdaemon_ticks is not None and self.statdaemon_ticks > self.hz
 
 
-def top_rows(named: list[tuple[str, int]]) -> list[TopRow]:
-    """(name, ticks since run) pairs grouped by name, in crashinfo's order and cut."""
+def top_rows(named: list[tuple[str, int]], ties_met_first: bool = False) -> list[TopRow]:
+    """(name, ticks since run) pairs, in thread list order, grouped by name: those of at least
+    two threads, most first; among equals the longest-waiting first, or (`ties_met_first`,
+    crashinfo 3.5) the one met first in the thread list."""
     groups: dict[str, list[int]] = {}
     for name, ticks in named:
         groups.setdefault(name, []).append(ticks)
     rows = [TopRow(name, len(t), max(t), min(t)) for name, t in groups.items()]
     rows = [row for row in rows if row.count >= TOP_MIN_COUNT]
-    rows.sort(key=lambda row: (-row.count, -row.longest))
-    return rows[:TOP_MAX_ROWS]
+    if ties_met_first:
+        rows.sort(key=lambda row: -row.count)  # stable: list order among equals
+    else:
+        rows.sort(key=lambda row: (-row.count, -row.longest))
+    return rows
 
 
 def syscall_name(number: int) -> str:
+    if number == KI_TRAP:
+        return TRAP_CALL_NAME
     if number == 0 or number in KI_CALLS:  # no system call, or a kernel daemon's KI number
         return "n/a"
     return SYSCALL_NAMES.get(number, f"syscall {number}")
 
 
 def _row(thread: Thread, lbolt: int) -> ThreadRow:
-    return ThreadRow(thread.tid, thread.pid, thread.ppid, lbolt - thread.lastrun, thread.pri,
+    # A thread without a process (kt_procp NULL) prints pid and ppid 0, as crashinfo's read of
+    # the missing proc gives (hpux1111-64-hang-vhand-superpages).
+    return ThreadRow(thread.tid, max(thread.pid, 0), max(thread.ppid, 0),
+                     lbolt - thread.lastrun, thread.pri,
                      thread.noage, thread.spu, thread.bound, thread.group,
                      syscall_name(thread.syscall), thread.command)
 
@@ -168,9 +187,13 @@ def waits_on_memory(prog: Program) -> bool:
     return any(t.stat == TSSLEEP and t.wchan == address for t in threads(prog))
 
 
-def thread_report(prog: Program, *, usage: bool = False) -> ThreadReport:
+def thread_report(prog: Program, *, usage: bool = False,
+                  ties_met_first: bool = False) -> ThreadReport:
     """The section's data; `usage`: with the processor usage table (the styles that print
-    it)."""
+    it). Wait channels count every thread with one, whatever its state (a stopped thread keeps
+    its channel), sleep callers every thread with one (a stopped or zombie thread, or one
+    waiting to run, keeps the caller of its last sleep): the vhand report's counts are its All
+    Threads table's so. `ties_met_first`: see top_rows."""
     hz = prog.read_global("hz")
     lbolt = prog.read_global("lbolt")
     every = threads(prog)
@@ -179,15 +202,18 @@ def thread_report(prog: Program, *, usage: bool = False) -> ThreadReport:
            for label, seconds in RAN_WITHIN]
     statdaemon = [since[t.address] for t in every if t.command == "statdaemon"]
     namer = WaitChannelNamer(prog)
-    sleeping = [t for t in every if t.stat == TSSLEEP]
     wchans = {t.address: namer.name(t) for t in every if t.wchan}
-    channels = top_rows([(wchans[t.address], since[t.address]) for t in sleeping if t.wchan])
+    channels = top_rows([(wchans[t.address], since[t.address]) for t in every
+                         if t.wchan and t.stat in (TSSLEEP, TSSTOP)], ties_met_first)
     callers = top_rows([(f"{name}()", since[t.address]) for t in every
-                        if (name := function_name(prog, t.sleep_caller)) is not None])
+                        if (name := function_name(prog, t.sleep_caller)) is not None],
+                       ties_met_first)
     idle_globals = [(name, prog.read_global(name)) for name in IDLE_GLOBALS
                     if prog.has_symbol(name)]
     running = []
     for cpu in processors(prog):
+        if not cpu.enabled:  # a disabled processor runs nothing (the vhand report's 7..14)
+            continue
         runner = next((t for t in every if t.stat == TSRUNPROC and t.spu == cpu.index), None)
         running.append(ProcessorRow(cpu.index, _row(runner, lbolt) if runner else None,
                                     lbolt - cpu.last_idle, cpu.state, cpu.on_ics,
@@ -198,8 +224,8 @@ def thread_report(prog: Program, *, usage: bool = False) -> ThreadReport:
         hz=hz, ran_within=ran, statdaemon_ticks=min(statdaemon) if statdaemon else None,
         wait_channels=channels, sleep_callers=callers, idle_globals=idle_globals,
         noage=sum(1 for t in every if t.noage), running=running, waiting=waiting,
-        zombies=sum(1 for t in every if t.stat == TSZOMB),
+        zombies=sum(1 for t in every if t.stat == TSZOMB and t.syscall == EXIT_CALL),
         listed=[ListedThread(_row(t, lbolt), STAT_WORDS.get(t.stat, str(t.stat)),
                              wchans.get(t.address, ""))
-                for t in sorted(every, key=lambda t: since[t.address])],
+                for t in sorted(every, key=lambda t: (since[t.address], t.address))],
         usage=usage_rows(every) if usage else [])

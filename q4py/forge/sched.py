@@ -69,6 +69,9 @@ THREAD_GROUP = Table("Threads alike, generated: `count` threads of one process."
     "count": Int("How many.", default=1, minimum=1),
     "pid": Int("Process they belong to (a pid of `processes` or `process_groups`).",
                required=True, minimum=0),
+    "no_process": Bool("The threads have no process (kt_procp NULL; `pid` is not looked "
+                       "up): crashinfo lists such a thread with pid and ppid 0 and no command.",
+                       default=False),
     "processes": Int("Spread the threads evenly over this many processes: `pid`, then the "
                      "pids `pid_step` apart (the threads of many alike processes).", default=1,
                      minimum=1),
@@ -306,9 +309,10 @@ def build_threads(ctx: ForgeContext, mpinfo_address: int, processes: Processes,
                                       else f"threads[{gi}]")
         pids = [group["pid"] + k * group["pid_step"] for k in range(group["processes"])]
         for pid in pids:
-            if pid not in proc_addresses:
+            if pid not in proc_addresses and not group["no_process"]:
                 raise ScenarioError(f"{path}.pid", f"no process with pid {pid}")
-        procs = group.get("procs") or [proc_addresses[pid] for pid in pids]
+        procs = [0] if group["no_process"] else \
+            group.get("procs") or [proc_addresses[pid] for pid in pids]
         if group["spu"] >= nprocessors:
             raise ScenarioError(f"{path}.spu", f"no processor {group['spu']}")
         count = group["count"]

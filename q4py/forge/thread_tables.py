@@ -25,6 +25,7 @@ _GROUP_ONLY = ("count", "processes", "pid_step", "tid", "address", "wchan_step",
 # crashinfo's words for thread states, accepted as well as the scenario's.
 _STATE_WORDS = {"SLEEP": "sleep", "RUN": "run", "ZOMB": "zombie",
                 "STOP": "stopped", "IDL": "idle"}
+NO_PROCESS = "none"  # a row's pid for a thread without a process (kt_procp NULL)
 _BOOL_WORDS = {"y": True, "yes": True, "true": True, "n": False, "no": False, "false": False}
 
 
@@ -97,6 +98,9 @@ def _row_values(columns: list[str], line: str, path: str) -> dict[str, Any]:
             continue
         if column == "pri" and text.endswith("*"):  # crashinfo's mark of SCHED_NOAGE
             text, out["policy"] = text[:-1], "noage"
+        if column == "pid" and text == NO_PROCESS:  # a thread without a process
+            out["pid"], out["no_process"] = 0, True
+            continue
         try:
             value = _PARSERS[column](text)
         except ValueError as err:
@@ -145,7 +149,9 @@ def expand_thread_tables(sc: dict[str, Any], process_spec: Spec) -> dict[str, An
             if pid < 0:
                 raise ScenarioError(f"{path}.pid", "no pid: give a `pid` column or default")
             known = declared.get(pid) or created.get(pid)
-            if known is None:
+            if values.get("no_process"):
+                pass  # kt_procp NULL: no process to find or make
+            elif known is None:
                 if not command:
                     raise ScenarioError(f"{path}.command", f"no process with pid {pid}: give "
                                         "its command")

@@ -92,11 +92,23 @@ SYSCALL_NAMES: dict[int, str] = {
     # crashinfo's name for the POSIX scheduling calls (sched_yield, sched_setparam ...), as
     # hpux1100-64-hang-soaccept-p4's run queue shows it for lpmc_em; q4py's number.
     336: "sched*",
+    # q4py's numbers too, for the calls hpux1111-64-hang-vhand-superpages names; SEOS_* are a
+    # security product's (eTrust's) calls, two of them in place of fork and execve.
+    401: "recv", 402: "semop", 403: "shmdt", 404: "shmget", 405: "nanosleep", 406: "nfssvc",
+    407: "waitpid", 408: "waitid", 409: "async_daemon", 410: "sigtimedwait", 411: "sigwait",
+    412: "sigsuspend", 413: "lwp_wait", 414: "lwp_detached_exit", 415: "getmsg",
+    416: "getsockname", 417: "msgrcv", 418: "tsync", 419: "ki_call", 420: "SEOS_syscall",
+    421: "SEOS_fork", 422: "SEOS_execve",
 }
 # Kernel daemons run outside any system call; KI, the kernel instrumentation, gave each a
 # pseudo call number of its own, which p4's thread views print and crashinfo shows as `n/a`
 # (numbers q4py's).
-KI_CALLS: dict[int, str] = {1001: "KI_vHAND", 1002: "KI_SWAPPER", 1003: "KI_STATDAEMON"}
+KI_CALLS: dict[int, str] = {1001: "KI_vHAND", 1002: "KI_SWAPPER", 1003: "KI_STATDAEMON",
+                            1004: "KI_TRAP"}
+# A thread that entered the kernel by a trap (a page fault) rather than a system call: crashinfo
+# prints `trap*` (hpux1111-64-hang-vhand-superpages: threads waiting for memory in a fault).
+KI_TRAP = 1004
+TRAP_CALL_NAME = "trap*"
 SYSCALL_NUMBERS = {name: number for number, name in {**SYSCALL_NAMES, **KI_CALLS}.items()}
 LOCK_1100_NAME_BITS = 23  # width of the 11.00 lock_t's name pointer bit-field
 

@@ -66,6 +66,9 @@ class CrashinfoStyle:
     # Blank lines after each Memory Globals note (0: the notes on consecutive lines, one
     # blank line after them).
     memory_note_gap: int = 0
+    # Most Common Wait Channels / Sleep Callers order names of equal count as the thread list
+    # meets them (else the longest-waiting first).
+    ties_met_first: bool = False
 
 
 STYLES: tuple[CrashinfoStyle, ...] = (
@@ -73,11 +76,13 @@ STYLES: tuple[CrashinfoStyle, ...] = (
         "3.5", "title and Table Of Contents; notes after two blank lines; the user-initiated "
         "TOC note with its FirstPassWeb pointer; outstanding external interrupts; Memory "
         "Globals notes two blank lines apart; swapinfo with device files and the swap "
-        "globals by name; the All Threads table",
+        "globals by name; the All Threads table; equal counts of wait channels and sleep "
+        "callers in thread list order",
         ("hpux1111-64-hang-vhand-superpages (its crashinfo (3.5) output)",),
         title=True, event_note="before", toc_note="note", spaced_trap_information=False,
         va_gap=2, blanks_after_processors=1, all_threads=True, pending_interrupts=True,
-        disabled_processor_notes=True, clock_ticks=True, memory_note_gap=2, swap_kernel_names=True),
+        disabled_processor_notes=True, clock_ticks=True, memory_note_gap=2, swap_kernel_names=True,
+        ties_met_first=True),
     CrashinfoStyle(
         "notes", "the crash event note after two blank lines, no blank after it; no "
         "user-initiated TOC note",

@@ -88,7 +88,7 @@ def running_row(row: ProcessorRow, pri: int) -> str:
 
 def waiting_row(t: ThreadRow, pri: int) -> str:
     return (f"{t.tid:<7d} {t.pid:<5d} {t.ppid:<5d} {t.ticks:<10d} {priority(t):<{pri}s} "
-            f"{t.spu:<3d} {'Y' if t.bound else 'N':<3s} {t.group:<3d} {t.syscall:<14s} "
+            f"{t.spu:<3d} {'Y' if t.bound else 'N':<3s} {t.group:<3d} {t.syscall:<14.14s} "
             f"{t.command:<15s}")
 
 
@@ -115,7 +115,7 @@ def usage_row(r: UsageRow) -> str:
 def listed_row(row: ListedThread, pri: int) -> str:
     t = row.thread
     return (f"{t.tid:<7d} {t.pid:<5d} {t.ppid:<5d} {t.ticks:<10d} {priority(t):<{pri}s} "
-            f"{t.spu:<3d} {row.stat:<5s} {t.syscall:<14s} {t.command:<14s} {row.wchan}")
+            f"{t.spu:<3d} {row.stat:<5s} {t.syscall:<14.14s} {t.command:<14s} {row.wchan}")
 
 
 def render_threads(report: ThreadReport, style: CrashinfoStyle | None = None) -> list[str]:
@@ -178,5 +178,5 @@ def _zombie_note(zombies: int) -> list[str]:
 def threads_section(prog: Program, style: CrashinfoStyle) -> list[str]:
     if not has_threads(prog):
         return []
-    report = thread_report(prog, usage=style.usage_table)
+    report = thread_report(prog, usage=style.usage_table, ties_met_first=style.ties_met_first)
     return [*banner("Thread Information"), "", *render_threads(report, style)]
