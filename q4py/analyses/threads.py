@@ -205,8 +205,12 @@ def thread_report(prog: Program, *, usage: bool = False,
     wchans = {t.address: namer.name(t) for t in every if t.wchan}
     channels = top_rows([(wchans[t.address], since[t.address]) for t in every
                          if t.wchan and t.stat in (TSSLEEP, TSSTOP)], ties_met_first)
+    # A beta semaphore's waiter did not call sleep(): its caller is b_psema's (the Beta
+    # Semaphore table's CALLER), which the vhand report's sleep callers leave out (no shmdt(),
+    # shmget() or vmtotal() among them for its 54 waiters).
     callers = top_rows([(f"{name}()", since[t.address]) for t in every
-                        if (name := function_name(prog, t.sleep_caller)) is not None],
+                        if not t.sema
+                        and (name := function_name(prog, t.sleep_caller)) is not None],
                        ties_met_first)
     idle_globals = [(name, prog.read_global(name)) for name in IDLE_GLOBALS
                     if prog.has_symbol(name)]

@@ -92,6 +92,7 @@ class Thread(NamedTuple):
     sys_ticks: int
     intr_ticks: int
     start: int
+    sema: int  # kt_sema: the beta semaphore it waits for (then kt_wchan is 0), else 0
 
     @property
     def noage(self) -> bool:
@@ -244,7 +245,8 @@ def _made(prog: Program, records: list[tuple[int, tuple]],
     commands = [ident.command if ident else "" for ident in idents]
     usage = [columns[at[member]] for member in _USAGE_MEMBERS]
     return list(map(Thread._make, zip((address for address, _ in records), *picked, pids,
-                                      ppids, commands, *usage, strict=True)))
+                                      ppids, commands, *usage, columns[at["kt_sema"]],
+                                      strict=True)))
 
 
 @cache
