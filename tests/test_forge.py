@@ -308,6 +308,12 @@ def test_process_slots_leave_the_slots_between_unused(small: dict[str, Any],
     assert [table.pid(i) for i in range(3)] == [p["pid"] for p in small["processes"][:3]]
 
 
+def test_a_process_slot_on_11i_is_a_scenario_error(tmp_path: Path) -> None:
+    raw = tomllib.loads((SCENARIOS_DIR / "hpux1111-64-unaligned-c8xx.toml").read_text())
+    raw["processes"][0]["slot"] = 3
+    rejects(raw, tmp_path, "processes[0].slot", "11i links its processes in a list")
+
+
 def test_unknown_global_and_bad_global_value(small: dict[str, Any], tmp_path: Path) -> None:
     small["globals"] = {"no_such_global": 1}
     rejects(small, tmp_path, "globals.no_such_global", "not a kernel global")
