@@ -94,11 +94,9 @@ SYSCALL_NAMES: dict[int, str] = {
     336: "sched*",
     # q4py's numbers too, for the calls hpux1111-64-hang-vhand-superpages names; SEOS_* are a
     # security product's (eTrust's) calls, two of them in place of fork and execve.
-    401: "recv", 402: "semop", 403: "shmdt", 404: "shmget", 405: "nanosleep", 406: "nfssvc",
-    407: "waitpid", 408: "waitid", 409: "async_daemon", 410: "sigtimedwait", 411: "sigwait",
-    412: "sigsuspend", 413: "lwp_wait", 414: "lwp_detached_exit", 415: "getmsg",
-    416: "getsockname", 417: "msgrcv", 418: "tsync", 419: "ki_call", 420: "SEOS_syscall",
-    421: "SEOS_fork", 422: "SEOS_execve",
+    401: "recv", 403: "shmdt", 405: "nanosleep", 408: "waitid", 411: "sigwait", 413: "lwp_wait",
+    414: "lwp_detached_exit", 415: "getmsg", 416: "getsockname", 419: "ki_call",
+    420: "SEOS_syscall", 421: "SEOS_fork", 422: "SEOS_execve",
 }
 # Kernel daemons run outside any system call; KI, the kernel instrumentation, gave each a
 # pseudo call number of its own, which p4's thread views print and crashinfo shows as `n/a`
