@@ -23,7 +23,7 @@ from q4py.errors import Q4Error
 from q4py.kernel.events import CrashEvent, last_event_of, pim_member, rpb_registers
 from q4py.kernel.mpinfo import current_threads
 from q4py.kernel.threads import Thread
-from q4py.layouts.base import Layout
+from q4py.layouts.base import TypeRegistry
 from q4py.layouts.save_state import SS_WIDEREGS, TRAP_TYPE_FIELD
 from q4py.layouts.sched import TSRUNPROC
 from q4py.program import Program
@@ -151,13 +151,14 @@ def _walk_segment(prog: Program, trace: EventTrace | SavedStateTrace | ThreadTra
     """The frames of one stack segment; where to go on when it ends in a kernel-mode trap."""
     space, frames, wide = segment.space, segment.frames, prog.wide
     symbolize, unwind_for = prog.symbolize, prog.unwind_for
+    name = symbolize(pc)
     while True:
         key = (space, sp, pc)
         if key in seen or len(seen) >= MAX_FRAMES:
             trace.problem = "stack walk loops" if key in seen else "too many frames"
             return None
         seen.add(key)
-        frames.append(Frame(sp, pc, symbolize(pc)))
+        frames.append(Frame(sp, pc, name))
         entry = unwind_for(pc)
         if entry is None:
             trace.problem = f"no unwind entry for {pc:#x}"
@@ -182,7 +183,8 @@ def _walk_segment(prog: Program, trace: EventTrace | SavedStateTrace | ThreadTra
         caller_pc &= ~3
         if caller_pc == 0:
             return None  # the bottom of the stack
-        if symbolize(caller_pc) is None:
+        name = symbolize(caller_pc)  # the caller's frame's name, if it is in the kernel
+        if name is None:
             where = "in RP" if slot is None else \
                 f"at {format_q4_address(space, slot, wide)}"
             trace.problem = f"return pointer {caller_pc:#x} {where} is not in the kernel"
@@ -301,7 +303,7 @@ def unwind_thread(prog: Program, thread: Thread) -> ThreadTrace:
 
 def _pcb_words(prog: Program, uarea: int, space: int) -> tuple[int, int, int]:
     """pcb_sp, pcb_pc and pcb_rp of the PCB at `space.uarea`, read as one run of words."""
-    first = _member_offset(prog.types.get("struct pcb"), "pcb_sp")
+    first = _pcb_sp_offset(prog.types)
     size = prog.pointer_size
     raw = prog.read(uarea + first, 3 * size, space)
     sp, pc, rp = struct.unpack(">3Q" if prog.wide else ">3I", raw)
@@ -309,5 +311,5 @@ def _pcb_words(prog: Program, uarea: int, space: int) -> tuple[int, int, int]:
 
 
 @cache
-def _member_offset(layout: Layout, member: str) -> int:
-    return layout.field(member).offset  # asked once per thread: sixty thousand times
+def _pcb_sp_offset(types: TypeRegistry) -> int:
+    return types.get("struct pcb").field("pcb_sp").offset  # asked for each of 60 000 threads
