@@ -18,11 +18,11 @@ from q4py.forge.thread_tables import expand_thread_tables
 from q4py.kernel.threads import WaitChannelNamer, threads
 from q4py.program import Program
 
-VHAND = "hpux1111-64-hang-vhand-superpages"
+C8XX = "hpux1111-64-unaligned-c8xx"  # a small 11i kernel
 
 
 def _group(tid: int, wchan: str, caller: str, **more: Any) -> dict[str, Any]:
-    return {"pid": 2, "tid": tid, "wchan": wchan, "caller": caller, **more}
+    return {"pid": 1, "tid": tid, "wchan": wchan, "caller": caller, **more}
 
 
 GROUPS = [
@@ -30,27 +30,27 @@ GROUPS = [
     _group(101, "sema[2][1]+0x4", "semop"),
     _group(102, "__sem+0x11e4", "semop"),  # a kernel symbol is named before a set
     _group(103, "msgque[0]+0x5c", "msgrcv"),
-    _group(104, "stream:0x6fbe7100", "hpstreams_read_int"),
-    _group(105, "socket:0x8006ea00", "streams_getmsg"),
-    _group(106, "fifo:0x9335d240", "fifo_rdwr"),
+    _group(104, "stream:0x2fbe7100", "hpstreams_read_int"),
+    _group(105, "socket:0x3006ea00", "streams_getmsg"),
+    _group(106, "fifo:0x3335d240", "fifo_rdwr"),
     # A STREAMS reader whose channel is no stream head keeps its caller's name.
-    _group(107, "0x6fbe7100", "fifo_rdwr"),
+    _group(107, "0x2fbe7100", "fifo_rdwr"),
     _group(108, "buf", "lock_read", buf_device={"major": 64, "minor": 0x080054}),
     _group(109, "SD$#var#tmp#ucAAAAAAa26803", "lock_read"),
-    _group(110, "0x5a000040", "lock_read"),  # no busy buf there
+    _group(110, "0x3a000040", "lock_read"),  # no busy buf there
     _group(111, "tty:0x00000000", "ttread"),  # the console
     _group(112, "tty:0x1f000100", "ttread"),
     _group(113, "0x5a000080", "ttread"),  # no open terminal there
 ]
 NAMES = {100: "sema[28][18]+0x4", 101: "sema[2][1]+0x4", 102: "__sem+0x11e4",
-         103: "msgque[0]+0x5c", 104: "STREAM 0x6fbe7100", 105: "SOCKET 0x8006ea00",
-         106: "FIFO 0x9335d240", 107: "fifo_rdwr(0x6fbe7100)", 108: "LVM vg08/lv84",
-         109: "SD$#var#tmp#ucAAAAAAa26803", 110: "lock_read(0x5a000040)",
+         103: "msgque[0]+0x5c", 104: "STREAM 0x2fbe7100", 105: "SOCKET 0x3006ea00",
+         106: "FIFO 0x3335d240", 107: "fifo_rdwr(0x2fbe7100)", 108: "LVM vg08/lv84",
+         109: "SD$#var#tmp#ucAAAAAAa26803", 110: "lock_read(0x3a000040)",
          111: "DEVICE 0x00000000", 112: "DEVICE 0x1f000100", 113: "ttread(0x5a000080)"}
 
 
 def _scenario(groups: list[dict[str, Any]]) -> dict[str, Any]:
-    raw = tomllib.loads((SCENARIOS_DIR / f"{VHAND}.toml").read_text())
+    raw = tomllib.loads((SCENARIOS_DIR / f"{C8XX}.toml").read_text())
     return {**raw, "threads": [*raw.get("threads", []), *groups]}
 
 
@@ -78,8 +78,8 @@ def test_a_malformed_channel_is_a_scenario_error(wchan: str) -> None:
 def test_a_thread_table_row_without_a_process() -> None:
     sc = _scenario([])
     sc["thread_tables"] = [{"columns": ["tid", "pid", "ppid", "command", "wchan"],
-                            "rows": "500 none 0 - selwait\n501 2 0 vhand selwait\n"}]
+                            "rows": "500 none 0 - selwait\n501 1 0 - selwait\n"}]
     groups = expand_thread_tables(SCENARIO.validate(sc, ""), PROCESS)["threads"]
-    lone, vhand = groups[-2:]
+    lone, init = groups[-2:]
     assert (lone["tid"], lone["pid"], lone["no_process"]) == (500, 0, True)
-    assert (vhand["tid"], vhand["pid"], vhand["no_process"]) == (501, 2, False)
+    assert (init["tid"], init["pid"], init["no_process"]) == (501, 1, False)
