@@ -18,6 +18,7 @@ from q4py.forge.scenario import SCENARIO
 from q4py.kernel import bufs
 from q4py.kernel.identify import page_description
 from q4py.kernel.pfdat import pfdat_segments
+from q4py.layouts.vm import PAGE_CLASS_CODES
 from q4py.program import Program
 from tests.conftest import SCENARIOS_DIR
 
@@ -116,8 +117,9 @@ def test_the_walk_is_bounded(listed: Program, monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_header_pages_are_kalloc_pages_and_counts_stay(listed: Program) -> None:
-    """The pages the headers lie in are pool pages; every class keeps its count (the pool is
-    the three pages the headers occupy, taken from `user`)."""
+    """The pages the headers lie in are pool pages, the kernel's text, data and bss pages are
+    of those classes; every class keeps its count (the pool is the three pages the headers
+    occupy, taken from `user`)."""
     for address in (RING, LOOP, BROKEN):
         assert page_description(listed, address >> 12).startswith(
             "a page of class kalloc, pool bufcache_bufs")
@@ -128,6 +130,11 @@ def test_header_pages_are_kalloc_pages_and_counts_stay(listed: Program) -> None:
     classes = Counter((r[kclass], r[ksub]) for r in records)
     assert classes[(7, 2)] == 3  # kalloc, bufcache_bufs: pages 0x1800, 0x1810 and 0x1820
     assert sum(1 for r in records if r[flags] & 1) == 2000  # free pages as stated
+    for name, count in (("text", 1684), ("data", 136), ("bss", 603)):
+        assert classes[(PAGE_CLASS_CODES[name], 0)] == count
+    # ... and the kernel's own sections are where the kernel file puts them.
+    text = listed.symbol("panic").address >> 12
+    assert records[text][kclass] == PAGE_CLASS_CODES["text"]
 
 
 def test_a_pool_too_small_for_the_headers_is_one_error(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ import q4py
 from q4py.cli import main
 from q4py.kernel.bufs import free_list_bufs
 from q4py.kernel.events import crash_events
+from q4py.kernel.identify import page_description
 from q4py.kernel.procs import processes
 from q4py.layouts.buf import BQUEUES
 from q4py.program import Program
@@ -86,6 +87,11 @@ def test_whatis_of_what_the_dump_holds(prog: Program) -> None:
     assert f"struct proc of pid {proc.pid} " in "\n".join(shell.run(f"whatis {proc.address:#x}"))
     assert shell.run("whatis &bfreelist[1]")[1] == (
         "  bfreelist[1]+0x0 (kernel global struct buf[4], member b_flags)")
+    # The kernel's text and globals lie in pages of their classes.
+    assert page_description(prog, prog.symbol("panic").address >> 12).startswith(
+        "a page of class text ")
+    assert page_description(prog, prog.symbol("freemem").address >> 12).startswith(
+        ("a page of class data ", "a page of class bss "))
     # Every dump has the free-list heads; an empty queue's head points at itself both ways.
     layout = prog.types.get("struct buf")
     heads = prog.symbol("bfreelist").address

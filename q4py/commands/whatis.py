@@ -19,7 +19,15 @@ looked up in every table q4py knows (q4py.kernel.identify), one line each under 
     q4> whatis 0x1a012cc
     0x1a012cc:
       proc[1]+0x10: struct proc of pid 1 "init", member p_ppid
-      physical page 0x1a01 (PA 0x1a012cc): a page of class bss (pfdat entry 0x1035020), in the dump
+      physical page 0x1a01 (PA 0x1a012cc): a free page (pfdat entry 0x1035020), in the dump
+    q4> whatis &freemem+2
+    0x694672:
+      freemem+0x2 (kernel global int)
+      physical page 0x694 (PA 0x694672): a page of class data (pfdat entry 0x100e280), in the dump
+
+(The forge lays the kernel's text, data and bss and its buffer headers in pages of their
+classes, but its other dynamic tables, the proc table here, in whatever pages the scenario's
+page counts put there.)
 
 A buffer header is found on the buffer free lists (`bfreelist`), walked from each head (the
 other way too past a broken link; cycle-safe, at most nbuf buffers); a link that does not point

@@ -2,8 +2,9 @@
 kernel allocator buckets.
 
 The scenario counts pages per class; pages are laid out class after class, in `_runs` order,
-except that the pages holding the buffer headers the scenario places are pages of the kalloc
-pool `bufcache_bufs` (each trades classes with a pool page, so the counts stay). pfdat is one
+except that the pages the forge places the kernel's text, data and bss in have those classes,
+and the pages holding the buffer headers the scenario places are pages of the kalloc pool
+`bufcache_bufs` (each trades classes with a page of its class, so the counts stay). pfdat is one
 array of an entry per page, generated as the dump is written (a 64 GiB machine's is 768 MB),
 or, for `pages.pfdat_chunks`, in pieces: some kernels allocated their page frame data after
 their own early allocations, so static kernel memory, equivalently mapped memory and the
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import sys
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from typing import Any
 
@@ -59,7 +60,7 @@ def build_pages(ctx: ForgeContext) -> None:
         pages = {**pages, "kalloc": {**pages["kalloc"], "bufcache_bufs": len(holding)}}
     runs = _runs(pages, total)
     layout = ctx.types.get("struct pfdat")
-    moved = _buffer_pages(holding, runs, bool(pages["pfdat_chunks"]))
+    moved = _placed_pages(ctx, runs, holding, bool(pages["pfdat_chunks"]))
     if pages["pfdat_chunks"]:
         pfdat = _build_chunks(ctx, layout, runs, set(pages["bad"]), moved)
     else:
@@ -124,39 +125,62 @@ def _header_pages(ctx: ForgeContext) -> dict[int, str]:
     return holding
 
 
-def _buffer_pages(holding: dict[int, str], runs: list[Run],
+def _placed_pages(ctx: ForgeContext, runs: list[Run], holding: dict[int, str],
                   chunked: bool) -> Moved:
-    """The pages whose class moves so that the buffer headers in the pages `holding` lie in
-    pages of the kalloc pool `bufcache_bufs`, as a kernel allocates them: page -> (class,
-    sub-class). Each such page outside the pool trades classes with a pool page holding no
-    header, so every class keeps its count."""
-    if not holding:
-        return {}
-    pool_class = ("kalloc", KALLOC_POOL_CODES["bufcache_bufs"])
+    """The pages whose class moves so that what the forge put in a page has the class the
+    kernel would give it: the kernel's text, data and bss where the kernel file places them,
+    and the buffer headers in the pages `holding` in the kalloc pool `bufcache_bufs` (as a
+    kernel allocates them). page -> (class, sub-class). Each such page of another class trades
+    classes with a page of the wanted class that holds nothing placed, so every class keeps
+    its count."""
+    wanted: dict[int, tuple[str, int]] = {}
+    for name, (address, size) in (("text", ctx.text), ("data", ctx.data), ("bss", ctx.bss)):
+        for pfn in range(-(-address >> PAGE_SHIFT), (address + size) >> PAGE_SHIFT):
+            wanted[pfn] = (name, 0)  # whole pages of the section only
+    pool = ("kalloc", KALLOC_POOL_CODES["bufcache_bufs"])
+    starts: list[int] = []
     classes: list[tuple[int, int, str, int]] = []  # (first pfn, end, class, sub)
     pfn = 0
     for name, sub, count in runs:
+        starts.append(pfn)
         classes.append((pfn, pfn + count, name, sub))
         pfn += count
-    pool = next(((first, end) for first, end, name, sub in classes
-                 if (name, sub) == pool_class), (0, 0))
-    if len(holding) > pool[1] - pool[0]:
-        raise ScenarioError("pages.kalloc.bufcache_bufs", f"the buffer headers placed occupy "
-                            f"{len(holding)} pages, more than the pool's {pool[1] - pool[0]}")
-    donors = (pfn for pfn in range(pool[1] - 1, pool[0] - 1, -1) if pfn not in holding)
+
+    def class_at(pfn: int) -> tuple[str, int] | None:
+        first, end, name, sub = classes[bisect_right(starts, pfn) - 1]
+        return (name, sub) if first <= pfn < end else None
+
+    if holding:
+        size = sum(end - first for first, end, name, sub in classes if (name, sub) == pool)
+        if len(holding) > size:
+            raise ScenarioError("pages.kalloc.bufcache_bufs", f"the buffer headers placed "
+                                f"occupy {len(holding)} pages, more than the pool's {size}")
+        for pfn, path in holding.items():
+            found = class_at(pfn) if pfn < _pages_end(classes) else None
+            if found is None:
+                raise ScenarioError(path, f"page {pfn:#x} is past system.memory_pages")
+            if found[0] in UNMANAGED and chunked:
+                raise ScenarioError(path, f"page {pfn:#x} is of class {found[0]}, which has no "
+                                    "pfdat entry here: buffer headers are kalloc()ed")
+            wanted.setdefault(pfn, pool)  # a header in the kernel's image stays image
     moved: Moved = {}
-    for pfn, path in sorted(holding.items()):
-        if pool[0] <= pfn < pool[1]:
-            continue
-        found = [(name, sub) for first, end, name, sub in classes if first <= pfn < end]
-        if not found:
-            raise ScenarioError(path, f"page {pfn:#x} is past system.memory_pages")
-        if found[0][0] in UNMANAGED and chunked:
-            raise ScenarioError(path, f"page {pfn:#x} is of class {found[0][0]}, which has no "
-                                "pfdat entry here: buffer headers are kalloc()ed")
-        moved[pfn] = pool_class
-        moved[next(donors)] = found[0]
+    for target in dict.fromkeys(wanted.values()):
+        donors = (q for first, end, name, sub in classes if (name, sub) == target
+                  for q in range(end - 1, first - 1, -1) if q not in wanted and q not in moved)
+        for pfn in sorted(p for p, want in wanted.items() if want == target):
+            current = class_at(pfn) if pfn < _pages_end(classes) else None
+            if current is None or current == target or (current[0] in UNMANAGED and chunked):
+                continue
+            donor = next(donors, None)
+            if donor is None:
+                break  # the scenario counts fewer pages of the class than it places
+            moved[pfn], moved[donor] = target, current
     return moved
+
+
+def _pages_end(classes: list[tuple[int, int, str, int]]) -> int:
+    """The first page past the runs."""
+    return classes[-1][1] if classes else 0
 
 
 def _bucket(pages: int, index: int) -> dict[str, int]:
