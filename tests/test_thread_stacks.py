@@ -187,6 +187,23 @@ def test_a_group_that_states_no_stack_gets_a_default_one(dump: Path) -> None:
     assert names(trace)[-2:] == SLEEPER[-2:]  # called from the sites the scenario's stacks use
 
 
+def test_a_default_stack_leaves_out_what_the_scenario_declares_unlayable(
+        tmp_path: Path) -> None:
+    """A function declared to save no RP can only be innermost: the default stack of a
+    stopped thread goes on without `issig` there, and still unwinds to its way in."""
+    raw = _raw(SPINLOCK)
+    functions = raw["kernel"]["functions"]
+    end = max(f["address"] + f["size"] for f in functions)
+    functions.append({"name": "issig", "address": -(-end // 0x1000) * 0x1000, "size": 0x400,
+                      "frame": 0x80, "save_rp": False})
+    raw["threads"].append({"pid": 1450, "tid": 9400, "state": "stopped", "syscall": "read"})
+    Forge(_complete(raw)).build(tmp_path)
+    prog = Program.open(tmp_path)
+    trace = unwind_thread(prog, thread_by_tid(prog, 9400))
+    assert trace.problem is None
+    assert _functions(trace) == ["_swtch", "stop", "read", "syscall", "syscallinit"]
+
+
 def test_a_running_thread_is_its_processors_crash_event(tmp_path: Path) -> None:
     prog = Program.open(_forge(tmp_path, SPINLOCK, lambda sc: None))
     running = [t for t in threads(prog) if t.tid == 14727]  # on processor 1, in user mode

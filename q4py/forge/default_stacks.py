@@ -152,10 +152,24 @@ class _Chains:
                 head = [*head[:names.index(function)], self.caller(caller)] \
                     if function in names else [*head, self.caller(caller)]
         calls, user = self._entry(head, syscall, daemon, trap)
-        contexts = [_context(calls, -1, None)]
+        contexts = [_context(self._layable(calls, user), -1, None)]
         if user:
             contexts.append(_context([], trap, {"pcsq": -1, "pcoq": USER_PCOQ, "sp": USER_SP}))
         return contexts
+
+    def _layable(self, calls: list[str], user: bool) -> list[str]:
+        """The calls without those a scenario declares so that they cannot sit there: a
+        function saving no RP (only the innermost may) or an interrupt handler (only the
+        outermost, above a trap)."""
+        last = len(calls) - 1
+        kept = []
+        for j, call in enumerate(calls):
+            fn = self.ctx.functions.get(call.partition("+")[0])
+            if fn is not None and (fn.interrupt and not (j == last and user)
+                                   or not fn.save_rp and not fn.interrupt and j > 0):
+                continue
+            kept.append(call)
+        return kept
 
     def _entry(self, head: list[str], syscall: str, daemon: bool,
                trap: int) -> tuple[list[str], bool]:
