@@ -55,17 +55,30 @@ def _scenario(groups: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def named(tmp_path_factory: pytest.TempPathFactory) -> dict[int, str]:
+def forged(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wchans")
-    sc = SCENARIO.validate(_scenario(GROUPS), "")
-    Forge(sc).build(Path(out))
-    prog = Program.open(out)
+    Forge(SCENARIO.validate(_scenario(GROUPS), "")).build(Path(out))
+    return Path(out)
+
+
+def _names(prog: Program) -> dict[int, str]:
     namer = WaitChannelNamer(prog)
     return {t.tid: namer.name(t) for t in threads(prog) if t.tid in NAMES}
 
 
-def test_each_kind_of_channel_is_named_from_what_is_there(named: dict[int, str]) -> None:
-    assert named == NAMES
+def test_each_kind_of_channel_is_named_from_what_is_there(forged: Path) -> None:
+    assert _names(Program.open(forged)) == NAMES
+
+
+def test_a_garbled_semaphore_table_size_names_the_sets_the_dump_holds(forged: Path) -> None:
+    prog = Program.open(forged)
+    real = prog.read_global
+
+    def garbled(name: str) -> Any:
+        return 1 << 40 if name == "semmni" else real(name)
+
+    prog.read_global = garbled  # type: ignore[method-assign]
+    assert _names(prog) == NAMES
 
 
 @pytest.mark.parametrize("wchan", ["sema[1]+0x4", "stream:6fbe7100", "msgque[0][1]",

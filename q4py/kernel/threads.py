@@ -26,7 +26,7 @@ wait channel. A sleeping thread's wait channel is named as crashinfo named it
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import cache
 from itertools import compress
 from typing import Any, NamedTuple
@@ -401,6 +401,18 @@ class WaitChannelNamer:
         return found is not None and getattr(found, back) == address
 
 
+def _readable_sets(prog: Program, base: int, size: int, count: int) -> list[tuple[int, int]]:
+    """(sem_base, sem_nsems) of the sets up to the first the dump cannot give."""
+    out = []
+    for i in range(count):
+        try:
+            ds = prog.read_struct("struct semid_ds", base + i * size)
+        except Q4Error:
+            break
+        out.append((ds.sem_base, ds.sem_nsems))
+    return out
+
+
 def _table(prog: Program, name: str, count: str, type_name: str) -> tuple[int, int, int] | None:
     """(base, entry size, entries) of a kernel table reached through a pointer global."""
     if not (prog.has_symbol(name) and prog.has_symbol(count)):
@@ -424,12 +436,17 @@ def _sem_sets(prog: Program, sem_size: int) -> list[tuple[int, int, int]]:
     if table is None or not table[0]:
         return []
     base, size, count = table
+    count = max(0, min(count, MAX_SEM_SETS))
+    layout = prog.types.get("struct semid_ds")
+    try:  # the whole table in one read, its two columns decoded in C
+        data = prog.read(base, size * count)
+        sets: Iterable[tuple[int, int]] = zip(member_column(layout, "sem_base", data),
+                                              member_column(layout, "sem_nsems", data),
+                                              strict=True)
+    except Q4Error:  # part of it outside the dump: the sets before the first that is
+        sets = _readable_sets(prog, base, size, count)
     out = []
-    for i in range(min(count, MAX_SEM_SETS)):
-        try:
-            ds = prog.read_struct("struct semid_ds", base + i * size)
-        except Q4Error:  # a set outside the dump names nothing
-            continue
-        if ds.sem_base and ds.sem_nsems:
-            out.append((ds.sem_base, ds.sem_base + ds.sem_nsems * sem_size, i))
+    for i, (sem_base, nsems) in enumerate(sets):
+        if sem_base and nsems:
+            out.append((sem_base, sem_base + nsems * sem_size, i))
     return sorted(out)
