@@ -92,6 +92,9 @@ SYSCALL_NAMES: dict[int, str] = {
     # crashinfo's name for the POSIX scheduling calls (sched_yield, sched_setparam ...), as
     # hpux1100-64-hang-soaccept-p4's run queue shows it for lpmc_em; q4py's number.
     336: "sched*",
+    # q4py's number: the call of the threads that sleep in _lwp_cond_wait_sys() (soaccept's
+    # JVM threads; no report shows its name).
+    424: "lwp_cond_wait",
     # q4py's numbers too, for the calls hpux1111-64-hang-vhand-superpages names; SEOS_* are a
     # security product's (eTrust's) calls, two of them in place of fork and execve.
     401: "recv", 403: "shmdt", 405: "nanosleep", 408: "waitid", 411: "sigwait", 413: "lwp_wait",
