@@ -96,7 +96,13 @@ def _close_types(prog: Program, name: str) -> list[str]:
     "char arrays print as strings; a char * that points at text is annotated.\n"
     "p s ADDR prints the NUL-terminated string at ADDR, as p4 did:\n"
     "  0x05b58000\n"
-    "  0x05b58000 : /d/pm/meas/wd2bss/",
+    "  0x05b58000 : /d/pm/meas/wd2bss/\n"
+    "Examples:\n"
+    "  p lock_t 0x57849500\n"
+    "  p struct rw_lock 0x56c14ec8        (a sleeping reader/writer lock: l_kthread holds it)\n"
+    "  p struct pathname 0x51e8.0x7fff0b40  (in a thread's u-area space: trace's PCB line)\n"
+    "  p proc_t proc\n"
+    "  p s 0x05b58000",
 )
 def p_command(session: Session, args: list[str]) -> None:
     if len(args) == 2 and args[0] == "s":

@@ -22,8 +22,9 @@ from q4py.errors import CommandError, Q4Error
 from q4py.kernel.args import register_args, segment_frame_arguments
 from q4py.kernel.events import CrashEvent, crash_events, last_event_of
 from q4py.kernel.procs import process_table
-from q4py.kernel.threads import Thread, thread_at, thread_by_tid, threads_of
+from q4py.kernel.threads import Thread, thread_at, thread_by_tid, threads, threads_of
 from q4py.layouts.crash import EVENT_KINDS
+from q4py.layouts.sched import TSUNUSED
 from q4py.render.jsondoc import json_document, take_json_flag
 from q4py.render.stack import render_event, render_segment
 from q4py.render.thread_traces import (
@@ -156,9 +157,10 @@ def trace_processor(session: Session, cpu: int, verbose: bool) -> None:
 
 def verbose_lines(prog: Program, trace: EventTrace) -> list[str]:
     """p4's `trace -v`: the EVENT block's banner, then the LVL/FUNC/ARGn column table."""
-    lines = render_event(trace, prog.wide)
-    if trace.user_mode or not trace.segments:
-        return lines  # `= USER mode!` / `Can't unwind`: nothing to tabulate
+    if trace.user_mode:  # caught in user mode: no kernel stack, as `trace processor` says
+        return event_banner(trace)
+    if not trace.segments:
+        return event_banner(trace) + ([f"Can't unwind: {trace.problem}"] if trace.problem else [])
     segments = trace.segments
     return event_banner(trace) + column_table(
         segments, trace.problem, verbose_header(register_args(prog.wide)), VERBOSE_RIGHT,
@@ -178,14 +180,20 @@ def frame_args(prog: Program, segment: Segment, index: int) -> list[str]:
 # -- threads and processes --------------------------------------------------------------------
 def trace_thread(session: Session, thread: Thread, lvl: bool, leading_blank: bool) -> None:
     prog = session.program
+    if thread.stat == TSUNUSED:  # a free 11.00 table slot (`load ... max nkthread` has many)
+        print(f"Kthread  : p kthread_t {thread.address:#x} is unused (kt_stat 0): no thread",
+              file=session.out)
+        return
     view = thread_view(prog, thread, with_args=lvl)
     _print(session, render_thread(view, "lvl" if lvl else "sz", prog.wide, states=lvl,
                                   leading_blank=leading_blank))
 
 
-def trace_process(session: Session, proc: int) -> None:
+def trace_process(session: Session, proc: int, of: list[Thread] | None = None) -> None:
+    """Every thread of the process at `proc` (`of`: its threads, when the caller has them)."""
     prog = session.program
-    views = [thread_view(prog, t, with_args=True) for t in threads_of(prog, proc)]
+    views = [thread_view(prog, t, with_args=True)
+             for t in (threads_of(prog, proc) if of is None else of)]
     _print(session, render_process(process_view(prog, proc), views, prog.wide))
 
 
@@ -236,6 +244,12 @@ def trace_pile(session: Session) -> None:
     if name not in ("struct crash_event", "struct save_state", "struct kthread", "struct proc"):
         raise CommandError(f"trace pile: the current pile holds {pile.type_name}: trace follows "
                            "crash_event_t, struct save_state, kthread_t or proc_t piles")
+    # The threads read once (with their processes' identities), not once per pile entry.
+    listed = {t.address: t for t in threads(prog)} if name == "struct kthread" else {}
+    by_proc: dict[int, list[Thread]] = {}
+    if name == "struct proc":
+        for thread in threads(prog):
+            by_proc.setdefault(thread.proc, []).append(thread)
     for i, item in enumerate(pile.items):
         if i:
             print(file=session.out)
@@ -243,9 +257,10 @@ def trace_pile(session: Session) -> None:
             _print(session, render_event(unwind_event(prog, _event_of(prog, pile, item)),
                                          prog.wide))
         elif name == "struct kthread":
-            trace_thread(session, _kthread(prog, item.address), lvl=False, leading_blank=False)
+            thread = listed.get(item.address) or _kthread(prog, item.address)
+            trace_thread(session, thread, lvl=False, leading_blank=False)
         elif name == "struct proc":
-            trace_process(session, item.address)
+            trace_process(session, item.address, by_proc.get(item.address, []))
         else:
             _print(session, save_state_lines(unwind_save_state(prog, item.address, item.space),
                                              prog.wide))

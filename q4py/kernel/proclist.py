@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import NamedTuple
+from weakref import WeakKeyDictionary
 
 from q4py.errors import Q4Error
 from q4py.kernel.procs import Proc
@@ -102,10 +103,19 @@ def proc_label(prog: Program, address: int) -> str:
     slot = _table_slot(prog, address)
     if slot is not None:
         return f"proc[{slot}]"
-    try:
-        return f"proc_list{{{proc_list_addresses(prog).index(address)}}}"
-    except (ValueError, Q4Error):
-        return "proc_list{?}"
+    positions = _LIST_POSITIONS.get(prog)
+    if positions is None:
+        try:
+            listed = proc_list_addresses(prog)
+        except Q4Error:
+            listed = []
+        # Read once per dump: a trace of every thread names each one's process.
+        positions = _LIST_POSITIONS[prog] = {a: i for i, a in enumerate(listed)}
+    position = positions.get(address)
+    return "proc_list{?}" if position is None else f"proc_list{{{position}}}"
+
+
+_LIST_POSITIONS: WeakKeyDictionary[Program, dict[int, int]] = WeakKeyDictionary()
 
 
 def proc_list_addresses(prog: Program) -> list[int]:
