@@ -21,6 +21,23 @@ SCENARIOS_DIR = REPO_ROOT / "fixtures" / "scenarios"
 TRANSCRIPTS_DIR = REPO_ROOT / "fixtures" / "transcripts"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_config_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every test, and every q4 it starts, reads and writes a config directory of its own:
+    `set` and `alias` persist their values, and must never touch the user's
+    ~/.config/q4py/config.toml (nor take a user's settings into a test's output)."""
+    directory = tmp_path_factory.mktemp("config")
+    previous = os.environ.get("Q4PY_CONFIG_DIR")
+    os.environ["Q4PY_CONFIG_DIR"] = str(directory)
+    try:
+        yield directory
+    finally:
+        if previous is None:
+            os.environ.pop("Q4PY_CONFIG_DIR", None)
+        else:
+            os.environ["Q4PY_CONFIG_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def forged_dump(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
     """A factory: `forged_dump("NAME")` is the crash directory forged from
