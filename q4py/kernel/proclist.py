@@ -70,16 +70,33 @@ def kept_member_addresses(prog: Program, type_name: str, member: str,
     None on other kernels, for other members, or for an address that is not a table slot.
     Every reader of a member (print's columns, expressions) asks here."""
     array_name, size = PARALLEL_MEMBERS.get(member, ("", 0))
-    if (type_name != "struct proc" or not size or not prog.has_symbol(array_name)
-            or not prog.has_symbol("proc")):
+    if type_name != "struct proc" or not size:
         return None
-    base, entry = prog.read_global("proc"), prog.types.get("struct proc").size
-    count = prog.global_or("nproc", 0)
+    table = _parallel_table(prog, array_name)
+    if table is None:
+        return None
+    base, entry, count, array = table
     slots = [divmod(address - base, entry) for address in addresses]
     if any(rest or not 0 <= slot < count for slot, rest in slots):
         return None
-    array = prog.read_global(array_name)
     return [array + slot * size for slot, _ in slots]
+
+
+# Per dump: (proc table, sizeof(struct proc), nproc, parallel array) by array name, read once
+# (an expression asks for every structure of a pile).
+_PARALLEL: WeakKeyDictionary[Program, dict[str, tuple[int, int, int, int] | None]] = \
+    WeakKeyDictionary()
+
+
+def _parallel_table(prog: Program, array_name: str) -> tuple[int, int, int, int] | None:
+    known = _PARALLEL.setdefault(prog, {})
+    if array_name not in known:
+        if prog.has_symbol(array_name) and prog.has_symbol("proc"):
+            known[array_name] = (prog.read_global("proc"), prog.types.get("struct proc").size,
+                                 prog.global_or("nproc", 0), prog.read_global(array_name))
+        else:
+            known[array_name] = None
+    return known[array_name]
 
 
 def parallel_member(prog: Program, type_name: str, member: str,
