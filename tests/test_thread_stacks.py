@@ -229,6 +229,19 @@ def test_sleep_queues_command_lines_and_p4_process_names(dump: Path) -> None:
     assert label.startswith("proc_list{" if prog.has_symbol("kthread_list") else "proc[")
 
 
+def test_thread_searches_read_the_dump_or_the_threads_already_read(dump: Path) -> None:
+    """trace -W and -U search the table or list; after crashinfo or stacks read every thread,
+    they search those instead, with the same answers."""
+    fresh, warm = Program.open(dump), Program.open(dump)
+    every = threads(warm)
+    proc = thread_by_tid(fresh, 9000).proc
+    assert threads_of(fresh, proc) == threads_of(warm, proc) == \
+        [t for t in every if t.proc == proc]
+    assert thread_by_tid(fresh, 9306) == thread_by_tid(warm, 9306)
+    with pytest.raises(Q4Error, match="no thread with tid 424242"):
+        thread_by_tid(warm, 424242)
+
+
 def test_a_pcb_outside_the_dump_is_one_problem(dump: Path, tmp_path: Path) -> None:
     copy_ = Path(shutil.copytree(dump, tmp_path / "copy"))
     prog = Program.open(copy_)
