@@ -175,6 +175,12 @@ def test_a_name_too_long_is_one_line(program: Program, in_tmp: Path, name: str) 
     assert len(line) < 200
 
 
+def test_grep_of_a_name_holding_a_nul_is_one_line(program: Program, in_tmp: Path) -> None:
+    """Found by hypothesis (`grep struct \\x00`): open() refuses such a name with ValueError."""
+    line = one_error(lines_of(program, "grep struct \x00"))
+    assert line.startswith("q4: grep: ") and "NUL" in line and "internal" not in line
+
+
 # -- 8. scripts that end the batch ---------------------------------------------------------------
 @pytest.mark.parametrize("body,message", [
     ("import sys; sys.exit(3)", "run: quitter called exit(3)"),

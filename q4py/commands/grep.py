@@ -71,6 +71,9 @@ def grep_command(session: Session, args: list[str]) -> None:
     problems = []
     for name in files:
         prefix = f"{name}:" if len(files) > 1 else ""
+        if "\0" in name:  # open() would raise ValueError: no file has such a name
+            problems.append(f"grep: {name!r}: a file name cannot hold a NUL byte")
+            continue
         try:
             with open(name, encoding="latin-1") as stream:
                 for line in stream:
