@@ -1,13 +1,24 @@
-"""Helpers the test modules share: a session that returns what one command printed, and a way
-to corrupt one word of a private copy of a dump."""
+"""Helpers the test modules share: a session that returns what one command printed, a way
+to corrupt one word of a private copy of a dump, and the seed scenario shrunk to forge fast."""
 
 from __future__ import annotations
 
 import io
+import sys
 from pathlib import Path
+from typing import Any
+
+from conftest import SCENARIOS_DIR
 
 from q4py.crashdir import CrashDir
 from q4py.shell import Session
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
+
+SEED_SCENARIO = SCENARIOS_DIR / "hpux1100-32-kalloc-sysmap.toml"
 
 
 class Shell:
@@ -47,3 +58,14 @@ def poke(dump: Path, pa: int, data: bytes) -> None:
     with open(path, "r+b") as f:
         f.seek(offset)
         f.write(data)
+
+
+def small_seed_raw() -> dict[str, Any]:
+    """The seed scenario as TOML gives it (not validated), shrunk to 32 MB and its first
+    processes: same kernel, stacks and events, but it forges in milliseconds. A fresh copy."""
+    raw = tomllib.loads(SEED_SCENARIO.read_text(encoding="utf-8"))
+    raw["system"]["memory_pages"] = 8192
+    raw["pages"] = {"free": 2000, "text": 1684, "data": 136, "bss": 603}
+    del raw["process_groups"]
+    raw["nproc"] = 64
+    return raw

@@ -4,7 +4,6 @@ variant, and docs/scenario-format.md kept in step with the schema."""
 
 from __future__ import annotations
 
-import copy
 import re
 import sys
 from collections.abc import Callable
@@ -13,6 +12,7 @@ from typing import Any
 
 import pytest
 from conftest import REPO_ROOT, SCENARIOS_DIR
+from helpers import small_seed_raw
 
 from q4py.crashdir import CrashDir
 from q4py.errors import ScenarioError
@@ -43,15 +43,9 @@ def seed_raw() -> dict[str, Any]:
 
 
 @pytest.fixture
-def small(seed_raw: dict[str, Any]) -> dict[str, Any]:
-    """The seed shrunk to 32 MB and a few processes: same kernel, stacks and events, but it
-    forges in milliseconds. A fresh copy per test, to modify."""
-    raw = copy.deepcopy(seed_raw)
-    raw["system"]["memory_pages"] = 8192
-    raw["pages"] = {"free": 2000, "text": 1684, "data": 136, "bss": 603}
-    del raw["process_groups"]
-    raw["nproc"] = 64
-    return raw
+def small() -> dict[str, Any]:
+    """The seed shrunk to forge in milliseconds; a fresh copy per test, to modify."""
+    return small_seed_raw()
 
 
 def forge(raw: dict[str, Any], outdir: Path) -> None:

@@ -3,14 +3,13 @@ and `whatis ADDR` naming a buffer found on a list (cycle-safe, bounded, both way
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import Shell, poke
+from helpers import Shell, poke, small_seed_raw
 
 from q4py.errors import ScenarioError
 from q4py.forge.build import Forge
@@ -20,14 +19,7 @@ from q4py.kernel.identify import page_description
 from q4py.kernel.pfdat import pfdat_segments
 from q4py.layouts.vm import PAGE_CLASS_CODES
 from q4py.program import Program
-from tests.conftest import SCENARIOS_DIR
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
-SEED = SCENARIOS_DIR / "hpux1100-32-kalloc-sysmap.toml"
 RING = 0x1800000  # three buffers on the LRU queue, 0x100 apart
 LOOP = 0x1810000  # two on the AGE queue; the second's av_forw leads back to the first
 BROKEN = 0x1820000  # three on the LOCKED queue; the second's av_forw is NULL
@@ -55,13 +47,9 @@ def test_whatis_names_the_buffer_the_panic_was_handed(forged_dump: Callable[[str
 
 
 def _small_raw() -> dict[str, Any]:
-    """The seed shrunk to 32 MB, with a free-list ring and a free list whose second buffer
+    """The small seed, with a free-list ring and a free list whose second buffer
     loops back to the first (the head's av_back still reaches it)."""
-    raw = tomllib.loads(SEED.read_text(encoding="utf-8"))
-    raw["system"]["memory_pages"] = 8192
-    raw["pages"] = {"free": 2000, "text": 1684, "data": 136, "bss": 603}
-    del raw["process_groups"]
-    raw["nproc"] = 64
+    raw = small_seed_raw()
     raw["buf_lists"] = [{"address": RING, "count": 3, "stride": 0x100, "queue": "lru"},
                         {"address": LOOP, "count": 2, "queue": "age"},
                         {"address": BROKEN, "count": 3, "queue": "locked"}]

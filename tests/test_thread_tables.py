@@ -5,13 +5,11 @@ that list every thread (the usage table, All Threads)."""
 from __future__ import annotations
 
 import copy
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SCENARIOS_DIR
-from helpers import Shell
+from helpers import Shell, small_seed_raw
 
 from q4py.errors import ScenarioError
 from q4py.forge.build import Forge
@@ -29,11 +27,6 @@ from q4py.layouts.sched import (
 )
 from q4py.program import Program
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 ROWS = """
 # tid  pid  ppid command   ticks pri  spu state syscall wchan   cpu recent user  sys   start
   2141 1002 1    registrar 1504  180  0   RUN   -       -       8   7      10818 26657 0x406fbedc
@@ -47,13 +40,7 @@ COLUMNS = ["tid", "pid", "ppid", "command", "ticks", "pri", "spu", "state", "sys
 
 @pytest.fixture(scope="module")
 def small() -> dict[str, Any]:
-    """The seed shrunk to 32 MB and its first processes (it forges in milliseconds)."""
-    raw = tomllib.loads((SCENARIOS_DIR / "hpux1100-32-kalloc-sysmap.toml").read_text())
-    raw["system"]["memory_pages"] = 8192
-    raw["pages"] = {"free": 2000, "text": 1684, "data": 136, "bss": 603}
-    del raw["process_groups"]
-    raw["nproc"] = 64
-    return raw
+    return small_seed_raw()
 
 
 def with_table(raw: dict[str, Any], **table: Any) -> dict[str, Any]:
