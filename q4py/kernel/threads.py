@@ -152,6 +152,9 @@ def thread_records(prog: Program) -> list[tuple[int, tuple]]:
 _THREADS: WeakKeyDictionary[Program, list[Thread]] = WeakKeyDictionary()
 
 
+_TABLE_READ_AT = 64  # processes above which the whole 11.00 table's columns are read
+
+
 class _Identities:
     """Each process's identity read once, however many threads it has: an 11.00 table entry
     from its record (or, for every thread at once, from the table's pid and ppid columns read
@@ -178,8 +181,10 @@ class _Identities:
 
     def of_all(self, procps: Sequence[int]) -> list[ProcIdentity | None]:
         """The identity of the process of each of `procps` (the whole table's columns read at
-        once: sixty thousand threads ask for thirty thousand processes)."""
-        if self.table is not None and self.columns is None:
+        once: sixty thousand threads ask for thirty thousand processes; a few threads read
+        their few entries)."""
+        distinct = dict.fromkeys(procps)
+        if self.table is not None and self.columns is None and len(distinct) > _TABLE_READ_AT:
             base, size, count = self.table
             layout = self.prog.types.get("struct proc")
             try:
@@ -190,7 +195,7 @@ class _Identities:
                 self.columns = (member_column(layout, "p_pid", data),
                                 member_column(layout, "p_ppid", data))
         identity, known = self.__call__, self.known
-        for procp in dict.fromkeys(procps):
+        for procp in distinct:
             identity(procp)
         return [known[procp] for procp in procps]
 
