@@ -2,13 +2,14 @@
 
 A sleeping thread waits on a beta semaphore when its wait channel is one: a `struct b_sema`
 whose `b_magic` is B_SEMA_MAGIC (a reconstruction, docs/layouts.md). Each row: the waiter, the
-owner's thread id (-1 when `b_owner` is NULL or no thread), ticks since the waiter ran, its
-scheduler CPU figure (kt_cpu: 0 for every waiter of both reports, whose kt_spu p4 and the
-thread tables show as 1 to 5), the priority word its sleep recorded (kt_sleep_pri: kt_pri with
-BSEMA_SLEEP_PRI over it, 646 for a kt_pri of 134), the semaphore's address and the waiter's
-sleep caller as `function+0xOFF`. Semaphores come in the order their first waiter has in the
-thread list, each one's waiters longest-waiting first (both reports:
-hpux1111-64-hang-vhand-superpages, hpux1111-64-hang-lock-contention-p4).
+owner's thread id (-1 when `b_owner` is NULL; a b_owner that is no thread makes the row one
+line saying so), ticks since the waiter ran, its scheduler CPU figure (kt_cpu: 0 for every
+waiter of both reports, whose kt_spu p4 and the thread tables show as 1 to 5), the priority
+word its sleep recorded (kt_sleep_pri: kt_pri with BSEMA_SLEEP_PRI over it, 646 for a kt_pri
+of 134), the semaphore's address and the waiter's sleep caller as `function+0xOFF`.
+Semaphores come in the order their first waiter has in the thread list, each one's waiters
+longest-waiting first (both reports: hpux1111-64-hang-vhand-superpages,
+hpux1111-64-hang-lock-contention-p4).
 """
 
 from __future__ import annotations
@@ -31,15 +32,17 @@ class SemaWaiter:
     pri: int  # the sleep's priority word
     sema: int
     caller: str
+    owner_problem: str | None = None  # b_owner is set but is no thread: the row says so
 
 
 def beta_sema_waiters(prog: Program) -> list[SemaWaiter]:
     lbolt = prog.read_global("lbolt")
     every = threads(prog)
     tids = {t.address: t.tid for t in every}
-    owners: dict[int, int | None] = {}  # wait channel -> owner tid, None: no beta semaphore
+    # wait channel -> (owner tid, why b_owner is no thread), None: no beta semaphore
+    owners: dict[int, tuple[int, str | None] | None] = {}
 
-    def owner_of(wchan: int) -> int | None:
+    def owner_of(wchan: int) -> tuple[int, str | None] | None:
         if wchan not in owners:
             if not prog.has_page(wchan >> PAGE_SHIFT):  # most channels: memory not dumped
                 owners[wchan] = None
@@ -49,8 +52,10 @@ def beta_sema_waiters(prog: Program) -> list[SemaWaiter]:
             except Q4Error:
                 owners[wchan] = None
             else:
-                owners[wchan] = tids.get(sema.b_owner, -1) if sema.b_magic == B_SEMA_MAGIC \
-                    else None
+                owners[wchan] = None if sema.b_magic != B_SEMA_MAGIC else \
+                    (-1, None) if not sema.b_owner else \
+                    (tids[sema.b_owner], None) if sema.b_owner in tids else \
+                    (-1, f"its owner {sema.b_owner:#x} (b_owner of {wchan:#x}) is not a thread")
         return owners[wchan]
 
     groups: dict[int, list[SemaWaiter]] = {}
@@ -62,6 +67,7 @@ def beta_sema_waiters(prog: Program) -> list[SemaWaiter]:
             continue
         caller = prog.symbolize(t.sleep_caller) or f"{t.sleep_caller:#x}"
         groups.setdefault(t.wchan, []).append(
-            SemaWaiter(t.tid, owner, lbolt - t.lastrun, t.cpu, t.sleep_pri, t.wchan, caller))
+            SemaWaiter(t.tid, owner[0], lbolt - t.lastrun, t.cpu, t.sleep_pri, t.wchan, caller,
+                       owner[1]))
     return [w for waiters in groups.values()
             for w in sorted(waiters, key=lambda w: -w.ticks)]

@@ -181,9 +181,13 @@ def process_rows(prog: Program) -> list[ProcessRow]:
         try:
             proc = prog.read_struct("struct proc", address)
             ppid, uid = proc.p_ppid, proc.p_uid
-            line = command_line(prog, address) or table.command(i)
         except Q4Error:
             ppid, uid, line = -1, -1, "?"
+        else:
+            try:  # 11.00's pst_cmds lies apart from the proc: only the command line is lost
+                line = command_line(prog, address) or table.command(i)
+            except Q4Error as err:
+                line = f"? (cannot read its command line: {err})"
         rows.append(ProcessRow(address, table.pid(i), ppid, uid,
                                P_STATES.get(table.stat(i), str(table.stat(i))),
                                counts.get(address, 0), line))

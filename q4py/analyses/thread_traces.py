@@ -33,6 +33,7 @@ class ProcessView:
     cmdline: str
     state: str  # p_stat's name, `SINUSE`
     problem: str | None = None  # why the proc could not be read
+    cmdline_problem: str | None = None  # why its command line could not (cmdline is "?")
 
     @property
     def in_table(self) -> bool:
@@ -57,11 +58,14 @@ def process_view(prog: Program, address: int) -> ProcessView:
     try:
         proc = prog.read_struct("struct proc", address)
         ident = proc_identity(prog, address)
-        return ProcessView(address, proc_label(prog, address), proc.p_pid, ident.command,
-                           command_line(prog, address),
-                           P_STATES.get(proc.p_stat, str(proc.p_stat)))
     except Q4Error as err:
         return ProcessView(address, "proc?", -1, "", "", "?", f"cannot read its proc: {err}")
+    try:  # 11.00 keeps it apart from the proc (pst_cmds): a garbled array costs only it
+        cmdline, problem = command_line(prog, address), None
+    except Q4Error as err:
+        cmdline, problem = "?", f"cannot read its command line: {err}"
+    return ProcessView(address, proc_label(prog, address), proc.p_pid, ident.command, cmdline,
+                       P_STATES.get(proc.p_stat, str(proc.p_stat)), cmdline_problem=problem)
 
 
 def thread_view(prog: Program, thread: Thread, *, with_args: bool = False) -> ThreadView:

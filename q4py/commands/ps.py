@@ -21,7 +21,8 @@ One line per process, in table or list order:
   PROC                  PID   PPID   UID STAT      THR  COMMAND
   0x14305c0            5538   5534     0 SSLEEP      1  csh -c rm /d/pm/meas/wd2bss/ERR*
 THR counts the process's threads; COMMAND is its command line (pst_cmds at 11.00, p_cmds at
-11i). `trace -W pid N` shows the stacks of one process's threads. `--json` prints the rows
+11i; `? (cannot read its command line: WHY)` when 11.00's pst_cmds cannot be read).
+`trace -W pid N` shows the stacks of one process's threads. `--json` prints the rows
 as one JSON document (docs/json.md).
 Examples:
   ps

@@ -97,7 +97,9 @@ trace --json ...       any of these as one JSON document (docs/json.md): the unw
                        as data (segments of frames with sp, pc and name, the trap between
                        two), a thread's process and kthread, no text.
 A trap between two stacks is crashinfo's TRAP box (a thread preempted in user mode ends there,
-at the USER-mode boundary); a stack that cannot be read is one `Can't unwind: WHY` line.
+at the USER-mode boundary); a stack that cannot be read is one `Can't unwind: WHY` line, a
+command line that cannot (11.00's pst_cmds) `cmd="?"` and a line under the process saying why,
+an unused 11.00 table slot in a kthread pile one `... is unused (kt_stat 0)` line.
 Examples:
   trace event 0
   load crash_event_t from &crash_event_table max 2

@@ -21,6 +21,8 @@ HEADER = [
 
 
 def waiter_row(w: SemaWaiter) -> str:
+    if w.owner_problem:  # q4py's line: HP's table has no form for a garbled owner
+        return f"{w.tid:<7d} waits on {w.sema:#x}: {w.owner_problem}"
     return (f"{w.tid:<7d} {w.owner_tid:<7d} {w.ticks:<10d} {w.cpu:<3d} {w.pri:<3d} "
             f"{w.sema:<#14x} {w.caller}")
 

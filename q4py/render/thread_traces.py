@@ -69,8 +69,11 @@ def process_lines(process: ProcessView) -> list[str]:
         return [f"Process  : p proc_t    {process.address:#x}",
                 f"{_indent(process)}{process.problem}"]
     named = f"{process.label} " if process.in_table else ""
-    return [f"Process  : p proc_t    {process.address:#x}",
-            f"{_indent(process)}{named}pid={process.pid} {process.command}"]
+    lines = [f"Process  : p proc_t    {process.address:#x}",
+             f"{_indent(process)}{named}pid={process.pid} {process.command}"]
+    if process.cmdline_problem:
+        lines.append(f"{_indent(process)}{process.cmdline_problem}")
+    return lines
 
 
 def kthread_lines(view: ThreadView, table: str, wide: bool) -> list[str]:
