@@ -1,8 +1,9 @@
 """Issue 8's bad input, at the commands: a thread whose saved context points outside the dump,
-a garbled pst_cmds, a beta semaphore whose owner is not a thread, an unused thread table slot.
+a garbled pst_cmds, a beta semaphore whose owner is not a thread, a sleep queue that loops, an
+unused thread table slot.
 Each costs one line in place of that thread or row; the command goes on with the rest. Each test
-corrupts a private copy of a forged fixture dump (never the shared one). A sleep queue that
-loops is tests/test_thread_stacks.py's (q4py.kernel.threads.sleep_queue)."""
+corrupts a private copy of a forged fixture dump (never the shared one). `threads -w` walks
+the channel's sleep queue: one that loops, or lacks a sleeper, is one line after the rows."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from pathlib import Path
 
 from helpers import Shell, poke
 
-from q4py.kernel.threads import thread_by_tid, threads, threads_of
+from q4py.kernel.threads import sleep_queue, thread_at, thread_by_tid, threads, threads_of
 from q4py.layouts.proc import PST_CLEN
+from q4py.layouts.sched import sleepq_index
 from q4py.program import Program
 
 NFS_SWAP = "hpux1100-32-hang-nfs-swap-p4"  # 11.00 narrow: command lines in pst_cmds
@@ -133,3 +135,31 @@ def test_an_unused_thread_table_slot_is_one_line(
     assert lines[1] == "" and "Can't unwind" not in " ".join(lines) and len(lines) > 4
     assert shell.run("threads")[-1] == f"{every - 1} threads"  # no longer a thread
     assert len(mine) == 1 and shell.run("trace -W pid 5538")[-1] == "(no threads)"
+
+
+def test_a_sleep_queue_that_loops_or_lacks_a_sleeper_is_one_line(
+        forged_dump: Callable[[str], Path], tmp_path: Path) -> None:
+    """threads -w checks the queue wakeup() walks: a loop is one line after the rows, and a
+    sleeper the queue does not hold (no wakeup reaches it) is named."""
+    copy = _copy(forged_dump, NFS_SWAP, tmp_path)
+    prog = Program.open(copy)
+    selwait = prog.symbol("selwait").address
+    queue = sleep_queue(prog, selwait)
+    rows = Shell(prog).run("threads -w selwait")
+    assert rows[-1] == f"{len(queue)} threads" and len(queue) > 3  # all queued: nothing said
+    link = prog.types.get("struct kthread").field("kt_link")
+    # The third sleeper's link back to the first: the queue loops.
+    poke(copy, _physical(prog, queue[2] + link.offset), queue[0].to_bytes(link.size, "big"))
+    lines = Shell(Program.open(copy)).run("threads -w selwait")
+    assert lines[:-1] == rows and lines[-1] == (
+        f"Can't check the sleepers of {selwait:#x}: sleep queue {sleepq_index(selwait)} loops at "
+        f"kthread {queue[0]:#x}")
+    # The link cut after the second: the rest sleep where no wakeup reaches them.
+    poke(copy, _physical(prog, queue[2] + link.offset), bytes(link.size))
+    poke(copy, _physical(prog, queue[1] + link.offset), bytes(link.size))
+    lines = Shell(Program.open(copy)).run("threads -w selwait")
+    lost = [thread_at(prog, a).tid for a in queue[2:]]
+    shown = " ".join(map(str, lost[:5])) + (" ..." if len(lost) > 5 else "")
+    assert lines[:-1] == rows and lines[-1] == (
+        f"Not on sleep queue {sleepq_index(selwait)} of {selwait:#x} (no wakeup reaches them): "
+        f"{len(lost)} threads, tids {shown}")

@@ -17,9 +17,15 @@ from dataclasses import dataclass, field
 from q4py.errors import Q4Error
 from q4py.kernel.proclist import command_line
 from q4py.kernel.procs import process_table
-from q4py.kernel.threads import Thread, WaitChannelNamer, thread_records, threads
+from q4py.kernel.threads import (
+    Thread,
+    WaitChannelNamer,
+    sleep_queue,
+    thread_records,
+    threads,
+)
 from q4py.layouts.proc import P_STATES
-from q4py.layouts.sched import THREAD_STATES
+from q4py.layouts.sched import THREAD_STATES, TSSLEEP, sleepq_index
 from q4py.program import Program
 from q4py.unwind import ThreadTrace, unwind_thread
 
@@ -107,6 +113,41 @@ def chosen_threads(prog: Program, chosen: ThreadFilter,
         every = [t for t in every if t.wchan and (
             t.wchan == number or wchan_name(namer, t) == chosen.wchan)]
     return every
+
+
+@dataclass(frozen=True)
+class SleepQueueCheck:
+    """A wait channel's sleep queue against the threads sleeping on it: those it does not hold
+    (no wakeup of the channel reaches them), or why it could not be walked."""
+
+    wchan: int
+    queue: int  # its index in sleepq
+    unqueued: list[int]  # tids
+    problem: str | None = None
+
+
+def sleep_queue_checks(prog: Program, chosen: list[Thread]) -> list[SleepQueueCheck]:
+    """For each channel the sleeping threads of `chosen` sleep on (kt_wchan: a beta
+    semaphore's waiter has none, it waits on the semaphore's own list), the checks that found
+    something; none when every such thread is on its channel's queue."""
+    if not prog.has_symbol("sleepq"):
+        return []
+    at = prog.types.get("struct kthread").field("kt_wchan").offset
+    sleepers: dict[int, list[Thread]] = {}
+    for t in chosen:
+        if t.stat == TSSLEEP and t.wchan and prog.read_ulong(t.address + at) == t.wchan:
+            sleepers.setdefault(t.wchan, []).append(t)
+    checks = []
+    for wchan, waiting in sleepers.items():
+        try:
+            queued = set(sleep_queue(prog, wchan))
+        except Q4Error as err:
+            checks.append(SleepQueueCheck(wchan, sleepq_index(wchan), [], str(err)))
+            continue
+        unqueued = [t.tid for t in waiting if t.address not in queued]
+        if unqueued:
+            checks.append(SleepQueueCheck(wchan, sleepq_index(wchan), unqueued))
+    return checks
 
 
 def wchan_name(namer: WaitChannelNamer, thread: Thread) -> str:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from q4py.analyses.stacks import thread_rows
+from q4py.analyses.stacks import chosen_threads, sleep_queue_checks, thread_rows
 from q4py.commands import command
-from q4py.commands.stacks import run_listing
-from q4py.render.stacks import render_threads
+from q4py.commands.stacks import parse_filter, run_listing
+from q4py.render.jsondoc import take_json_flag
+from q4py.render.stacks import render_sleep_queue_checks, render_threads
 
 if TYPE_CHECKING:
     from q4py.shell.session import Session
@@ -24,13 +25,23 @@ One line per thread, in table or list order:
 TICKS: clock ticks since it last ran (lbolt - kt_lastrun); WCHAN named as crashinfo names wait
 channels. Options choose the threads as for `stacks`: -s STATE, -w WCHAN, -m COMMAND, and
 -p PID (the threads of one process). `trace -U tid N` shows one thread's stack.
+With -w, the sleep queue that wakeup() walks for the channel is checked (q4py's lines): a
+thread that sleeps on WCHAN but is not on it is one no wakeup reaches, `Not on sleep queue N
+of WCHAN (no wakeup reaches them): ...`; a queue that loops or cannot be read, `Can't check
+the sleepers of WCHAN: WHY`. Nothing is said when every sleeper is on its queue.
 `--json` prints the rows as one JSON document (docs/json.md).
 Examples:
   threads
   threads -s TSRUN
   threads -p 24466
+  threads -w selwait
   threads --json -s TSRUN""")
 def threads_command(session: Session, args: list[str]) -> None:
-    wide = session.program.wide
+    prog = session.program
     run_listing(session, "threads", args, "wsmp", USAGE, thread_rows,
-                lambda rows: render_threads(rows, wide))
+                lambda rows: render_threads(rows, prog.wide))
+    as_json, words = take_json_flag(args)
+    if "-w" in words and not as_json:  # wakeup(WCHAN) walks WCHAN's sleep queue: check it
+        chosen = chosen_threads(prog, parse_filter("threads", words, "wsmp", USAGE))
+        for line in render_sleep_queue_checks(sleep_queue_checks(prog, chosen)):
+            print(line, file=session.out)

@@ -7,7 +7,7 @@ wait channel and command, the first few tids) and the stack under it, innermost 
 
 from __future__ import annotations
 
-from q4py.analyses.stacks import ProcessRow, StackGroup, ThreadRow
+from q4py.analyses.stacks import ProcessRow, SleepQueueCheck, StackGroup, ThreadRow
 
 TIDS_SHOWN = 5
 _STACK_INDENT = " " * 7
@@ -44,6 +44,20 @@ def render_threads(rows: list[ThreadRow], wide: bool) -> list[str]:
     lines += [f"{r.address:<#{width}x} {r.tid:>7} {r.pid:>6} {r.state:<10} {r.pri:>4} "
               f"{r.spu:>3} {r.ticks:>10}  {r.wchan:<32} {r.command}" for r in rows]
     return lines + [f"{len(rows)} threads"]
+
+
+def render_sleep_queue_checks(checks: list[SleepQueueCheck]) -> list[str]:
+    """One line per sleep queue that loops or lacks threads sleeping on its channel."""
+    lines = []
+    for check in checks:
+        if check.problem:
+            lines.append(f"Can't check the sleepers of {check.wchan:#x}: {check.problem}")
+            continue
+        tids = " ".join(str(tid) for tid in check.unqueued[:TIDS_SHOWN])
+        more = " ..." if len(check.unqueued) > TIDS_SHOWN else ""
+        lines.append(f"Not on sleep queue {check.queue} of {check.wchan:#x} (no wakeup reaches "
+                     f"them): {len(check.unqueued)} threads, tids {tids}{more}")
+    return lines
 
 
 def render_ps(rows: list[ProcessRow], wide: bool) -> list[str]:
