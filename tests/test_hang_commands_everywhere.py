@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from helpers import Shell
 
+from q4py.commands import load_builtin_commands
+from q4py.docgen import commands_markdown
 from q4py.forge.scenario import load_scenario
 from q4py.kernel.events import crash_events
 from q4py.kernel.mpinfo import processors
@@ -180,3 +182,27 @@ def test_the_hang_commands_answer_on_every_fixture_dump(
     shell.run(f"threads > {saved}")
     assert _said(shell, f"grep -E ' {tid} +{pid} ' {saved}") == [
         x for x in saved.read_text().splitlines() if x.split()[1:3] == [str(tid), str(pid)]]
+
+
+# Issue 8's commands, each with an example of the form it names in its help.
+EXAMPLES = {
+    "trace": ["trace -U tid ", "trace -W pid ", "trace -v tid ", "trace -v processor ",
+              "trace processor ", "trace -U -T ", "load kthread_t from kthread", "trace pile"],
+    "stacks": ["stacks", " -c ", "stacks -w ", "stacks -s ", "stacks -m "],
+    "threads": ["threads", "threads -w "], "ps": ["ps"], "Kthread": ["Kthread -t "],
+    "pview": ["pview -V"], "SystemInfo": ["SystemInfo"], "ProcInfo": ["ProcInfo "],
+    "Mount": ["Mount"], "Bdf": ["Bdf"], "Lock_t": ["Lock_t 0x"],
+    "p": ["p struct rw_lock 0x", "p struct pathname 0x", "p s 0x"], "hpa2cpu": ["hpa2cpu 0x"],
+    "Lpmc": ["Lpmc"], "grep": ["grep -E ", "grep "],
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_each_hang_command_shows_an_example_in_help_and_docs(name: str) -> None:
+    commands = load_builtin_commands()
+    text = commands.lookup(name).help
+    examples = text[text.index("Example"):].splitlines()[1:]  # the lines after "Example(s):"
+    for form in EXAMPLES[name]:
+        assert any(form in line for line in examples), (name, form)
+    section = commands_markdown().split(f"## `{name}`\n", 1)[1].split("\n## ", 1)[0]
+    assert all(line in section for line in examples if line.strip())
