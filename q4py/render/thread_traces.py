@@ -116,19 +116,12 @@ def segments_table(segments: list[Segment], problem: str | None, table: str, wid
         return column_table(segments, problem, SZ_HEADER, SZ_RIGHT, lambda s, f, level: [
             f"{segments[s].frames[f].sp:#x}", f"{sizes.get((s, f), 0):#x}",
             f"{segments[s].frames[f].pc:#x}", segments[s].frames[f].name or "???"])
-    lines: list[str] = []
-    level = 0
-    for s, segment in enumerate(segments):
-        lines.append(f"SR{segment.space_register}={segment.space:#x}")
-        lines.append(_header(table, count, wide))
-        for f, frame in enumerate(segment.frames):
-            lines.append(_row(table, level, frame, args((s, f)), wide))
-            level += 1
-        if segment.trap is not None:
-            lines += render_trap(segment.trap)
-    if problem:
-        lines.append(f"Can't unwind further: {problem}")
-    return lines
+
+    def row(s: int, f: int, level: int) -> str:
+        return _row(table, level, segments[s].frames[f], args((s, f)), wide)
+
+    # Rows already text: no column table, the lines as they are.
+    return lay_out(_stack_items(segments, problem, _header(table, count, wide), row), frozenset())
 
 
 SZ_HEADER = ["SP", "SZ", "RP", "FUNC"]
@@ -147,18 +140,26 @@ def column_table(segments: list[Segment], problem: str | None, header: Row,
     """A stack as a column table: per segment `SRn=SPACE`, the header and a row per frame
     (`cells(segment, frame, level)`, the level counting on across segments), the trap between
     two segments as its TRAP box; columns as wide as their widest cell in the whole stack."""
+    return lay_out(_stack_items(segments, problem, header, cells), right)
+
+
+def _stack_items(segments: list[Segment], problem: str | None, header: str | Row,
+                 row: Callable[[int, int, int], str | Row]) -> list[str | Row]:
+    """Per segment `SRn=SPACE`, the header and `row(segment, frame, level)` per frame (the
+    level counting on across segments), the trap between two segments as its TRAP box, and
+    why the walk stopped early."""
     items: list[str | Row] = []
     level = 0
     for s, segment in enumerate(segments):
         items += [f"SR{segment.space_register}={segment.space:#x}", header]
         for f in range(len(segment.frames)):
-            items.append(cells(s, f, level))
+            items.append(row(s, f, level))
             level += 1
         if segment.trap is not None:
             items += render_trap(segment.trap)
     if problem:
         items.append(f"Can't unwind further: {problem}")
-    return lay_out(items, right)
+    return items
 
 
 def lay_out(items: Sequence[str | Row], right: frozenset[int]) -> list[str]:
