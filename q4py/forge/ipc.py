@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
 
 from q4py.errors import ScenarioError
 from q4py.forge.context import ForgeContext
-from q4py.layouts.ipc import TS_ISOPEN, VFIFO
+from q4py.layouts.ipc import SOCK_STREAM, TS_ISOPEN, VFIFO
 
 SEMA_WCHAN = re.compile(r"^sema\[(?P<set>\d+)\]\[(?P<sem>\d+)\](\+(?P<off>0x[0-9a-fA-F]+|\d+))?$",
                         re.ASCII)
@@ -93,7 +92,6 @@ class IpcObjects:
 
     def _object(self, kind: str, address: int, path: str) -> int:
         ctx = self.ctx
-        fields: dict[str, Any]
         if kind == "stream":
             rq = ctx.mem.alloc(ctx.types.get("struct queue").size, 8)
             ctx.place("struct queue", rq, {"q_ptr": address}, path)
@@ -101,8 +99,7 @@ class IpcObjects:
         elif kind == "socket":
             pcb = ctx.mem.alloc(ctx.types.get("struct inpcb").size, 8)
             ctx.place("struct inpcb", pcb, {"inp_socket": address}, path)
-            fields = {"so_type": 1, "so_pcb": pcb}  # SOCK_STREAM
-            ctx.place("struct socket", address, fields, path)
+            ctx.place("struct socket", address, {"so_type": SOCK_STREAM, "so_pcb": pcb}, path)
         else:
             ctx.place("struct vnode", address, {"v_type": VFIFO, "v_count": 1}, path)
         return address

@@ -17,6 +17,7 @@ from q4py.layouts.base import TypeRegistry
 SEMA_WAIT_SEMNCNT = 4  # offset of semncnt in struct sem: where semop() waits for an increase
 # enum vtype of HP-UX (reconstruction): VNON VREG VDIR VBLK VCHR VLNK VSOCK VBAD VFIFO.
 VFIFO = 8
+SOCK_STREAM = 1  # so_type of a stream (TCP) socket
 TS_ISOPEN = 0x00020  # t_state: the terminal is open (4.4BSD's value; reconstruction)
 
 
