@@ -53,7 +53,6 @@ SITES: dict[tuple[bool, bool], dict[str, int]] = {
 }
 SITES[(True, False)] = SITES[(True, True)]
 PLACED_RETURN = 0x44  # where a placed function returns from its call (_Symbols.caller_pc)
-HANDLERS = ("thandler", "ihandler")
 FAULT_TRAP, INTERRUPT_TRAP = 15, 4
 # Where the trap found the user: a text offset at privilege 3, and its stack.
 USER_PCOQ, USER_SP = 0x00012F4B, 0x7F7E0A80

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from q4py.layouts.base import TypeRegistry
 
-SEMA_WAIT_SEMNCNT = 4  # offset of semncnt in struct sem: where semop() waits for an increase
 # enum vtype of HP-UX (reconstruction): VNON VREG VDIR VBLK VCHR VLNK VSOCK VBAD VFIFO.
 VFIFO = 8
 SOCK_STREAM = 1  # so_type of a stream (TCP) socket
