@@ -190,10 +190,10 @@ def waits_on_memory(prog: Program) -> bool:
 def thread_report(prog: Program, *, usage: bool = False,
                   ties_met_first: bool = False) -> ThreadReport:
     """The section's data; `usage`: with the processor usage table (the styles that print
-    it). Wait channels count every thread with one, whatever its state (a stopped thread keeps
-    its channel), sleep callers every thread with one (a stopped or zombie thread, or one
-    waiting to run, keeps the caller of its last sleep): the vhand report's counts are its All
-    Threads table's so. `ties_met_first`: see top_rows."""
+    it). Wait channels count the threads asleep or stopped on one (a stopped thread keeps its
+    channel), sleep callers every thread with one but a beta semaphore's waiters (a stopped or
+    zombie thread, or one waiting to run, keeps the caller of its last sleep): the vhand
+    report's counts are its All Threads table's so. `ties_met_first`: see top_rows."""
     hz = prog.read_global("hz")
     lbolt = prog.read_global("lbolt")
     every = threads(prog)
