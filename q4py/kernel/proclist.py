@@ -21,6 +21,7 @@ class ProcIdentity(NamedTuple):
 
 
 def _name(raw: bytes) -> str:
+    """A C char array's text: up to its first NUL, a byte a character."""
     return raw.split(b"\0", 1)[0].decode("latin-1")
 
 
@@ -54,8 +55,7 @@ def command_line(prog: Program, address: int) -> str:
         raw = b""
     else:
         raw = prog.read_struct("struct proc", address).p_cmds
-    text = raw.split(b"\0", 1)[0].decode("latin-1")
-    return "".join(c if " " <= c <= "~" else "?" for c in text)
+    return "".join(c if " " <= c <= "~" else "?" for c in _name(raw))
 
 
 # proc members whose 11.00 values live in parallel arrays: member -> (array, entry size)
