@@ -23,8 +23,9 @@ from q4py.forge.scenario import SCENARIO, load_scenario
 from q4py.forge.schema import List, MapOf, Table, walk_keys
 from q4py.kernel.events import crash_events
 from q4py.kernel.procs import process_table
+from q4py.kernel.threads import thread_by_tid
 from q4py.program import Program
-from q4py.unwind import unwind_event
+from q4py.unwind import unwind_event, unwind_thread
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -197,7 +198,8 @@ def test_overlapping_functions(small: dict[str, Any], tmp_path: Path) -> None:
 def test_call_site_naming_an_unknown_function(small: dict[str, Any], tmp_path: Path) -> None:
     small["events"][1]["contexts"][1]["calls"][0] = "pgcopyy+0x1e0"
     rejects(small, tmp_path, "events[1].contexts[1].calls[0]",
-            "no function 'pgcopyy' in kernel.functions")
+            r"no function 'pgcopyy' in kernel.functions \(declare every function of an "
+            r"event's stack\)")
 
 
 def test_call_site_offset_past_the_end(small: dict[str, Any], tmp_path: Path) -> None:
@@ -306,6 +308,24 @@ def test_a_process_slot_on_11i_is_a_scenario_error(tmp_path: Path) -> None:
     raw = tomllib.loads((SCENARIOS_DIR / "hpux1111-64-unaligned-c8xx.toml").read_text())
     raw["processes"][0]["slot"] = 3
     rejects(raw, tmp_path, "processes[0].slot", "11i links its processes in a list")
+
+
+def test_swap_reserved_beyond_the_free_pages_says_the_figures(small: dict[str, Any],
+                                                             tmp_path: Path) -> None:
+    free = sum(d["free_pages"] for d in small["swap"]["devices"])
+    small["swap"]["reserved_pages"] = free + 1
+    rejects(small, tmp_path, "swap.reserved_pages",
+            f"{free + 1} pages reserved, more than the devices' {free} free pages")
+
+
+def test_an_event_stack_outside_memory_names_its_key(small: dict[str, Any],
+                                                     tmp_path: Path) -> None:
+    """Space 0 is equivalently mapped: a stack base past memory is the scenario's mistake,
+    and the message says which key (memory's own complaint knows no key)."""
+    small["events"][0]["space"] = 0
+    small["events"][0]["stack_base"] = 0x7fff0000
+    rejects(small, tmp_path, "events[0].stack_base",
+            r"beyond physical memory \(which ends at 0x2000000\): space 0 is equivalently")
 
 
 def test_unknown_global_and_bad_global_value(small: dict[str, Any], tmp_path: Path) -> None:
@@ -497,3 +517,19 @@ def test_unwind_flags_reach_vmunix(small: dict[str, Any], tmp_path: Path) -> Non
         assert entry.interrupt_marker == fn.get("interrupt", False)
         assert entry.args_stored == fn.get("args_stored", False), fn["name"]
         assert entry.millicode == fn.get("millicode", False), fn["name"]
+
+
+def test_a_user_context_without_pcsq_trapped_from_the_threads_own_space(
+        small: dict[str, Any], tmp_path: Path) -> None:
+    """`user.pcsq` left out: the user pc is in the space of the stack it trapped onto (the
+    thread's own u-area space; an event's `space`)."""
+    small["processes"].append({"pid": 4242, "command": "java", "virtual": 100})
+    small["threads"] = [{"pid": 4242, "tid": 4243, "state": "run", "contexts": [
+        {"calls": ["_swtch+0x40", "preempt+0x20", "thandler+0x10"]},
+        {"trap": 4, "user": {"pcoq": 0xC0001003}}]}]
+    forge(small, tmp_path)
+    prog = Program.open(tmp_path)
+    thread = thread_by_tid(prog, 4243)
+    trap = unwind_thread(prog, thread).segments[-1].trap
+    assert trap is not None and trap.user_mode and trap.pcoq == 0xC0001003
+    assert trap.pcsq == thread.uarea_space != 0

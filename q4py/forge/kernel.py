@@ -120,7 +120,10 @@ def call_site(ctx: ForgeContext, text: str, path: str) -> tuple[KernelFunction, 
     name, _, offset = text.partition("+")
     fn = ctx.functions.get(name)
     if fn is None:
-        raise ScenarioError(path, f"no function '{name}' in kernel.functions")
+        # Threads' stacks place the functions they name; an event's are declared, so that a
+        # misspelt name in a panic stack is caught.
+        raise ScenarioError(path, f"no function '{name}' in kernel.functions (declare "
+                            "every function of an event's stack)")
     off = int(offset, 16) if offset else 0
     if off >= fn.size:
         raise ScenarioError(path, f"offset {off:#x} is past the end of {name}")

@@ -75,7 +75,8 @@ class ForgeMemory:
             page = self.pages.get(pa >> PAGE_SHIFT)
             if page is None:
                 if pa >> PAGE_SHIFT >= self.memory_pages:
-                    raise ScenarioError("", f"address {pa:#x} is beyond physical memory")
+                    raise ScenarioError("", f"address {pa:#x} is beyond physical memory "
+                                        f"(which ends at {self.memory_pages << PAGE_SHIFT:#x})")
                 page = self.pages[pa >> PAGE_SHIFT] = self._region_page(pa >> PAGE_SHIFT)
             start = pa & _PAGE_MASK
             page[start:start + take] = data[position:position + take]

@@ -118,7 +118,9 @@ def build_swap(ctx: ForgeContext) -> None:
     ctx.set_global("fswdevt", [], "swap")
     ctx.set_global("nswapfs", 0)
     if used + swap["reserved_pages"] > total:
-        raise ScenarioError("swap.reserved_pages", "more swap reserved than there is")
+        raise ScenarioError("swap.reserved_pages",
+                            f"{swap['reserved_pages']} pages reserved, more than the devices' "
+                            f"{total - used} free pages (reserved swap is free on a device)")
     ctx.set_global("swapspc_max", total)
     ctx.set_global("swapspc_cnt", total - used - swap["reserved_pages"])
     ctx.set_global("swapphys_cnt", total - used)

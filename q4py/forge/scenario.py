@@ -359,7 +359,9 @@ SCENARIO = Table("A crash scenario.", keys={
     "nproc": Int("Process table size.", default=1024, minimum=1),
     "swap": Table("Swap.", keys={
         "devices": List("Swap devices.", item=SWAP_DEVICE),
-        "reserved_pages": Int("Pages reserved but not allocated on a device.", default=0,
+        "reserved_pages": Int("Pages reserved but not allocated on a device (at most the "
+                              "devices' free pages: swapspc_cnt is what is left of them).",
+                              default=0,
                               minimum=0),
         "memory": SWAP_MEMORY,
     }),

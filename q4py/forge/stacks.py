@@ -76,7 +76,9 @@ CONTEXT = Table("One stack context of an event, innermost first.", keys={
     "trap": Int("Trap type that interrupted this context (contexts after the first).",
                 default=-1, minimum=-1),
     "user": Table("The context was in user mode: where it was.", default=None, keys={
-        "pcsq": Int("Space of the user pc.", required=True, minimum=0, maximum=_U64),
+        "pcsq": Int("Space of the user pc; -1: the space of the kernel stack it trapped onto "
+                    "(a thread's own space, an event's `space`).", default=-1, minimum=-1,
+                    maximum=_U64),
         "pcoq": Int("Offset of the user pc, privilege bits included.", required=True,
                     minimum=0, maximum=_U64),
         "sp": Int("User stack pointer.", default=0, minimum=0, maximum=_U64),
@@ -113,7 +115,15 @@ def build_events(ctx: ForgeContext) -> None:
         if event["cpu"] >= len(processors):
             raise ScenarioError(f"{path}.cpu", f"no processor {event['cpu']}")
         event, rpb_only = _split_rpb_registers(event)
-        regs = build_stack(ctx, event, path)
+        try:
+            regs = build_stack(ctx, event, path)
+        except ScenarioError as err:
+            if err.key_path:
+                raise
+            # Memory's own complaint names no key: the stack is what went out of it.
+            where = ("space 0 is equivalently mapped, so the stack must lie in memory"
+                     if event["space"] == 0 else f"the stack of space {event['space']:#x}")
+            raise ScenarioError(f"{path}.stack_base", f"{err.problem}: {where}") from None
         ctx.place("rpb_t", event["rpb"], {"pim": _pim(processors[event["cpu"]], regs, path),
                                           "rp_hpa": processors[event["cpu"]]["hpa"],
                                           **rpb_only}, path)
@@ -182,6 +192,8 @@ def build_stack(ctx: ForgeContext, event: dict[str, Any], path: str) -> dict[str
             if k != len(contexts) - 1 or context["calls"]:
                 raise ScenarioError(cpath, "a user context is the outermost and has no calls")
             user = context["user"]
+            if user["pcsq"] < 0:  # a thread's own space is put in by sched before this
+                user = dict(user, pcsq=event["space"])
             regs = {"pcoq_head": user["pcoq"], "pcoq_tail": user["pcoq"] + 4,
                     "pcsq_head": user["pcsq"], "pcsq_tail": user["pcsq"],
                     "sp": user["sp"], "sr4": user["pcsq"]}
