@@ -81,8 +81,10 @@ def test_crashinfo_prints_every_other_section(forged_dump: Callable[[str], Path]
         if name == "msgbuf":
             expected.append("crashinfo: msgbuf: msgbuf write index -1 is outside its "
                             f"{pristine.symbol('msgbuf').size - header}-byte buffer")
-        else:
-            expected += run(pristine, f"crashinfo --style plain {name}")
+        else:  # a section with nothing to print says so when named; a full run leaves it out
+            named = run(pristine, f"crashinfo --style plain {name}")
+            if not named[0].startswith(f"crashinfo: {name}: nothing to print"):
+                expected += named
     assert run(dump, "crashinfo --style plain") == expected
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import Shell
 
 from q4py.analyses.bufcache import BufferCache
 from q4py.analyses.kmem import KernelMemoryUsage
@@ -603,3 +604,13 @@ def test_memory_notes_spaced_in_the_35_style() -> None:
     plain = render_memory(bare)  # the other styles: the notes on consecutive lines
     at = plain.index("Note:  We have memory sleepers !")
     assert plain[at - 1].startswith("Note:  Free memory") and plain[at + 1] == ""
+
+
+def test_a_section_named_with_nothing_to_print_says_so(seed: Program) -> None:
+    """A full run leaves out a section the dump has nothing for; one asked for by name is one
+    line saying so, not silence (the seed's kernel has no syswait array and no patches)."""
+    shell = Shell(seed)
+    assert shell.run("crashinfo syswait patches") == [
+        f"crashinfo: {name}: nothing to print in this dump (a full run leaves the section "
+        "out; docs/crashinfo.md says when)" for name in ("syswait", "patches")]
+    assert not any("crashinfo: syswait" in line for line in shell.run("crashinfo"))
