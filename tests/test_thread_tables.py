@@ -134,6 +134,8 @@ def test_a_process_named_by_rows_gets_no_default_thread(small: dict[str, Any],
      "'x1' is not a number"),
     ("9 2 0 - 1 154 0 nap - - 0 0 0 0 0", "thread_tables[0].rows[0].state", "'nap' is not"),
     ("9 2 0 - 1 154 9 sleep - - 0 0 0 0 0", "thread_tables[0].rows[0].spu", "no processor 9"),
+    ("9 2 0 - 1 154 0 sleep - - 0 0 0 0 0\n9 2 0 - 2 154 0 sleep - - 0 0 0 0 0",
+     "thread_tables[0].rows[1].tid", "tid 9 is already a thread of thread_tables[0].rows[0]"),
 ])
 def test_a_bad_row_names_its_table_row_and_column(small: dict[str, Any], tmp_path: Path,
                                                  rows: str, path: str, problem: str) -> None:

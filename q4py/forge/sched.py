@@ -76,7 +76,8 @@ THREAD_GROUP = Table("Threads alike, generated: `count` threads of one process."
                      "pids `pid_step` apart (the threads of many alike processes).", default=1,
                      minimum=1),
     "pid_step": Int("Pid increment between those processes.", default=1, minimum=1),
-    "tid": Int("Thread id of the first; the rest follow. -1: the next free ids.",
+    "tid": Int("Thread id of the first; the rest follow (a tid is one thread's: "
+               "two groups or rows giving one are an error). -1: the next free ids.",
                default=-1, minimum=-1),
     "state": Str("Thread state.", default="sleep", choices=tuple(_STATES)),
     "pri": Int("Priority (kt_pri).", default=154),
@@ -302,6 +303,7 @@ def build_threads(ctx: ForgeContext, mpinfo_address: int, processes: Processes,
     placed: list[int] = []  # where the scenario puts each thread, -1 where it does not
     laid: dict[str, bytes] = {}  # a stack's bytes by its contexts, as first laid
     next_tid = max((g["tid"] + g["count"] for g in groups if g["tid"] >= 0), default=1)
+    tid_owner: dict[int, str] = {}  # the group (its key path) each tid went to
     nprocessors = len(ctx.sc["processors"])
     proc_size = ctx.types.get("struct proc").size
     for gi, group in enumerate(groups):
@@ -326,6 +328,11 @@ def build_threads(ctx: ForgeContext, mpinfo_address: int, processes: Processes,
         first_tid = group["tid"]
         if first_tid < 0:
             first_tid, next_tid = next_tid, next_tid + count
+        for tid in range(first_tid, first_tid + count):
+            if tid in tid_owner:  # two kthreads with one tid: p4's Kthread -t would load both
+                raise ScenarioError(f"{path}.tid", f"tid {tid} is already a thread of "
+                                    f"{tid_owner[tid]}")
+            tid_owner[tid] = path
         flag = (TSBOUND if group["bound"] else 0) | _DEACT_FLAGS[group["deactivated"]]
         contexts = _thread_contexts(group, path)
         # Groups with the same stack (a thread table's rows) copy the bytes the first laid.
