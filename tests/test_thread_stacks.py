@@ -270,7 +270,7 @@ def test_a_sleep_queue_that_loops_is_one_error(dump: Path, tmp_path: Path) -> No
 
 def test_forge_rejects_a_stack_it_cannot_lay(tmp_path: Path) -> None:
     def running_with_calls(sc: dict[str, Any]) -> None:
-        sc["threads"].append(dict(sc["threads"][0], calls=SLEEPER))
+        sc["threads"].append(dict(sc["threads"][0], calls=SLEEPER, tid=-1))
     with pytest.raises(ScenarioError, match="processor's crash event"):
         _forge(tmp_path, SPINLOCK, running_with_calls)
 
