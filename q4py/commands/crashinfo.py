@@ -29,9 +29,9 @@ if TYPE_CHECKING:
     "patches.\nWithout an argument every section is printed with its banner, as crashinfo "
     "did; name sections to print only those, in the order given. A section the dump does "
     "not let q4py read prints one line in its place, "
-    "`crashinfo: SECTION: PROBLEM`, and the others still print; a section named that has "
-    "nothing to print in this dump (a kernel without a syswait array, say) says so in one "
-    "such line, where a full run leaves it out.\n"
+    "`crashinfo: SECTION: PROBLEM`, and the others still print. A section with nothing to "
+    "print in this dump (a kernel without a syswait array, say) is left out, as in a full run; "
+    "when none of the sections named has anything, each says so in one such line.\n"
     "HP's crashinfo versions differ in small ways (notes, blank lines, the title): "
     "`crashinfo --styles` lists the styles q4py knows, `--style NAME` uses one for this run, "
     "`set crashinfo_style NAME` for the session (docs/crashinfo.md says which report shows "
@@ -68,10 +68,13 @@ def crashinfo_command(session: Session, args: list[str]) -> None:
     if style.title and not args:
         print("\n".join(title_lines(style, [s for s, lines in rendered if lines])),
               file=session.out)
-    for section, lines in rendered:
-        if args and not lines:  # a full run leaves it out; one asked for by name says so
-            lines = [f"crashinfo: {section.name}: nothing to print in this dump (a full run "
-                     "leaves the section out; docs/crashinfo.md says when)"]
+    if args and not any(lines for _, lines in rendered):
+        # Sections named print as a slice of the report (one with nothing is left out, as in a
+        # full run), but a command that would print nothing at all says why.
+        rendered = [(s, [f"crashinfo: {s.name}: nothing to print in this dump (a full run "
+                         "leaves the section out; docs/crashinfo.md says when)"])
+                    for s, _ in rendered]
+    for _, lines in rendered:
         for line in lines:
             print(line, file=session.out)
 
