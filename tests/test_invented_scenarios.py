@@ -10,11 +10,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from helpers import Shell
 
 import q4py
 from q4py.dump import Dump
 from q4py.kernel.mounts import mounts
 from q4py.kernel.threads import thread_by_tid
+from q4py.layouts.proc import SINUSE, SSLEEP, SZOMB
 from q4py.layouts.sched import TSRUN, TSRUNPROC, TSSLEEP, TSSTOP, TSZOMB
 from q4py.unwind import unwind_thread
 
@@ -49,7 +51,9 @@ def test_hang_zombies_and_states(hang: Dump) -> None:
     assert states[TSRUNPROC] == 1 and states[TSRUN] == 2  # 3060 and the preempted 3070
     zombies = {t.pid for t in hang.threads() if t.stat == TSZOMB}
     assert zombies == set(range(4001, 4061))
-    assert {p.pid for p in hang.processes()} >= zombies | {0, 1, 3000, 3100, 4000}
+    stat = {p.pid: p.stat for p in hang.processes()}
+    assert {pid for pid, s in stat.items() if s == SZOMB} == zombies  # exit() left them so
+    assert stat[4000] == stat[3000] == SINUSE
 
 
 def test_hang_the_running_thread_is_the_toc_stack_of_processor_0(hang: Dump) -> None:
@@ -99,5 +103,14 @@ def test_dpf_thirty_readers_wait_for_the_writer(dpf: Dump) -> None:
     assert {t.stat for t in readers} == {TSSLEEP}
     owner = dpf.struct("struct rw_lock", 0x1f00000).l_kthread
     assert int(owner) == thread_by_tid(dpf.program, 2001).address
-    lpsched = thread_by_tid(dpf.program, 6004)
-    assert lpsched.stat == TSSTOP
+    assert thread_by_tid(dpf.program, 6004).stat == TSSTOP
+    stat = {p.pid: p.stat for p in dpf.processes()}
+    assert stat[6004] == SZOMB and stat[6003] == stat[2000] == SSLEEP  # 11.00's table
+
+
+def test_stacks_takes_the_scenarios_state_words(hang: Dump) -> None:
+    """A reader who wrote `state = "zombie"` asks `stacks -s zombie`."""
+    shell = Shell(hang.program)
+    assert shell.run("stacks -s zombie") == shell.run("stacks -s TSZOMB")
+    assert shell.run("stacks -s zombie")[0] == "60 threads in 1 stacks"
+    assert shell.run("stacks -s running")[0] == "1 threads in 1 stacks"

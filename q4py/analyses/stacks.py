@@ -29,6 +29,8 @@ from q4py.layouts.sched import THREAD_STATES, TSSLEEP, sleepq_index
 from q4py.program import Program
 from q4py.unwind import ThreadTrace, unwind_thread
 
+_SCENARIO_STATES = {"zombie": "TSZOMB", "stopped": "TSSTOP", "running": "TSRUNPROC",
+                    "idle": "TSIDL"}
 _ADDRESSES = re.compile(r"0x[0-9a-fA-F'_]+(\.0x[0-9a-fA-F'_]+)?")
 
 
@@ -38,14 +40,15 @@ class ThreadFilter:
 
     function: str = ""  # a function on its stack (`_sleep`, or a call site `_sleep+0x1a8`)
     wchan: str = ""  # its wait channel, by name (`selwait`) or address
-    state: str = ""  # TSSLEEP, SLEEP or sleep
+    state: str = ""  # TSSLEEP, SLEEP or sleep; zombie, stopped, running, idle
     command: str = ""  # its process's command name
     pid: int = -1
 
     def state_code(self) -> int | None:
         if not self.state:
             return None
-        want = self.state.upper()
+        # The scenario format's words for a state (zombie, stopped, ...) name it too.
+        want = _SCENARIO_STATES.get(self.state.lower(), self.state.upper())
         want = want if want.startswith("TS") else f"TS{want}"
         for code, name in THREAD_STATES.items():
             if name == want:

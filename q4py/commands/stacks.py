@@ -86,7 +86,8 @@ thread preempted in user mode stops there); threads whose stacks cannot be read 
 Options choose the threads:
   -c FUNC      FUNC is on the stack (`_sleep`, or a call site `_sleep+0x1a8`)
   -w WCHAN     it sleeps on WCHAN (a name as crashinfo prints it, or an address)
-  -s STATE     its state (TSSLEEP, SLEEP or sleep; TSRUN, TSRUNPROC, TSZOMB, ...)
+  -s STATE     its state (TSSLEEP, SLEEP or sleep; TSRUN, TSRUNPROC, TSZOMB, ...; the
+               scenario format's zombie, stopped, running and idle too)
   -m COMMAND   its process's command name
   --json       the groups as one JSON document (docs/json.md)
 Examples:

@@ -10,7 +10,7 @@ from typing import Any
 from q4py.errors import ScenarioError
 from q4py.forge.context import ForgeContext
 from q4py.forge.system import uses_lists
-from q4py.layouts.proc import PST_CLEN, PST_UCOMMLEN, SDEACT, SINUSE, SLOAD, SSLEEP
+from q4py.layouts.proc import PST_CLEN, PST_UCOMMLEN, SDEACT, SINUSE, SLOAD, SSLEEP, SZOMB
 from q4py.layouts.vm import PAGE_SIZE
 
 
@@ -37,12 +37,23 @@ def build_processes(ctx: ForgeContext) -> Processes:
                 "deactivated": group["deactivated"], "uid": 0, "ppid": group["ppid"],
                 "address": -1,
             })
+    zombies = _zombie_pids(ctx.sc["threads"])
+    procs = [dict(p, zombie=p["pid"] in zombies) for p in procs]
     nproc = ctx.sc["nproc"]
     if len(procs) > nproc:
         raise ScenarioError("nproc", f"{len(procs)} processes do not fit in {nproc} slots")
     if uses_lists(ctx.sc["system"]["release"]):
         return _build_list(ctx, procs)
     return _build_table(ctx, procs)
+
+
+def _zombie_pids(groups: list[dict[str, Any]]) -> set[int]:
+    """Processes whose every thread the scenario states is a zombie: exit() left them SZOMB."""
+    states: dict[int, set[str]] = {}
+    for group in groups:
+        for k in range(group["processes"]):
+            states.setdefault(group["pid"] + k * group["pid_step"], set()).add(group["state"])
+    return {pid for pid, seen in states.items() if seen == {"zombie"}}
 
 
 def _build_table(ctx: ForgeContext, procs: list[dict[str, Any]]) -> Processes:
@@ -110,7 +121,7 @@ def _build_list(ctx: ForgeContext, procs: list[dict[str, Any]]) -> Processes:
     for i, (p, address) in enumerate(zip(procs, addresses, strict=True)):
         _place(ctx, i, p, address, ctx.mem.alloc(vas.size, 8),
                p_factp=addresses[i + 1] if i + 1 < len(procs) else 0, p_comm=_comm(p),
-               p_cmds=_cmdline(p), p_stat=SINUSE)
+               p_cmds=_cmdline(p), p_stat=SZOMB if p["zombie"] else SINUSE)
         by_pid.setdefault(p["pid"], address)
     ctx.set_global("proc_list", addresses[0] if addresses else 0)
     ctx.set_global("nproc", ctx.sc["nproc"])
@@ -127,7 +138,8 @@ def _place(ctx: ForgeContext, i: int, p: dict[str, Any], address: int, vas_addre
                                           "va_swprss": p["swap"]},
               path)
     ctx.place("struct proc", address, {
-        "p_stat": SSLEEP, "p_flag": SDEACT if p["deactivated"] else SLOAD, "p_pid": p["pid"],
+        "p_stat": SZOMB if p["zombie"] else SSLEEP,
+        "p_flag": SDEACT if p["deactivated"] else SLOAD, "p_pid": p["pid"],
         "p_ppid": p["ppid"], "p_uid": p["uid"], "p_vas": vas_address, **more}, path)
 
 

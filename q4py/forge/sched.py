@@ -79,7 +79,9 @@ THREAD_GROUP = Table("Threads alike, generated: `count` threads of one process."
     "tid": Int("Thread id of the first; the rest follow (a tid is one thread's: "
                "two groups or rows giving one are an error). -1: the next free ids.",
                default=-1, minimum=-1),
-    "state": Str("Thread state.", default="sleep", choices=tuple(_STATES)),
+    "state": Str("Thread state. A process whose every thread is a `zombie` is one too "
+                 "(p_stat SZOMB, as exit() leaves it).", default="sleep",
+                 choices=tuple(_STATES)),
     "pri": Int("Priority (kt_pri).", default=154),
     "spu": Int("Processor it runs or waits on.", default=0, minimum=0),
     "group": Int("Processor group (kt_spu_group).", default=-1),
