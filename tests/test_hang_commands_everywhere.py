@@ -154,8 +154,10 @@ def test_the_hang_commands_answer_on_every_fixture_dump(
         else:
             assert lines == [f"q4: {command}: this kernel has no mount list (no rootvfs)"]
     lpmc = _said(shell, "Lpmc")
-    assert lpmc[0] == (f"LPMC log : {len(scenario['lpmc'])} entr" if scenario["lpmc"] else
-                       "q4: Lpmc: this kernel keeps no LPMC log (no lpmc_log)")[:len(lpmc[0])]
+    if scenario["lpmc"]:  # `1 entry`, `2 entries`
+        assert lpmc[0].startswith(f"LPMC log : {len(scenario['lpmc'])} entr"), lpmc[0]
+    else:
+        assert lpmc == ["q4: Lpmc: this kernel keeps no LPMC log (no lpmc_log)"]
 
     # Lock_t, p struct rw_lock, p struct pathname and p s read what the dump holds there.
     for lock in scenario["locks"]:
@@ -168,8 +170,7 @@ def test_the_hang_commands_answer_on_every_fixture_dump(
     for lock in scenario["rw_locks"]:
         lines = _said(shell, f"p struct rw_lock {lock['address']:#x}")
         holder = owners.get(lock["owner_tid"], 0)
-        assert lines[-2].split()[-1].replace("_", "") == f"{holder:#018x}"[-len(
-            lines[-2].split()[-1].replace("_", "")):]
+        assert int(lines[-2].split()[-1].replace("_", ""), 16) == holder  # 32 or 64 bits
     lines = _said(shell, f"p struct rw_lock {sleeper.address:#x}")
     assert lines[2].endswith("struct rw_lock {") and "l_kthread;" in lines[-2]
     lines = _said(shell, f"p struct pathname {sleeper.uarea_space:#x}.{sleeper.uarea:#x}")
