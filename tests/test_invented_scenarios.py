@@ -114,3 +114,11 @@ def test_stacks_takes_the_scenarios_state_words(hang: Dump) -> None:
     assert shell.run("stacks -s zombie") == shell.run("stacks -s TSZOMB")
     assert shell.run("stacks -s zombie")[0] == "60 threads in 1 stacks"
     assert shell.run("stacks -s running")[0] == "1 threads in 1 stacks"
+
+
+def test_an_address_error_names_the_command_typed(hang: Dump) -> None:
+    shell = Shell(hang.program)
+    assert shell.run("Lock_t 0xffffffff0") == [
+        "q4: Lock_t: address '0xffffffff0' is outside the 32-bit address space"]
+    assert shell.run("trace -T nosuchsym") == [
+        "q4: trace: address 'nosuchsym': no symbol 'nosuchsym' in the kernel"]

@@ -48,7 +48,7 @@ def lock_t_command(session: Session, args: list[str]) -> None:
     if len(args) != 1:
         raise CommandError("usage: Lock_t ADDR")
     prog = session.program
-    space, offset = parse_address(prog, args[0])
+    space, offset = parse_address(prog, args[0], command="Lock_t")
     try:
         lines = struct_lines(prog, lock_layout(prog), offset, space, "lock_t",
                              annotate_strings=False, decl_width=_DECL_WIDTH,

@@ -53,21 +53,22 @@ class _AddressEnv(expr.ProgramEnv):
         return address
 
 
-def parse_address(prog: Program, text: str, follow_pointers: bool = False) -> tuple[int, int]:
+def parse_address(prog: Program, text: str, follow_pointers: bool = False,
+                  command: str = "p") -> tuple[int, int]:
     """`(space, offset)` of an address typed by the user, an expression of q4py/expr.py in
     which a bare symbol is its address (with `follow_pointers`, a pointer global is its value);
-    CommandError if it is not one."""
+    CommandError, naming `command` (the one the user typed), if it is not one."""
     text = text.strip()
     if not text:
-        raise CommandError("p: empty address")
+        raise CommandError(f"{command}: empty address")
     try:
         value = expr.evaluate_text(text, _AddressEnv(prog, follow_pointers))
     except Q4Error as err:  # a malformed expression, or a pointer that cannot be read
-        raise CommandError(f"p: address '{text}': {err}") from None
+        raise CommandError(f"{command}: address '{text}': {err}") from None
     space, offset = value.space or 0, value.value
     if offset >> (8 * prog.pointer_size):
-        raise CommandError(f"p: address '{text}' is outside the {8 * prog.pointer_size}-bit "
-                           "address space")
+        raise CommandError(f"{command}: address '{text}' is outside the "
+                           f"{8 * prog.pointer_size}-bit address space")
     return space, offset
 
 

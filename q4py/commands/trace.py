@@ -302,7 +302,7 @@ def trace_command(session: Session, args: list[str]) -> None:
             raise CommandError(f"trace: {err}") from None
         trace_thread(session, thread, lvl="-U" in flags, leading_blank=False)
     elif what == "-T" and len(words) == 2 and flags in ({"-v"}, {"-U"}, set()):
-        _, address = parse_address(prog, words[1])
+        _, address = parse_address(prog, words[1], command="trace")
         trace_thread(session, _kthread(prog, address), lvl="-U" in flags, leading_blank=True)
     elif what == "pid" and len(words) == 2 and flags <= {"-W"}:
         trace_process(session, process_by_pid(prog, _number(words[1], "a process id")))
@@ -333,7 +333,7 @@ def trace_data(session: Session, args: list[str]) -> dict[str, Any]:
             except Q4Error as err:
                 raise CommandError(f"trace: {err}") from None
         else:
-            thread = _kthread(prog, parse_address(prog, words[1])[1])
+            thread = _kthread(prog, parse_address(prog, words[1], command="trace")[1])
         return {"thread": thread_view(prog, thread, with_args=True)}
     if what == "pid" and len(words) == 2:
         proc = process_by_pid(prog, _number(words[1], "a process id"))
