@@ -95,7 +95,11 @@ THREAD_GROUP = Table("Threads alike, generated: `count` threads of one process."
                  "(a busy buffer of the device `buf_device`), `sema[N][M]+OFF` (semaphore M of "
                  "System V set N), `msgque[N]+OFF` (in message queue N), `stream:0xADDR`, "
                  "`socket:0xADDR` or `fifo:0xADDR` (a stream head, socket or FIFO vnode built "
-                 "at ADDR), `tty:DEV` (an open terminal of device DEV). A sleeper on a beta "
+                 "at ADDR), `tty:DEV` (an open terminal of device DEV); crashinfo names a `buf`, "
+                 "stream, socket, FIFO or terminal channel by what it is only for a sleep "
+                 "`caller` that reads one (biowait, ogetblk, lock_read; hpstreams_read_int, "
+                 "streams_getmsg, getmsg_subr; fifo_rdwr; ttread), others as "
+                 "`caller(0xADDR)`. A sleeper on a beta "
                  "semaphore of `beta_semas` sleeps as the kernel's semaphore sleep leaves it "
                  "(kt_wchan 0, the semaphore in kt_sema).",
                  default="", check=_wchan_problem),
