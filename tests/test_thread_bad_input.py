@@ -163,3 +163,21 @@ def test_a_sleep_queue_that_loops_or_lacks_a_sleeper_is_one_line(
     assert lines[:-1] == rows and lines[-1] == (
         f"Not on sleep queue {sleepq_index(selwait)} of {selwait:#x} (no wakeup reaches them): "
         f"{len(lost)} threads, tids {shown}")
+
+
+def test_a_thread_list_that_loops_is_one_line_after_the_threads_before_it(
+        forged_dump: Callable[[str], Path], tmp_path: Path) -> None:
+    copy = _copy(forged_dump, LOCKS, tmp_path)
+    prog = Program.open(copy)
+    listed = threads(prog)
+    link = prog.types.get("struct kthread").field("kt_global_kthread")
+    # The sixth thread links back to the third.
+    poke(copy, _physical(prog, listed[5].address + link.offset),
+         listed[2].address.to_bytes(link.size, "big"))
+    shell = Shell(Program.open(copy))
+    said = f"kthread_list loops back to {listed[2].address:#x} after 6 threads"
+    rows = shell.run("threads")
+    assert [x.split()[1] for x in rows[1:-2]] == [str(t.tid) for t in listed[:6]]
+    assert rows[-2:] == ["6 threads", f"threads: {said}"]
+    lines = shell.run("stacks")
+    assert lines[0].startswith("6 threads in ") and lines[-1] == f"stacks: {said}"

@@ -13,7 +13,7 @@ from q4py.analyses.stacks import ThreadFilter, stack_groups
 from q4py.bulk import collector_paused
 from q4py.commands import command
 from q4py.errors import CommandError, Q4Error
-from q4py.kernel.threads import has_threads
+from q4py.kernel.threads import has_threads, thread_list_problem
 from q4py.render.jsondoc import json_document, take_json_flag
 from q4py.render.stacks import render_stacks
 
@@ -66,6 +66,9 @@ def run_listing(session: Session, name: str, args: list[str], allowed: str, usag
         return
     for line in render(data):
         print(line, file=session.out)
+    problem = thread_list_problem(session.program)
+    if problem:  # the threads listed are those before it
+        print(f"{name}: {problem}", file=session.out)
 
 
 @command("stacks", usage=USAGE, summary="every thread's kernel stack, identical ones grouped",
@@ -83,6 +86,8 @@ and stack, most threads first:
 WAIT CHANNEL and COMMAND show the one all threads of the group share, else how many there
 are; TIDS the first five. A trap between two stacks is one line (`<trap 4 from USER mode>`: a
 thread preempted in user mode stops there); threads whose stacks cannot be read group by why.
+An 11i thread list that loops or breaks ends in one line saying where (`stacks: kthread_list
+loops back to ADDR after N threads`): the threads before it are shown.
 Options choose the threads:
   -c FUNC      FUNC is on the stack (`_sleep`, or a call site `_sleep+0x1a8`)
   -w WCHAN     it sleeps on WCHAN (a name as crashinfo prints it, or an address)

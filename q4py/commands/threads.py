@@ -28,7 +28,8 @@ channels. Options choose the threads as for `stacks`: -s STATE, -w WCHAN, -m COM
 With -w, the sleep queue that wakeup() walks for the channel is checked (q4py's lines): a
 thread that sleeps on WCHAN but is not on it is one no wakeup reaches, `Not on sleep queue N
 of WCHAN (no wakeup reaches them): ...`; a queue that loops or cannot be read, `Can't check
-the sleepers of WCHAN: WHY`. Nothing is said when every sleeper is on its queue.
+the sleepers of WCHAN: WHY`. Nothing is said when every sleeper is on its queue. An 11i
+thread list that loops or breaks ends the listing in one line saying where.
 `--json` prints the rows as one JSON document (docs/json.md).
 Examples:
   threads

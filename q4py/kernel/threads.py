@@ -130,15 +130,25 @@ def thread_records(prog: Program) -> list[tuple[int, tuple]]:
         seen: set[int] = set()
         address = prog.read_global("kthread_list")
         next_at = layout.field_index("kt_global_kthread")
-        # A corrupt link ends the walk where it loops or passes nkthread entries.
-        while address and address not in seen and (not count or len(out) < count):
+        # A corrupt link ends the walk where it loops or passes nkthread entries; the threads
+        # before it still show, and thread_list_problem says why the list ended there.
+        problem = None
+        while address and (not count or len(out) < count):
+            if address in seen:
+                problem = f"kthread_list loops back to {address:#x} after {len(out)} threads"
+                break
             seen.add(address)
             try:
                 rec = prog.read_records(layout, address, 1)[0]
-            except Q4Error:
-                break  # an unreadable thread ends the list: the ones before it still show
+            except Q4Error as err:
+                problem = f"kthread_list ends after {len(out)} threads: {err}"
+                break
             out.append((address, rec))
             address = rec[next_at]
+        else:
+            if address:
+                problem = f"kthread_list goes on past nkthread ({count}) threads, at {address:#x}"
+        _LIST_PROBLEMS[prog] = problem
         return out
     if prog.has_symbol("kthread"):
         table = prog.read_global("kthread")
@@ -150,6 +160,17 @@ def thread_records(prog: Program) -> list[tuple[int, tuple]]:
 
 
 _THREADS: WeakKeyDictionary[Program, list[Thread]] = WeakKeyDictionary()
+_LIST_PROBLEMS: WeakKeyDictionary[Program, str | None] = WeakKeyDictionary()
+
+
+def thread_list_problem(prog: Program) -> str | None:
+    """Why the 11i thread list ended before its last thread (a loop, an unreadable kthread,
+    more than nkthread of them), or None: one line for the listings to print."""
+    if not prog.has_symbol("kthread_list"):
+        return None  # 11.00's table is read whole
+    if prog not in _LIST_PROBLEMS:
+        thread_records(prog)
+    return _LIST_PROBLEMS.get(prog)
 
 
 _TABLE_READ_AT = 64  # processes above which the whole 11.00 table's columns are read
