@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 from weakref import WeakKeyDictionary
 
-from q4py.errors import Q4Error
+from q4py.errors import Q4Error, ReadError
 from q4py.kernel.procs import Proc
 from q4py.layouts.proc import PST_CLEN, PST_UCOMMLEN
 from q4py.program import Program
@@ -30,7 +30,10 @@ def proc_identity(prog: Program, address: int) -> ProcIdentity:
     proc = prog.read_struct("struct proc", address)
     slot = _table_slot(prog, address)
     if slot is not None:
-        raw = prog.read(prog.read_global("pst_ucomms") + slot * PST_UCOMMLEN, PST_UCOMMLEN)
+        try:
+            raw = prog.read(prog.read_global("pst_ucomms") + slot * PST_UCOMMLEN, PST_UCOMMLEN)
+        except ReadError:
+            raw = b""  # a name past the dump: the pids still show
     else:
         raw = proc.p_comm
     return ProcIdentity(proc.p_pid, proc.p_ppid, _name(raw))

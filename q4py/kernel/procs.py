@@ -14,7 +14,7 @@ from itertools import compress
 from typing import Any, NamedTuple
 
 from q4py.errors import ReadError
-from q4py.kernel.tables import table_size
+from q4py.kernel.tables import table_bytes, table_size
 from q4py.layouts.base import Layout
 from q4py.layouts.columns import member_column
 from q4py.layouts.proc import PST_UCOMMLEN, SDEACT, SUNUSED
@@ -144,10 +144,12 @@ def process_table(prog: Program) -> ProcessTable:
     vas_layout = prog.types.get("struct vas")
     table = prog.read_global("proc")
     nproc = table_size(prog, "nproc")
-    names = prog.read(prog.read_global("pst_ucomms"), PST_UCOMMLEN * nproc)
-    # The members used, column by column, a slice of the table at a time (all in C).
+    # The members used, column by column, a slice of the table at a time (all in C); a
+    # table past the dump (a garbled nproc) ends where the dump does.
     stats, flags, pids, spaces = _table_columns(
         prog, proc_layout, ("p_stat", "p_flag", "p_pid", "p_vas"), table, nproc)
+    # names past the dump are empty, the rest of each process still shows
+    names = table_bytes(prog, prog.read_global("pst_ucomms"), PST_UCOMMLEN, len(stats))
     in_use = stats if SUNUSED == 0 else list(map(SUNUSED.__ne__, stats))
     # system processes may have no address space (p_vas NULL): their sizes are 0
     vas = _gather(prog, vas_layout.size, list(compress(spaces, in_use)))
@@ -165,13 +167,15 @@ def _table_columns(prog: Program, layout: Layout, names: Sequence[str], address:
     step = max(1, _TABLE_SLICE // size)
     columns: list[Any] = [None] * len(names)
     for first in range(0, count, step):
-        data = prog.read(address + first * size, min(step, count - first) * size)
+        data = table_bytes(prog, address + first * size, size, min(step, count - first))
         for i, name in enumerate(names):
             piece = member_column(layout, name, data)
             if columns[i] is None:
                 columns[i] = piece
             else:
                 columns[i] += piece
+        if len(data) < min(step, count - first) * size:
+            break  # the rest is not in the dump
     return [[] if column is None else column for column in columns]
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from q4py.errors import Q4Error
+from q4py.errors import Q4Error, ReadError
 from q4py.program import Program
 
 INT_MAX = 0x7FFFFFFF
+PROBE_PAGE = 0x1000  # readable_entries tries one byte a page
+TABLE_BYTES_MAX = 1 << 28  # 60 000 kthreads take 11 MB
 
 _NO_DEFAULT: Any = object()
 
@@ -24,3 +26,27 @@ def table_size(prog: Program, name: str, default: Any = _NO_DEFAULT) -> int:
     if not isinstance(value, int) or not 0 <= value <= INT_MAX:
         raise Q4Error(f"{name} = {value} is not a table size")
     return value
+
+
+def readable_entries(prog: Program, base: int, size: int, count: int) -> int:
+    """How many of the `count` entries of `size` bytes from `base` the dump holds, up to the
+    first it cannot read (a garbled count, or table pointer, that runs past the dump): a
+    table's readers call it when reading the whole fails, and show those entries. No kernel
+    table is larger than TABLE_BYTES_MAX: the entries past it are not looked for."""
+    end, address = base + min(size * count, TABLE_BYTES_MAX), base
+    while address < end:
+        try:
+            prog.read(address, 1)
+        except ReadError:
+            break
+        address = (address | (PROBE_PAGE - 1)) + 1
+    return max(0, min(count, (address - base) // size))
+
+
+def table_bytes(prog: Program, base: int, size: int, count: int) -> bytes:
+    """The `count` entries of `size` bytes from `base`, or (part of the table is not in the
+    dump) those readable_entries finds, fewer."""
+    try:
+        return prog.read(base, size * count)
+    except ReadError:
+        return prog.read(base, size * readable_entries(prog, base, size, count))

@@ -33,10 +33,10 @@ from typing import Any, NamedTuple
 from weakref import WeakKeyDictionary
 
 from q4py.addr import c_hex
-from q4py.errors import Q4Error
+from q4py.errors import Q4Error, ReadError
 from q4py.kernel.proclist import ProcIdentity, proc_identity
 from q4py.kernel.swap import device_name
-from q4py.kernel.tables import table_size
+from q4py.kernel.tables import readable_entries, table_bytes, table_size
 from q4py.layouts.base import Layout
 from q4py.layouts.buf import B_BUSY
 from q4py.layouts.columns import member_column
@@ -154,9 +154,19 @@ def thread_records(prog: Program) -> list[tuple[int, tuple]]:
         table = prog.read_global("kthread")
         stat_at = layout.field_index("kt_stat")
         return [(table + i * layout.size, rec)
-                for i, rec in enumerate(prog.read_records(layout, table, count))
+                for i, rec in enumerate(_table_records(prog, layout, table, count))
                 if rec[stat_at] != TSUNUSED]
     return []
+
+
+def _table_records(prog: Program, layout: Layout, table: int, count: int) -> list[tuple]:
+    """The 11.00 table's records: all `count`, or (a garbled nkthread that runs past the dump)
+    those before the first entry the dump cannot read."""
+    try:
+        return prog.read_records(layout, table, count)
+    except ReadError:
+        return prog.read_records(layout, table,
+                                 readable_entries(prog, table, layout.size, count))
 
 
 _THREADS: WeakKeyDictionary[Program, list[Thread]] = WeakKeyDictionary()
@@ -227,9 +237,9 @@ class _Identities:
         slot, misaligned = divmod(procp - base, size)
         if misaligned or not 0 <= slot < count:
             return proc_identity(self.prog, procp)
-        if self.names is None:
-            self.names = self.prog.read(self.prog.read_global("pst_ucomms"),
-                                        count * PST_UCOMMLEN)
+        if self.names is None:  # names past the dump are empty: the thread still shows
+            self.names = table_bytes(self.prog, self.prog.read_global("pst_ucomms"),
+                                     PST_UCOMMLEN, count)
         raw = self.names[slot * PST_UCOMMLEN:(slot + 1) * PST_UCOMMLEN]
         name = raw.split(b"\0", 1)[0].decode("latin-1")
         if self.columns is not None:
@@ -310,7 +320,8 @@ def _matching(prog: Program, member: str, value: int) -> list[Thread]:
         return _made(prog, [(address, rec) for address, rec in thread_records(prog)
                             if rec[at] == value], identity)
     table = prog.read_global("kthread")
-    data = prog.read(table, layout.size * table_size(prog, "nkthread", 0))
+    count = table_size(prog, "nkthread", 0)
+    data = table_bytes(prog, table, layout.size, count)  # as _table_records
     stats, values = member_column(layout, "kt_stat", data), member_column(layout, member, data)
     found = []
     for i in compress(range(len(values)), map(value.__eq__, values)):
