@@ -1,4 +1,5 @@
-"""The long hostile-input run: `python benchmarks/fuzz.py --cases N [--seed S] [--jobs J]`.
+"""The long hostile-input run: `python benchmarks/fuzz.py --cases N [--seed S] [--jobs J]
+[--scenario NAME ...]`.
 
 Generates N cases with tests/fuzzcorpus.py (the categories in turn), runs them in worker
 processes (each under an address-space limit, so a blow-up is a MemoryError, not the machine's
@@ -6,6 +7,11 @@ memory), and prints a table: category, cases, clean, Traceback, hang, memory, fi
 then one line per case that was not clean. A worker that stops answering is killed and its case
 counted as a hang; a worker that dies is counted against the case it was running (memory when
 the kernel killed it, Traceback otherwise) and the run goes on with a new worker.
+
+`--scenario NAME` (repeatable; `--scenario hang` for the five hang fixtures) forges
+fixtures/scenarios/NAME.toml as bases beside the tiny dump: every category but gzip and cycles
+then breaks those dumps and runs the thread commands on them, and the `structures` category
+corrupts the structures the thread analyses decode.
 """
 
 from __future__ import annotations
@@ -25,6 +31,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
 from fuzzcorpus import (  # noqa: E402
+    CATEGORIES,
+    SCENARIO_CATEGORIES,
+    SCENARIOS,
     TIME_LIMIT,
     Case,
     Outcome,
@@ -36,16 +45,22 @@ from fuzzcorpus import (  # noqa: E402
 )
 
 ADDRESS_SPACE = 3 << 30  # per worker: far above what a case needs
+HANG_SCENARIOS = tuple(sorted(p.stem for p in SCENARIOS.glob("*-hang-*.toml")))
 
 
-def worker(seed: int, first: int, last: int, workdir: Path) -> None:
+def categories(scenarios: tuple[str, ...]) -> tuple[str, ...]:
+    return SCENARIO_CATEGORIES if scenarios else CATEGORIES
+
+
+def worker(seed: int, first: int, last: int, workdir: Path,
+           scenarios: tuple[str, ...]) -> None:
     """Run cases first..last-1, one JSON line each (`start` before, the outcome after)."""
     import resource
 
     resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
     os.environ["Q4PY_CACHE_DIR"] = str(workdir / f"cache-{first}")
-    bases = make_bases(workdir)
-    cases = generate(seed, last)
+    bases = make_bases(workdir, scenarios)
+    cases = generate(seed, last, categories(scenarios))
     for case in cases[first:last]:
         print(json.dumps({"start": case.number}), flush=True)
         o = run_case(case, bases, workdir / f"case-{first}")
@@ -54,13 +69,15 @@ def worker(seed: int, first: int, last: int, workdir: Path) -> None:
 
 
 def run_range(seed: int, first: int, last: int, workdir: Path,
-              outcomes: dict[int, Outcome], cases: list[Case]) -> None:
+              outcomes: dict[int, Outcome], cases: list[Case],
+              scenarios: tuple[str, ...]) -> None:
     """Drive workers over first..last-1 until every case has an outcome."""
     next_case = first
     while next_case < last:
         proc = subprocess.Popen(
             [sys.executable, __file__, "--worker", str(seed), str(next_case), str(last),
-             str(workdir)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+             str(workdir), ",".join(scenarios)],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         assert proc.stdout is not None
         running: int | None = None
         while True:
@@ -98,25 +115,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=10)
     parser.add_argument("--jobs", type=int, default=2, help="worker processes at once")
-    parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--scenario", action="append", default=[],
+                        help="also break the dump of fixtures/scenarios/NAME.toml ('hang': "
+                             "the hang fixtures)")
+    parser.add_argument("--worker", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        seed, first, last, workdir = args.worker
-        worker(int(seed), int(first), int(last), Path(workdir))
+        seed, first, last, workdir, names = args.worker
+        worker(int(seed), int(first), int(last), Path(workdir),
+               tuple(filter(None, names.split(","))))
         return 0
-    cases = generate(args.seed, args.cases)
+    scenarios = tuple(dict.fromkeys(
+        name for given in args.scenario
+        for name in (HANG_SCENARIOS if given == "hang" else (given,))))
+    for name in scenarios:
+        if not (SCENARIOS / f"{name}.toml").is_file():
+            parser.error(f"no scenario {SCENARIOS / name}.toml")
+    cases = generate(args.seed, args.cases, categories(scenarios))
     outcomes: dict[int, Outcome] = {}
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="q4py-fuzz-") as tmp:
         workdir = Path(tmp)
-        make_bases(workdir)  # once, before the workers share them
+        make_bases(workdir, scenarios)  # once, before the workers share them
         bounds = [args.cases * j // args.jobs for j in range(args.jobs + 1)]
         pids = []
         for j in range(args.jobs):
             pid = os.fork()
             if pid == 0:
                 mine: dict[int, Outcome] = {}
-                run_range(args.seed, bounds[j], bounds[j + 1], workdir, mine, cases)
+                run_range(args.seed, bounds[j], bounds[j + 1], workdir, mine, cases, scenarios)
                 with open(workdir / f"result-{j}.json", "w") as f:
                     json.dump({n: [o.outcome, o.detail] for n, o in mine.items()}, f)
                 os._exit(0)
@@ -129,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
                 outcomes[int(n)] = Outcome(cases[int(n)], outcome, detail)
     seconds = time.perf_counter() - started
     done = [outcomes[n] for n in sorted(outcomes)]
-    print(f"q4py fuzz: {len(done)} cases, seed {args.seed}, {seconds:.0f} s")
+    print(f"q4py fuzz: {len(done)} cases, seed {args.seed}, {seconds:.0f} s"
+          + (f", scenarios {' '.join(scenarios)}" if scenarios else ""))
     print(format_table(tally(done)))
     for o in done:
         if o.outcome != "clean":

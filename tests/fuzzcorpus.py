@@ -9,7 +9,13 @@ that exit, command files that include themselves, devices).
 Categories: `index`, `image`, `gzip`, `vmunix` (mutations of those files), `special` (a dump
 file replaced by a FIFO, a directory, a link out of the dump, an empty or huge sparse file),
 `commands` (malformed command lines), `cycles` (list cycles and huge counts poked into memory),
-`files` (redirection, include and run on hostile files).
+`files` (redirection, include and run on hostile files), and with hang scenarios
+(`make_bases(..., scenarios)`, `benchmarks/fuzz.py --scenario NAME`) `structures`: one of the
+structures the thread analyses decode (a sleeping thread's stream head, socket, FIFO vnode, tty
+or buf, the System V tables and their counts, kt_sema/kt_wchan/kt_procp/kt_uarea and the list
+links of a thread, a free-list buf's links, the kmem arenas, the rpb, pst_ucomms/pst_cmds)
+overwritten with garbage, a huge count, a pointer past the dump, to itself, or misaligned;
+the other categories then break the hang dumps too (`gzip` and `cycles` keep the tiny dump).
 
 A case's outcome is one of: `clean` (every problem was one line, the run ended), `Traceback`
 (an exception escaped, or `internal error`), `hang` (over the time limit), `memory` (a
@@ -22,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import io
+import json
 import os
 import random
 import resource
@@ -37,6 +44,8 @@ from pathlib import Path
 from q4py.forge import forge_crashdir
 
 CATEGORIES = ("index", "image", "gzip", "vmunix", "special", "commands", "cycles", "files")
+SCENARIO_CATEGORIES = (*CATEGORIES, "structures")  # with hang scenarios as bases
+TINY_ONLY = ("gzip", "cycles")  # categories that break what only the tiny dump has
 OUTCOMES = ("clean", "Traceback", "hang", "memory", "file modified")
 TIME_LIMIT = 20.0  # seconds a case may take
 MEMORY_LIMIT = 1 << 30  # bytes the resident set may grow by in one case
@@ -75,8 +84,10 @@ class Outcome:
 
 
 # -- the base dumps ----------------------------------------------------------------------------
-def make_bases(workdir: Path) -> dict[str, Path]:
-    """The tiny dump forged plain and gzip, once, under `workdir`."""
+def make_bases(workdir: Path, scenarios: tuple[str, ...] = ()) -> dict[str, Path]:
+    """The tiny dump forged plain and gzip, once, under `workdir`; and each of `scenarios`
+    (fixtures/scenarios/NAME.toml) as `scenario:NAME`, with the facts `structures` cases and
+    their commands use beside it (FACTS_SUFFIX)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from test_hostile import TINY
 
@@ -88,13 +99,86 @@ def make_bases(workdir: Path) -> dict[str, Path]:
             scenario.write_text(f"{TINY}\n[dump]\ncompress = {compress}\nchunk_pages = 512\n")
             forge_crashdir(scenario, out)
         bases[name] = out
+    for name in scenarios:
+        out = workdir / f"base-{name}"
+        if not (out / "INDEX").exists():
+            forge_crashdir(SCENARIOS / f"{name}.toml", out)
+            facts = _facts(out)
+            Path(str(out) + FACTS_SUFFIX).write_text(json.dumps(facts))
+        bases[f"scenario:{name}"] = out
     return bases
 
 
-def generate(seed: int, count: int) -> list[Case]:
+SCENARIOS = Path(__file__).resolve().parent.parent / "fixtures" / "scenarios"
+FACTS_SUFFIX = ".facts.json"
+
+
+def _facts(dump: Path) -> dict[str, object]:
+    """What a `structures` case corrupts and its commands name, read from a clean base:
+    `targets` [label, address, size] and a few sleeping threads (tid, pid, kthread, wchan)."""
+    from q4py.errors import Q4Error
+    from q4py.kernel.bufs import free_list_bufs
+    from q4py.kernel.events import crash_events
+    from q4py.kernel.threads import WaitChannelNamer, threads
+    from q4py.layouts.proc import PST_CLEN, PST_UCOMMLEN
+    from q4py.program import Program
+
+    prog = Program.open(dump)
+    word = 8 if prog.wide else 4
+    types = prog.types
+    targets: list[tuple[str, int, int]] = []
+    for name in ("nkthread", "nproc", "semmni", "msgmni", "nbuf", "nkmem_arenas"):
+        if prog.has_symbol(name):
+            targets.append((name, prog.symbol(name).address, 4))
+    for name in ("sema", "msgque", "pst_ucomms", "pst_cmds", "kmem_arenas", "kthread",
+                 "kthread_list", "proc_list"):
+        if prog.has_symbol(name):
+            targets.append((name, prog.symbol(name).address, word))
+    if prog.has_symbol("pst_cmds"):  # a command line without its NUL
+        targets.append(("pst_cmds[1]", prog.read_global("pst_cmds") + PST_CLEN, PST_CLEN))
+        targets.append(("pst_ucomms[1]", prog.read_global("pst_ucomms") + PST_UCOMMLEN,
+                        PST_UCOMMLEN))
+    if prog.has_symbol("sema") and prog.read_global("sema"):
+        targets.append(("semid_ds[0]", prog.read_global("sema"),
+                        types.get("struct semid_ds").size))
+    if prog.has_symbol("kmem_arenas") and prog.read_global("kmem_arenas"):
+        targets.append(("kmem_arena[0]", prog.read_global("kmem_arenas"),
+                        types.get("struct kmem_arena").size))
+    with contextlib.suppress(Q4Error):
+        for event in crash_events(prog)[:2]:
+            targets.append(("rpb", event.rpb, types.get("rpb_t").size))
+    buf = types.get("struct buf")
+    for queued in list(free_list_bufs(prog))[:4]:
+        for member in ("av_forw", "av_back"):
+            targets.append((f"buf.{member}", queued.address + buf.field(member).offset, word))
+    kthread = types.get("struct kthread")
+    namer = WaitChannelNamer(prog)
+    sleepers: dict[str, tuple[int, int, int, int]] = {}
+    objects = {"STREAM": "struct sth_s", "SOCKET": "struct socket", "FIFO": "struct vnode",
+               "DEVICE": "struct tty", "LVM": "struct buf"}
+    for thread in threads(prog):
+        if not thread.wchan:
+            continue
+        kind = namer.name(thread).split(" ")[0].split("[")[0].split("(")[0]
+        if kind in sleepers:
+            continue
+        sleepers[kind] = (thread.tid, thread.pid, thread.address, thread.wchan)
+        if kind in objects:
+            targets.append((kind, thread.wchan, types.get(objects[kind]).size))
+        for member in ("kt_sema", "kt_wchan", "kt_procp", "kt_uarea", "kt_link",
+                       "kt_global_kthread"):
+            if kthread.has_field(member) and (member != "kt_sema" or thread.sema):
+                targets.append((f"{kind}.{member}", thread.address +
+                                kthread.field(member).offset, word))
+    ram = max(prog.dumped_pfns(), default=0) * 0x1000
+    return {"targets": targets, "threads": list(sleepers.values()), "wide": prog.wide,
+            "past": ram + (1 << 24), "list": prog.has_symbol("proc_list")}
+
+
+def generate(seed: int, count: int, categories: tuple[str, ...] = CATEGORIES) -> list[Case]:
     """`count` cases, the categories in turn (so every prefix covers them all)."""
     rng = random.Random(seed)
-    return [Case(CATEGORIES[i % len(CATEGORIES)], i, rng.getrandbits(32)) for i in range(count)]
+    return [Case(categories[i % len(categories)], i, rng.getrandbits(32)) for i in range(count)]
 
 
 # -- building a case --------------------------------------------------------------------------
@@ -184,7 +268,72 @@ def _poke(dump: Path, pa: int, data: bytes) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from helpers import poke
 
-    poke(dump, pa, data)
+    for image in dump.glob("image.*"):
+        _own(image)
+    while data:  # a page at a time
+        count = min(len(data), 0x1000 - pa % 0x1000)
+        with contextlib.suppress(AssertionError):  # a page the dump does not hold
+            poke(dump, pa, data[:count])
+        pa, data = pa + count, data[count:]
+
+
+def _link_copy(base: Path, dump: Path) -> None:
+    """A copy of a (big) base whose image files are hard links: `_own` a file before
+    changing it."""
+    dump.mkdir()
+    for path in base.iterdir():
+        if path.name.startswith("image."):
+            os.link(path, dump / path.name)
+        else:
+            shutil.copy2(path, dump / path.name)
+
+
+def _own(path: Path) -> None:
+    """Make `path` a file of its own (not a hard link into a base) before writing to it."""
+    if path.is_file() and path.stat().st_nlink > 1:
+        copy = path.with_name(path.name + ".own")
+        shutil.copyfile(path, copy)
+        os.replace(copy, path)
+
+
+def _corrupt_structures(rng: random.Random, dump: Path, facts: dict) -> None:
+    """Overwrite one to three of the base's targets with something hostile."""
+    word = 8 if facts["wide"] else 4
+    targets = facts["targets"]
+    for _ in range(rng.randint(1, 3)):
+        label, address, size = rng.choice(targets)
+        other = rng.choice(targets)[1]
+        kind = rng.randrange(7)
+        if kind == 0:
+            data = rng.randbytes(size)
+        elif kind == 1:
+            data = b"\xff" * size
+        elif kind == 2:  # a huge count or index
+            data = rng.choice((0x7FFFFFFF, 0x80000000, 0xFFFF, 1 << 20)).to_bytes(4, "big")
+        elif kind == 3:  # past the dump
+            data = (facts["past"] + rng.randrange(0, 1 << 20, word)).to_bytes(word, "big")
+        elif kind == 4:  # at itself: a cycle
+            data = address.to_bytes(word, "big")
+        elif kind == 5:  # at another target: a structure of the wrong kind
+            data = other.to_bytes(word, "big")
+        else:  # misaligned
+            data = (other + rng.randint(1, word - 1)).to_bytes(word, "big")
+        _poke(dump, address, data)
+
+
+def _hang_commands(rng: random.Random, facts: dict, every: bool = False) -> list[str]:
+    """The commands that decode today's structures, on the base's sleeping threads."""
+    tid, pid, kthread, wchan = rng.choice(facts["threads"])
+    load = ("load proc_t from proc_list max nproc next p_factp" if facts["list"]
+            else "load struct proc from proc max nproc")
+    pool = ["crashinfo", "stacks", "threads", "ps", f"trace -U tid {tid}", f"trace -v tid {tid}",
+            f"trace -W pid {pid}", f"trace -U -T {kthread:#x}", f"whatis {wchan:#x}",
+            f"whatis {kthread:#x}", f"{load}", 'keep p_comm == "x"', "trace -v processor 0",
+            f"Kthread -t {tid}", "SystemInfo", "ProcInfo", "stacks -s sleep -c _sleep",
+            f"threads -p {pid}", "crashinfo threads", "print p_comm p_cmds"]
+    if every:
+        return pool
+    return [rng.choice(pool) for _ in range(rng.randint(2, 6))]
 
 
 def _command_line(rng: random.Random) -> str:
@@ -207,19 +356,29 @@ def _pipe_free(line: str) -> str:
 def build(case: Case, bases: dict[str, Path], where: Path) -> tuple[Path, list[str]]:
     """Lay out the case under `where` (made empty): returns (crash dir, command lines)."""
     rng = random.Random(case.seed)
-    base = bases["gzip" if case.category == "gzip" or rng.random() < 0.2 else "plain"]
+    scenarios = sorted(name for name in bases if name.startswith("scenario:"))
     dump = where / "crash.0"
-    shutil.copytree(base, dump)
     scratch = where / "cwd"
-    scratch.mkdir()
-    commands = list(rng.sample(COMMANDS, rng.randint(2, 5)))
     category = case.category
+    facts: dict | None = None
+    if scenarios and category not in TINY_ONLY:
+        base = bases[rng.choice(scenarios)]
+        _link_copy(base, dump)
+        facts = json.loads(Path(str(base) + FACTS_SUFFIX).read_text())
+        commands = _hang_commands(rng, facts)
+    else:
+        base = bases["gzip" if category == "gzip" or rng.random() < 0.2 else "plain"]
+        shutil.copytree(base, dump)
+        commands = list(rng.sample(COMMANDS, rng.randint(2, 5)))
+    scratch.mkdir()
     if category == "index":
         index = dump / "INDEX"
+        _own(index)
         index.write_text(_mutate_index(rng, index.read_text()), encoding="latin-1")
     elif category in ("image", "gzip"):
         images = [p for p in _files(dump) if p.name.startswith("image.")]
         target = rng.choice(images)
+        _own(target)
         if category == "gzip" and rng.random() < 0.3:
             raw = zlib.decompress(target.read_bytes(), 31)
             target.write_bytes(gzip.compress(_mutate(rng, raw), mtime=0))  # inflates wrongly
@@ -230,6 +389,7 @@ def build(case: Case, bases: dict[str, Path], where: Path) -> tuple[Path, list[s
             target.write_bytes(_mutate(rng, target.read_bytes()))
     elif category == "vmunix":
         target = next(p for p in _files(dump) if p.name.startswith("vmunix"))
+        _own(target)
         data = target.read_bytes()
         if target.suffix == ".gz" and rng.random() < 0.5:
             target.write_bytes(gzip.compress(_mutate(rng, zlib.decompress(data, 31)), mtime=0))
@@ -237,6 +397,10 @@ def build(case: Case, bases: dict[str, Path], where: Path) -> tuple[Path, list[s
             target.write_bytes(_mutate(rng, data))
     elif category == "special":
         _replace_special(rng, rng.choice(_files(dump)))
+    elif category == "structures":
+        assert facts is not None, "structures cases need a scenario base"
+        _corrupt_structures(rng, dump, facts)
+        commands = _hang_commands(rng, facts, every=True)
     elif category == "commands":
         commands = [_pipe_free(_command_line(rng)) for _ in range(rng.randint(3, 12))]
     elif category == "cycles":
@@ -378,7 +542,9 @@ def _unblock_fifos(where: Path) -> None:
 
 
 def tally(outcomes: list[Outcome]) -> dict[str, dict[str, int]]:
-    table = {c: dict.fromkeys(("cases", *OUTCOMES), 0) for c in CATEGORIES}
+    present = {o.case.category for o in outcomes}
+    table = {c: dict.fromkeys(("cases", *OUTCOMES), 0) for c in SCENARIO_CATEGORIES
+             if c in CATEGORIES or c in present}
     for o in outcomes:
         table[o.case.category]["cases"] += 1
         table[o.case.category][o.outcome] += 1
