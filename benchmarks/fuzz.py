@@ -48,19 +48,19 @@ ADDRESS_SPACE = 3 << 30  # per worker: far above what a case needs
 HANG_SCENARIOS = tuple(sorted(p.stem for p in SCENARIOS.glob("*-hang-*.toml")))
 
 
-def categories(scenarios: tuple[str, ...]) -> tuple[str, ...]:
-    return SCENARIO_CATEGORIES if scenarios else CATEGORIES
+def categories(scenarios: tuple[str, ...], only: tuple[str, ...] = ()) -> tuple[str, ...]:
+    return only or (SCENARIO_CATEGORIES if scenarios else CATEGORIES)
 
 
 def worker(seed: int, first: int, last: int, workdir: Path,
-           scenarios: tuple[str, ...]) -> None:
+           scenarios: tuple[str, ...], only: tuple[str, ...]) -> None:
     """Run cases first..last-1, one JSON line each (`start` before, the outcome after)."""
     import resource
 
     resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
     os.environ["Q4PY_CACHE_DIR"] = str(workdir / f"cache-{first}")
     bases = make_bases(workdir, scenarios)
-    cases = generate(seed, last, categories(scenarios))
+    cases = generate(seed, last, categories(scenarios, only))
     for case in cases[first:last]:
         print(json.dumps({"start": case.number}), flush=True)
         o = run_case(case, bases, workdir / f"case-{first}")
@@ -70,13 +70,13 @@ def worker(seed: int, first: int, last: int, workdir: Path,
 
 def run_range(seed: int, first: int, last: int, workdir: Path,
               outcomes: dict[int, Outcome], cases: list[Case],
-              scenarios: tuple[str, ...]) -> None:
+              scenarios: tuple[str, ...], only: tuple[str, ...]) -> None:
     """Drive workers over first..last-1 until every case has an outcome."""
     next_case = first
     while next_case < last:
         proc = subprocess.Popen(
             [sys.executable, __file__, "--worker", str(seed), str(next_case), str(last),
-             str(workdir), ",".join(scenarios)],
+             str(workdir), ",".join(scenarios), ",".join(only)],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         assert proc.stdout is not None
         running: int | None = None
@@ -118,12 +118,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenario", action="append", default=[],
                         help="also break the dump of fixtures/scenarios/NAME.toml ('hang': "
                              "the hang fixtures)")
-    parser.add_argument("--worker", nargs=5, help=argparse.SUPPRESS)
+    parser.add_argument("--only", action="append", default=[], choices=SCENARIO_CATEGORIES,
+                        help="cases of this category only (repeatable)")
+    parser.add_argument("--worker", nargs=6, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        seed, first, last, workdir, names = args.worker
+        seed, first, last, workdir, names, only = args.worker
         worker(int(seed), int(first), int(last), Path(workdir),
-               tuple(filter(None, names.split(","))))
+               tuple(filter(None, names.split(","))), tuple(filter(None, only.split(","))))
         return 0
     scenarios = tuple(dict.fromkeys(
         name for given in args.scenario
@@ -131,7 +133,10 @@ def main(argv: list[str] | None = None) -> int:
     for name in scenarios:
         if not (SCENARIOS / f"{name}.toml").is_file():
             parser.error(f"no scenario {SCENARIOS / name}.toml")
-    cases = generate(args.seed, args.cases, categories(scenarios))
+    only = tuple(args.only)
+    if "structures" in only and not scenarios:
+        parser.error("structures cases need --scenario")
+    cases = generate(args.seed, args.cases, categories(scenarios, only))
     outcomes: dict[int, Outcome] = {}
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="q4py-fuzz-") as tmp:
@@ -143,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
             pid = os.fork()
             if pid == 0:
                 mine: dict[int, Outcome] = {}
-                run_range(args.seed, bounds[j], bounds[j + 1], workdir, mine, cases, scenarios)
+                run_range(args.seed, bounds[j], bounds[j + 1], workdir, mine, cases, scenarios,
+                          only)
                 with open(workdir / f"result-{j}.json", "w") as f:
                     json.dump({n: [o.outcome, o.detail] for n, o in mine.items()}, f)
                 os._exit(0)
