@@ -1,6 +1,6 @@
 """Issue 8's bad input, at the commands: a thread whose saved context points outside the dump,
 a garbled pst_cmds, a beta semaphore whose owner is not a thread, a sleep queue that loops, an
-unused thread table slot.
+unused thread table slot, an 11i thread or process list that loops or leaves the dump.
 Each costs one line in place of that thread or row; the command goes on with the rest. Each test
 corrupts a private copy of a forged fixture dump (never the shared one). `threads -w` walks
 the channel's sleep queue: one that loops, or lacks a sleeper, is one line after the rows."""
@@ -14,6 +14,7 @@ from pathlib import Path
 
 from helpers import Shell, poke
 
+from q4py.kernel.proclist import proc_list_addresses
 from q4py.kernel.threads import sleep_queue, thread_at, thread_by_tid, threads, threads_of
 from q4py.layouts.proc import PST_CLEN
 from q4py.layouts.sched import sleepq_index
@@ -181,3 +182,20 @@ def test_a_thread_list_that_loops_is_one_line_after_the_threads_before_it(
     assert rows[-2:] == ["6 threads", f"threads: {said}"]
     lines = shell.run("stacks")
     assert lines[0].startswith("6 threads in ") and lines[-1] == f"stacks: {said}"
+
+
+def test_a_process_list_that_leaves_the_dump_is_one_line_after_the_processes_before_it(
+        forged_dump: Callable[[str], Path], tmp_path: Path) -> None:
+    copy = _copy(forged_dump, LOCKS, tmp_path)
+    prog = Program.open(copy)
+    listed = proc_list_addresses(prog)
+    every = len(threads(prog))
+    link = prog.types.get("struct proc").field("p_factp")
+    poke(copy, _physical(prog, listed[7] + link.offset), NOWHERE.to_bytes(link.size, "big"))
+    shell = Shell(Program.open(copy))
+    rows = shell.run("ps")  # was one error line for the whole listing
+    assert [int(x.split()[0], 16) for x in rows[1:-2]] == listed[:8]
+    assert rows[-2] == "8 processes"
+    assert rows[-1].startswith("ps: proc_list ends after 8 processes: cannot read "
+                               "0x0.0x00000000'3f0000")  # NOWHERE + p_factp's offset
+    assert shell.run("threads")[-1] == f"{every} threads"  # the thread list is whole

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from q4py.analyses.stacks import process_rows
 from q4py.commands import command
 from q4py.errors import CommandError, Q4Error
+from q4py.kernel.proclist import proc_list_problem
 from q4py.render.jsondoc import json_document, take_json_flag
 from q4py.render.stacks import render_ps
 
@@ -21,7 +22,8 @@ One line per process, in table or list order:
   PROC                  PID   PPID   UID STAT      THR  COMMAND
   0x14305c0            5538   5534     0 SSLEEP      1  csh -c rm /d/pm/meas/wd2bss/ERR*
 THR counts the process's threads; COMMAND is its command line (pst_cmds at 11.00, p_cmds at
-11i; `? (cannot read its command line: WHY)` when 11.00's pst_cmds cannot be read).
+11i; `? (cannot read its command line: WHY)` when 11.00's pst_cmds cannot be read). An 11i
+process list that loops or breaks ends the listing in one line saying where.
 `trace -W pid N` shows the stacks of one process's threads. `--json` prints the rows
 as one JSON document (docs/json.md).
 Examples:
@@ -40,3 +42,6 @@ def ps_command(session: Session, args: list[str]) -> None:
         return
     for line in render_ps(rows, session.program.wide):
         print(line, file=session.out)
+    problem = proc_list_problem(session.program)
+    if problem:  # the processes listed are those before it
+        print(f"ps: {problem}", file=session.out)

@@ -145,12 +145,38 @@ def proc_list_addresses(prog: Program) -> list[int]:
     out: list[int] = []
     seen: set[int] = set()
     address = prog.read_global("proc_list")
-    # A corrupt link ends the walk where it loops or passes nproc entries.
-    while address and address not in seen and (not limit or len(out) < limit):
+    # A corrupt link ends the walk where it loops, leaves the dump or passes nproc entries;
+    # proc_list_problem says which.
+    problem = None
+    while address and (not limit or len(out) < limit):
+        if address in seen:
+            problem = f"proc_list loops back to {address:#x} after {len(out)} processes"
+            break
+        try:
+            following = prog.read_ulong(address + next_at)
+        except Q4Error as err:
+            problem = f"proc_list ends after {len(out)} processes: {err}"
+            break
         seen.add(address)
         out.append(address)
-        address = prog.read_ulong(address + next_at)
+        address = following
+    else:
+        if address:
+            problem = f"proc_list goes on past nproc ({limit}) processes, at {address:#x}"
+    _LIST_PROBLEMS[prog] = problem
     return out
+
+
+_LIST_PROBLEMS: WeakKeyDictionary[Program, str | None] = WeakKeyDictionary()
+
+
+def proc_list_problem(prog: Program) -> str | None:
+    """Why the 11i process list ended before its last process, or None (11.00's table)."""
+    if not prog.has_symbol("proc_list"):
+        return None
+    if prog not in _LIST_PROBLEMS:
+        proc_list_addresses(prog)
+    return _LIST_PROBLEMS.get(prog)
 
 
 def listed_processes(prog: Program) -> list[Proc]:
