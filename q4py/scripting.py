@@ -19,6 +19,7 @@ from q4py.analyses.general import GeneralInfo, general_info
 from q4py.analyses.kmem import KernelMemoryUsage, kernel_memory_usage
 from q4py.analyses.lock import DeadlockedLock, deadlocked_lock
 from q4py.analyses.memory import MemoryGlobals, memory_globals
+from q4py.analyses.semaphores import SemaWaiter, beta_sema_waiters
 from q4py.errors import CommandError
 from q4py.kernel.maps import ResourceMap, map_global_names, resource_map
 from q4py.layouts.save_state import REGISTERS, SS_WIDEREGS
@@ -214,6 +215,11 @@ class Q4Script:
         """Memory Globals: `physmem`, `freemem`, `thresholds` (minfree, desfree, lotsfree...),
         `deactivated` processes, `deactload`, `rates`, and `desperately_low`."""
         return memory_globals(self.prog)
+
+    def sema_waiters(self) -> list[SemaWaiter]:
+        """Beta Semaphore Checks: every thread asleep on a beta semaphore (`tid`, `owner_tid`,
+        -1 for none, `ticks`, `sema`, `caller`), semaphore by semaphore."""
+        return beta_sema_waiters(self.prog)
 
     def deadlocked_lock(self) -> DeadlockedLock | None:
         """The spinlock of a "Spinlock deadlock" panic (`address`, `name`, `holder_cpu`,

@@ -101,6 +101,7 @@ def test_seed_deactivated_and_clear_checks(seed_lines: list[str], seed: Program)
         f"  freemem {mem.freemem} pages (17.34 MB), minfree 256 pages (1.00 MB): free memory "
         "above minfree",
         "  no processor held a spinlock (spinlock depth 0 in every crash event)",
+        "  no thread asleep on a beta semaphore",
     ]
 
 
@@ -163,3 +164,15 @@ def test_spinlock_deadlock_names_the_lock_and_its_holder(
     assert lock.holder is not None
     assert findings[i + 1] == (f"  Held by processor #1, its last crash event is "
                                f"#{lock.holder.event.index} (TOC): trace processor 1")
+
+
+def test_a_hang_names_the_semaphore_its_sleepers_wait_on(
+        forged_dump: Callable[[str], Path]) -> None:
+    """The invented 11.11 hang: 40 appserv threads asleep on app_sema, which tid 3101 holds."""
+    prog = Program.open(forged_dump("invented-hpux1111-32-hang-sema-zombies"))
+    lines = what_happened(prog)
+    assert section(lines, "Findings") == [
+        "* Threads are asleep on beta semaphores",
+        "  40 on app_sema (the longest for 12000 ticks), held by tid 3101: trace -U tid 3101"]
+    assert "  no thread asleep on a beta semaphore" in what_happened(
+        Program.open(forged_dump(SEED)))

@@ -13,7 +13,7 @@ HP's q4 library had a WhatHappened script (its text is not public); this is q4py
   depleted or with almost every slot in use; one MALLOC bucket holding most of the kernel's
   MALLOC memory and a large share of physical memory; free memory below minfree; deactivated
   processes; a spinlock deadlock's lock and its holder, and processors that held spinlocks
-  when their crash event was taken;
+  when their crash event was taken; threads asleep on beta semaphores, with each one's holder;
 - the checks that found nothing, one line each, so a clean result is visible too.
 
 Every figure comes from crashinfo's analyses (q4py/analyses/) through the script API; nothing
@@ -57,7 +57,7 @@ def run(q4: Q4Script, args: list[str]) -> None:
     kernel_traps(q4)
     findings, clear = [], []
     for check in (check_maps, check_buckets, check_freemem, check_deactivated,
-                  check_spinlocks):
+                  check_spinlocks, check_semaphores):
         found, fine = check(q4)
         findings += found
         clear += fine
@@ -294,3 +294,20 @@ def check_spinlocks(q4: Q4Script) -> Result:
     if not report.traces:
         return [], ["spinlocks: no crash event to tell"]
     return [], ["no processor held a spinlock (spinlock depth 0 in every crash event)"]
+
+
+def check_semaphores(q4: Q4Script) -> Result:
+    """A hang's usual knot: threads asleep on a beta semaphore another thread holds."""
+    by_sema: dict[int, list] = {}
+    for waiter in q4.sema_waiters():
+        by_sema.setdefault(waiter.sema, []).append(waiter)
+    if not by_sema:
+        return [], ["no thread asleep on a beta semaphore"]
+    lines = ["Threads are asleep on beta semaphores"]
+    for sema, waiters in sorted(by_sema.items(), key=lambda kv: -len(kv[1])):
+        name = q4.symbolize(sema) or f"{sema:#x}"
+        owner = waiters[0].owner_tid
+        held = f"held by tid {owner}: trace -U tid {owner}" if owner >= 0 else "held by none"
+        longest = max(w.ticks for w in waiters)
+        lines.append(f"{len(waiters)} on {name} (the longest for {longest} ticks), {held}")
+    return [lines], []
