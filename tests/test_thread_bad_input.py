@@ -182,6 +182,9 @@ def test_a_thread_list_that_loops_is_one_line_after_the_threads_before_it(
     assert rows[-2:] == ["6 threads", f"threads: {said}"]
     lines = shell.run("stacks")
     assert lines[0].startswith("6 threads in ") and lines[-1] == f"stacks: {said}"
+    info = shell.run("SystemInfo")
+    at = info.index("Number of threads with TSDEACTSELF flag = 0")
+    assert info[at + 1] == f"(these count the threads before the break: {said})"
 
 
 def test_a_process_list_that_leaves_the_dump_is_one_line_after_the_processes_before_it(

@@ -17,7 +17,7 @@ from q4py.errors import Q4Error
 from q4py.kernel.events import crash_events, rpb_registers
 from q4py.kernel.mpinfo import Processor, processors
 from q4py.kernel.procs import process_table
-from q4py.kernel.threads import has_threads, threads
+from q4py.kernel.threads import has_threads, thread_list_problem, threads
 from q4py.layouts.sched import THREAD_STATES, TSDEACT, TSDEACTSELF
 from q4py.program import Program
 
@@ -42,6 +42,7 @@ class SystemInfo:
     deact_threads: int
     deactself_threads: int
     processors: list[Processor]
+    thread_list_problem: str | None = None  # the states count the threads before it
 
 
 def _chars(prog: Program, name: str) -> str | None:
@@ -93,4 +94,5 @@ def system_info(prog: Program) -> SystemInfo:
         hz=prog.read_global("hz"), loads=load_averages(prog),
         disk_wait=(pwrun, prog.global_or("vmtotal_lbolt", 0)) if pwrun is not None else None,
         deactivated=deactivated, thread_states=states, deact_threads=deact,
-        deactself_threads=deactself, processors=processors(prog))
+        deactself_threads=deactself, processors=processors(prog),
+        thread_list_problem=thread_list_problem(prog))

@@ -99,6 +99,8 @@ def render_system_info(info: SystemInfo) -> list[str]:
                          f"{info.thread_states.get(name, 0)}")
         lines.append(f"Number of threads with TSDEACT flag = {info.deact_threads}")
         lines.append(f"Number of threads with TSDEACTSELF flag = {info.deactself_threads}")
+        if info.thread_list_problem:  # q4py's line: the counts stop where the list does
+            lines.append(f"(these count the threads before the break: {info.thread_list_problem})")
     lines += ["", "Processor states:",
               "Processor :  Cpu_State          Operational_State  Config_State"]
     for cpu in info.processors:
@@ -114,7 +116,8 @@ def render_system_info(info: SystemInfo) -> list[str]:
     summary="p4's summary: identity, boot and crash times, load, thread and processor states",
     help="What the machine was, what it was booted from, when it booted and went down, its load\n"
     "averages (a `*` marks a disabled processor), how many threads were in each state and\n"
-    "the state of each processor. Example:\n"
+    "the state of each processor (an 11i thread list that loops or breaks: the counts are of\n"
+    "the threads before it, and a line under them says where). Example:\n"
     "  p4> SystemInfo\n"
     "  System Name      :  HP-UX\n"
     "  Node Name        :  localhost\n"
