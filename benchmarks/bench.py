@@ -14,9 +14,9 @@ written by benchmarks/scenarios.py), then measures, each part in a fresh Python 
    one left in the cache, and warm; and the disk the cache then holds;
 5. the first `crashinfo` on the gzip dump, with an empty cache, and the disk it leaves in it
    (4 and 5 are the part `random`).
-6. thread work (the 16g and 64g scenarios' 16 000 and 60 000 threads): `stacks` over every
-   thread with the peak resident set after it, and `trace -W pid N` of one process (the part
-   `threads`).
+6. thread work (the seed's 228 threads, the 16g and 64g scenarios' 16 000 and 60 000):
+   `stacks` over every thread with the peak resident set after it, and `trace -W pid N` of one
+   process (the part `threads`).
 
 It prints a table and, with `--json FILE`, writes the figures as a list of
 `{"size", "metric", "value", "unit", "baseline", "ratio"}` records. `ratio` is how many times
@@ -646,7 +646,7 @@ def bench_size(size: str, workdir: Path, keep: bool,
         rows.append(max((r[2] for r in runs), key=lambda r: r["value"]) | {"size": size})
     if "bulk" in parts:
         rows += [r | {"size": size} for r in run_worker("bulk", dump, options)]
-    if "threads" in parts and sc.get("threads"):
+    if "threads" in parts:  # every size has threads (the seed its thread_defaults)
         rows += [r | {"size": size} for r in run_worker("threads", dump, options)]
     if "piles" in parts:
         rows += [r | {"size": size} for r in run_worker("pfdat flow", dump, options)]
