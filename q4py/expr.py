@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from q4py.errors import CommandError, Q4Error, ReadError
 from q4py.kernel.proclist import PARALLEL_MEMBERS, kept_member_addresses
+from q4py.layouts.base import c_string
 
 if TYPE_CHECKING:
     from q4py.program import Program
@@ -666,7 +667,7 @@ def _text(value: Value, node: Binary) -> str:
     if value.text is None:
         raise _error(f"'{node.op}' at column {node.column} compares a string with a number: "
                      "the other side must be a char array or a string")
-    return value.text.split(b"\0", 1)[0].decode("latin-1")
+    return c_string(value.text)
 
 
 @lru_cache(maxsize=64)

@@ -16,6 +16,8 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
+from q4py.layouts.base import c_string
+
 
 def to_plain(value: Any) -> Any:
     """`value` as JSON's types (see the module docstring); TypeError for anything else."""
@@ -24,7 +26,7 @@ def to_plain(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value).split(b"\0", 1)[0].decode("latin-1")
+        return c_string(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, tuple) and hasattr(value, "_asdict"):

@@ -22,6 +22,7 @@ from q4py.analyses.memory import MemoryGlobals, memory_globals
 from q4py.analyses.semaphores import SemaWaiter, beta_sema_waiters
 from q4py.errors import CommandError
 from q4py.kernel.maps import ResourceMap, map_global_names, resource_map
+from q4py.layouts.base import c_string
 from q4py.layouts.save_state import REGISTERS, SS_WIDEREGS
 from q4py.piles import LAYOUT_KINDS, Pile, PileHistory, PileItem, check_name
 from q4py.program import Program
@@ -155,7 +156,7 @@ class Q4Script:
     def text(raw: bytes) -> str:
         """A char array's bytes as text, up to the first NUL (Latin-1): what a decoded
         structure's `p_comm` holds (`bytes`) as `str`."""
-        return raw.split(b"\0", 1)[0].decode("latin-1")
+        return c_string(raw)
 
     def symbol(self, name: str) -> Symbol:
         """A kernel symbol (name, address, size, kind); a Q4Error if vmunix has no such name."""

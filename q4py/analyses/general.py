@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from q4py.kernel.mpinfo import virtual_partition
 from q4py.kernel.tables import table_size
+from q4py.layouts.base import c_string
 from q4py.layouts.system import CPU_TYPES, MPI_ENABLED
 from q4py.program import Program
 
@@ -29,16 +30,12 @@ class GeneralInfo:
     vpars: bool = False  # the kernel ran in a vPars partition (q4py.kernel.mpinfo)
 
 
-def _chars(raw: bytes) -> str:
-    return raw.split(b"\0", 1)[0].decode("latin-1")
-
-
 def dump_model(prog: Program) -> str | None:
     """The model string: the INDEX's `modelname`, else (a COREFILE has no INDEX) the kernel's."""
     index = prog.crashdir.index
     if index is not None and index.modelname:
         return index.modelname
-    return _chars(prog.global_or("machine_model", b"")) or None
+    return c_string(prog.global_or("machine_model", b"")) or None
 
 
 def general_info(prog: Program) -> GeneralInfo:
@@ -54,15 +51,15 @@ def general_info(prog: Program) -> GeneralInfo:
     code = (enabled or cpus)[0][type_at] if cpus else 0
     name, arch = CPU_TYPES.get(code, (f"unknown type {code}", "PA-RISC"))
     ticks = prog.read_global("itick_per_tick") * prog.read_global("hz")
-    model = dump_model(prog) or _chars(uts.machine)
+    model = dump_model(prog) or c_string(uts.machine)
     return GeneralInfo(
         dump_time=now,
         minutes_west=prog.read_global("tz").tz_minuteswest,
         uptime=max(now - boot, 0),
-        sysname=_chars(uts.sysname),
-        nodename=_chars(uts.nodename),
+        sysname=c_string(uts.sysname),
+        nodename=c_string(uts.nodename),
         model=model,
-        release=_chars(uts.release),
+        release=c_string(uts.release),
         wide=prog.wide,
         cpus=len(cpus),
         disabled_cpus=len(cpus) - len(enabled),

@@ -13,6 +13,7 @@ from q4py.errors import Q4Error
 from q4py.kernel.pfdat import page_census
 from q4py.kernel.release import kernel_release
 from q4py.kernel.tables import table_size
+from q4py.layouts.base import c_string
 from q4py.layouts.vm import (
     BUCKET_FIRST,
     BUCKET_LAST,
@@ -129,4 +130,4 @@ def arena_names(prog: Program) -> list[str] | None:
                       f"(pf_ksub holds {ARENA_LIMIT})")
     records = prog.read_records("struct kmem_arena", prog.read_global("kmem_arenas"), count)
     at = prog.types.get("struct kmem_arena").field_index("ka_name")
-    return [record[at].split(b"\0", 1)[0].decode("latin-1") or "?" for record in records]
+    return [c_string(record[at]) or "?" for record in records]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from q4py.errors import Q4Error
+from q4py.layouts.base import c_string
 from q4py.layouts.io import IP_DOWN, IP_NOT_CONFIGURED, IP_UP
 from q4py.program import Program
 
@@ -31,10 +32,6 @@ class NetworkReport:
     problem: str | None = None
 
 
-def _text(raw: bytes) -> str:
-    return bytes(raw).split(b"\0", 1)[0].decode("latin-1")
-
-
 def network_interfaces(prog: Program) -> NetworkReport | None:
     """None when the kernel keeps no interface list."""
     if not prog.has_symbol("lan_ift_list"):
@@ -57,7 +54,7 @@ def network_interfaces(prog: Program) -> NetworkReport | None:
                       ".".join(str(ift.ift_ip[i] >> s & 0xFF) for s in (24, 16, 8, 0)))
                      for i in range(count) if ift.ift_ip_state[i] != IP_NOT_CONFIGURED]
         report.interfaces.append(Interface(
-            _text(ift.ift_name), ift.ift_ppa, _text(ift.ift_driver), _text(ift.ift_desc),
+            c_string(ift.ift_name), ift.ift_ppa, c_string(ift.ift_driver), c_string(ift.ift_desc),
             int.from_bytes(bytes(ift.ift_mac), "big"), bool(ift.ift_link_up), addresses))
         address = ift.ift_next
     return report

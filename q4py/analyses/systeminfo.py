@@ -18,6 +18,7 @@ from q4py.kernel.events import crash_events, rpb_registers
 from q4py.kernel.mpinfo import Processor, processors
 from q4py.kernel.procs import process_table
 from q4py.kernel.threads import has_threads, thread_list_problem, threads
+from q4py.layouts.base import c_string
 from q4py.layouts.sched import THREAD_STATES, TSDEACT, TSDEACTSELF
 from q4py.program import Program
 
@@ -47,7 +48,7 @@ class SystemInfo:
 
 def _chars(prog: Program, name: str) -> str | None:
     raw = prog.global_or(name, None)
-    return None if raw is None else bytes(raw).split(b"\0", 1)[0].decode("latin-1")
+    return None if raw is None else c_string(raw)
 
 
 def _panic(prog: Program) -> str:

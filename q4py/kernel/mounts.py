@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from q4py.errors import Q4Error
 from q4py.kernel.tables import table_size
+from q4py.layouts.base import c_string
 from q4py.layouts.fs import VFS_IGNORE
 from q4py.program import Program
 
@@ -35,10 +36,6 @@ class Mount:
 class MountList:
     mounts: list[Mount]
     error: str | None  # why the walk stopped early
-
-
-def _chars(raw: bytes) -> str:
-    return raw.split(b"\0", 1)[0].decode("latin-1")
 
 
 def _type_names(prog: Program) -> list[str]:
@@ -76,8 +73,8 @@ def mounts(prog: Program) -> MountList:
             return MountList(out, f"vfs at {address:#x}: {err}")
         kind = vfs.vfs_mtype
         out.append(Mount(
-            address=address, dev=vfs.vfs_dev, special=_chars(vfs.vfs_special),
-            mount_point=_chars(vfs.vfs_mntpt),
+            address=address, dev=vfs.vfs_dev, special=c_string(vfs.vfs_special),
+            mount_point=c_string(vfs.vfs_mntpt),
             fstype=types[kind] if 0 <= kind < len(types) else f"type{kind}",
             ignore=bool(vfs.vfs_flag & VFS_IGNORE), fragment=vfs.vfs_frsize,
             blocks=vfs.vfs_blocks, free=vfs.vfs_bfree,

@@ -10,6 +10,7 @@ from weakref import WeakKeyDictionary
 
 from q4py.errors import Q4Error, ReadError
 from q4py.kernel.procs import Proc
+from q4py.layouts.base import c_string
 from q4py.layouts.proc import PST_CLEN, PST_UCOMMLEN
 from q4py.program import Program
 
@@ -18,11 +19,6 @@ class ProcIdentity(NamedTuple):
     pid: int
     ppid: int
     command: str
-
-
-def _name(raw: bytes) -> str:
-    """A C char array's text: up to its first NUL, a byte a character."""
-    return raw.split(b"\0", 1)[0].decode("latin-1")
 
 
 def proc_identity(prog: Program, address: int) -> ProcIdentity:
@@ -36,7 +32,7 @@ def proc_identity(prog: Program, address: int) -> ProcIdentity:
             raw = b""  # a name past the dump: the pids still show
     else:
         raw = proc.p_comm
-    return ProcIdentity(proc.p_pid, proc.p_ppid, _name(raw))
+    return ProcIdentity(proc.p_pid, proc.p_ppid, c_string(raw))
 
 
 def _table_slot(prog: Program, address: int) -> int | None:
@@ -58,7 +54,7 @@ def command_line(prog: Program, address: int) -> str:
         raw = b""
     else:
         raw = prog.read_struct("struct proc", address).p_cmds
-    return "".join(c if " " <= c <= "~" else "?" for c in _name(raw))
+    return "".join(c if " " <= c <= "~" else "?" for c in c_string(raw))
 
 
 # proc members whose 11.00 values live in parallel arrays: member -> (array, entry size)
@@ -190,5 +186,5 @@ def listed_processes(prog: Program) -> list[Proc]:
             vas = prog.read_struct(vas_layout, proc.p_vas)
             vsize, rss, swap = vas.va_vsize, vas.va_rss, vas.va_swprss
         out.append(Proc(slot, address, proc.p_pid, proc.p_stat, proc.p_flag,
-                        _name(proc.p_comm), vsize, rss, swap))
+                        c_string(proc.p_comm), vsize, rss, swap))
     return out

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from q4py.errors import ReadError
 from q4py.kernel.tables import table_bytes, table_size
-from q4py.layouts.base import Layout
+from q4py.layouts.base import Layout, c_string
 from q4py.layouts.columns import member_column
 from q4py.layouts.proc import PST_UCOMMLEN, SDEACT, SUNUSED
 from q4py.layouts.vm import PAGE_SIZE
@@ -98,7 +98,7 @@ class ProcessTable:
         if self.listed:
             return self.listed[i].command
         at = self.slots[i] * PST_UCOMMLEN
-        return self.names[at:at + PST_UCOMMLEN].split(b"\0", 1)[0].decode("latin-1")
+        return c_string(self.names[at:at + PST_UCOMMLEN])
 
     def proc(self, i: int) -> Proc:
         if self.listed:

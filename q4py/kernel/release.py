@@ -11,6 +11,7 @@ import re
 from typing import TypeVar
 
 from q4py.errors import Q4Error
+from q4py.layouts.base import c_string
 from q4py.program import Program
 
 T = TypeVar("T")
@@ -28,7 +29,7 @@ def kernel_release(prog: Program) -> tuple[int, int] | None:
         raw = prog.read_global("utsname").release
     except Q4Error:
         return None
-    return parse_release(raw.split(b"\0", 1)[0].decode("latin-1"))
+    return parse_release(c_string(raw))
 
 
 def by_release(table: dict[tuple[int, int], T], release: tuple[int, int] | None) -> T:

@@ -37,7 +37,7 @@ from q4py.errors import Q4Error, ReadError
 from q4py.kernel.proclist import ProcIdentity, proc_identity
 from q4py.kernel.swap import device_name
 from q4py.kernel.tables import readable_entries, table_bytes, table_size
-from q4py.layouts.base import Layout
+from q4py.layouts.base import Layout, c_string
 from q4py.layouts.buf import B_BUSY
 from q4py.layouts.columns import member_column
 from q4py.layouts.ipc import TS_ISOPEN, VFIFO
@@ -241,7 +241,7 @@ class _Identities:
             self.names = table_bytes(self.prog, self.prog.read_global("pst_ucomms"),
                                      PST_UCOMMLEN, count)
         raw = self.names[slot * PST_UCOMMLEN:(slot + 1) * PST_UCOMMLEN]
-        name = raw.split(b"\0", 1)[0].decode("latin-1")
+        name = c_string(raw)
         if self.columns is not None:
             return ProcIdentity(self.columns[0][slot], self.columns[1][slot], name)
         rec = self.prog.read_records("struct proc", procp, 1)[0]

@@ -401,6 +401,12 @@ def fast_code(ctype: CType) -> str | None:
     return None
 
 
+def c_string(raw: bytes | bytearray | memoryview) -> str:
+    """A char array's text: up to its first NUL, a byte a character (Latin-1, as
+    `complete_value` writes a string into one)."""
+    return bytes(raw).split(b"\0", 1)[0].decode("latin-1")
+
+
 def complete_value(ctype: CType, value: Any, where: str = "") -> Any:
     """`value` checked against `ctype` and completed for building (missing members and
     elements zero, char arrays padded). LayoutError says what does not fit; its message starts
