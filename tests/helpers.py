@@ -1,5 +1,6 @@
 """Helpers the test modules share: a session that returns what one command printed, a way
-to corrupt one word of a private copy of a dump, and the seed scenario shrunk to forge fast."""
+to corrupt one word of a private copy of a dump, the seed scenario shrunk to forge fast, and a
+scenario forged and opened."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from typing import Any
 from conftest import SCENARIOS_DIR
 
 from q4py.crashdir import CrashDir
+from q4py.forge.build import Forge
+from q4py.forge.scenario import SCENARIO
+from q4py.program import Program
 from q4py.shell import Session
 
 if sys.version_info >= (3, 11):
@@ -69,3 +73,10 @@ def small_seed_raw() -> dict[str, Any]:
     del raw["process_groups"]
     raw["nproc"] = 64
     return raw
+
+
+def forged_program(raw: dict[str, Any], outdir: Path) -> Program:
+    """A scenario as TOML gives it, validated as load_scenario does, built into `outdir` and
+    opened."""
+    Forge(SCENARIO.validate(raw, "")).build(outdir)
+    return Program.open(outdir)

@@ -10,13 +10,12 @@ from typing import Any
 
 import pytest
 from conftest import REPO_ROOT
+from helpers import forged_program
 
 from q4py.errors import ScenarioError
-from q4py.forge.build import Forge
-from q4py.forge.scenario import SCENARIO, tomllib
+from q4py.forge.scenario import tomllib
 from q4py.kernel.args import caller_stored_arguments, segment_frame_arguments
 from q4py.kernel.events import crash_events
-from q4py.program import Program
 from q4py.unwind import unwind_event
 
 
@@ -42,13 +41,8 @@ def _recursive(args: dict[str, Any], outgoing: dict[str, list[int]] | None = Non
     return sc
 
 
-def _forge(sc: dict[str, Any], out: Path) -> Program:
-    Forge(SCENARIO.validate(sc, "")).build(out)
-    return Program.open(out)
-
-
 def test_a_recursive_site_holds_each_frames_own_arguments(tmp_path: Path) -> None:
-    prog = _forge(_recursive({
+    prog = forged_program(_recursive({
         "panic+0x14": {"arg0": 0x99},
         "walk+0x40": [{"arg0": 0x11, "arg1": 0x21, "arg2": 0x31}, {"arg1": 0x22}]}), tmp_path)
     [segment] = unwind_event(prog, crash_events(prog)[0]).segments
@@ -66,7 +60,7 @@ def test_a_recursive_site_holds_each_frames_own_arguments(tmp_path: Path) -> Non
 
 
 def test_one_table_is_every_frames(tmp_path: Path) -> None:
-    prog = _forge(_recursive({"walk+0x40": {"arg1": 0x7}}), tmp_path)
+    prog = forged_program(_recursive({"walk+0x40": {"arg1": 0x7}}), tmp_path)
     [segment] = unwind_event(prog, crash_events(prog)[0]).segments
     assert [segment_frame_arguments(prog, segment, k).values.get(1) for k in (2, 3)] == [7, 7]
 
@@ -84,4 +78,4 @@ def test_arguments_a_frame_cannot_hold_are_scenario_errors(
         tmp_path: Path, args: dict[str, Any], outgoing: dict[str, list[int]] | None,
         message: str) -> None:
     with pytest.raises(ScenarioError, match=message):
-        _forge(_recursive(args, outgoing), tmp_path)
+        forged_program(_recursive(args, outgoing), tmp_path)

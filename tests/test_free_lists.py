@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import Shell, poke, small_seed_raw
+from helpers import Shell, forged_program, poke, small_seed_raw
 
 from q4py.errors import ScenarioError
 from q4py.forge.build import Forge
@@ -64,9 +64,7 @@ def _small_raw() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def listed(tmp_path_factory: pytest.TempPathFactory) -> Program:
-    out = tmp_path_factory.mktemp("free-lists")
-    Forge(SCENARIO.validate(_small_raw(), "")).build(out)
-    return Program.open(out)
+    return forged_program(_small_raw(), tmp_path_factory.mktemp("free-lists"))
 
 
 def test_a_ring_and_a_loop(listed: Program) -> None:
@@ -139,8 +137,7 @@ def test_a_head_into_nothing_is_walked_round_the_other_way(
     """A garbled head (av_forw into memory the dump does not hold): the list is still found
     through av_back, and the heads' own bad links are no error."""
     out = tmp_path_factory.mktemp("free-lists-garbled") / "dump"
-    Forge(SCENARIO.validate(_small_raw(), "")).build(out)
-    prog = Program.open(out)
+    prog = forged_program(_small_raw(), out)
     heads = prog.symbol("bfreelist").address
     forw = prog.types.get("struct buf").field("av_forw").offset
     poke(out, heads + 0x80 + forw, (0x7FF0000).to_bytes(4, "big"))  # LRU's, narrow pointers

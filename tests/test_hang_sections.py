@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from conftest import SCENARIOS_DIR
-from helpers import Shell
+from helpers import Shell, forged_program
 
 from q4py.errors import ScenarioError
 from q4py.forge.build import Forge
@@ -241,8 +241,7 @@ def test_arenas_counted_and_a_garbled_count_is_one_line(tmp_path: Path) -> None:
     sc["pages"]["buckets"] = {}
     sc["pages"]["arenas"] = {"M_TEMP": 300, "M_SPINLOCK": 20, "FD_CHUNK_T_ARENA": 45}
     sc["pages"]["user"] = -1  # the rest
-    Forge(SCENARIO.validate(_unvalidated(sc), "")).build(tmp_path / "arenas")
-    prog = Program.open(tmp_path / "arenas")
+    prog = forged_program(_unvalidated(sc), tmp_path / "arenas")
     lines = Shell(prog).run("crashinfo kmem")
     at = lines.index("  Arenas            =      365    1.4m   0%  Kernel arenas")
     assert lines[at + 1:at + 5] == ["    M_TEMP          =      300    1.2m   0%  ",

@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import Shell, small_seed_raw
+from helpers import Shell, forged_program, small_seed_raw
 
 from q4py.errors import ScenarioError
-from q4py.forge.build import Forge
 from q4py.forge.scenario import SCENARIO
 from q4py.kernel.threads import WaitChannelNamer, threads
 from q4py.layouts.sched import (
@@ -51,17 +50,12 @@ def with_table(raw: dict[str, Any], **table: Any) -> dict[str, Any]:
     return raw
 
 
-def forged(raw: dict[str, Any], outdir: Path) -> Program:
-    Forge(SCENARIO.validate(raw, "")).build(outdir)
-    return Program.open(outdir)
-
-
 @pytest.mark.parametrize("release", ["B.11.00", "B.11.11"])
 def test_rows_are_threads_read_back_from_the_dump(small: dict[str, Any], tmp_path: Path,
                                                   release: str) -> None:
     raw = with_table(small)
     raw["system"]["release"] = release
-    prog = forged(raw, tmp_path)
+    prog = forged_program(raw, tmp_path)
     by_tid = {t.tid: t for t in threads(prog)}
     lbolt = prog.read_global("lbolt")
     namer = WaitChannelNamer(prog)
@@ -102,7 +96,7 @@ def test_the_other_columns_land_in_their_members(small: dict[str, Any], tmp_path
 9002 2 N - -    -   -            -                                      -   -           -         -
         """, "calls": ["_swtch+0xc4", "_sleep+0x1a8", "select+0x2b8"], "caller": "select+0x2b8",
         "wchan": "selwait"}]
-    prog = forged(raw, tmp_path)
+    prog = forged_program(raw, tmp_path)
     by_tid = {t.tid: t for t in threads(prog)}
     io, idle = by_tid[9001], by_tid[9002]
     assert io.address == 0x1FF0000 and io.bound and io.group == 3 and io.intr_ticks == 12
@@ -119,7 +113,7 @@ def test_the_other_columns_land_in_their_members(small: dict[str, Any], tmp_path
 def test_a_process_named_by_rows_gets_no_default_thread(small: dict[str, Any],
                                                         tmp_path: Path) -> None:
     raw = with_table(small, rows="8000 2 0 vhand 5 128 0 RUN - - 0 0 0 0 0")
-    prog = forged(raw, tmp_path)
+    prog = forged_program(raw, tmp_path)
     assert [t.tid for t in threads(prog) if t.pid == 2] == [8000]
 
 
@@ -140,7 +134,7 @@ def test_a_process_named_by_rows_gets_no_default_thread(small: dict[str, Any],
 def test_a_bad_row_names_its_table_row_and_column(small: dict[str, Any], tmp_path: Path,
                                                  rows: str, path: str, problem: str) -> None:
     with pytest.raises(ScenarioError) as info:
-        forged(with_table(small, rows=f"# a comment\n\n{rows}\n"), tmp_path)
+        forged_program(with_table(small, rows=f"# a comment\n\n{rows}\n"), tmp_path)
     assert info.value.key_path == path, str(info.value)
     assert problem in str(info.value)
 
@@ -171,7 +165,7 @@ def test_the_usage_table_lists_every_thread_by_processor_use(small: dict[str, An
     raw["thread_tables"] = [{"columns": ["pid", "tid", "pri", "spu", "cpu", "recent",
                                          "user_ticks", "sys_ticks", "intr_ticks", "start",
                                          "command"], "rows": rows, "ppid": 1}]
-    shell_lines = _crashinfo_threads(forged(raw, tmp_path), "bare")
+    shell_lines = _crashinfo_threads(forged_program(raw, tmp_path), "bare")
     at = shell_lines.index("   pid     tid pri spu kt_cpu  recent      user       sys     intr"
                            "    kt_start p_comm")
     assert shell_lines[at - 3].startswith("AL: Alpha semaphores misses")
@@ -192,7 +186,7 @@ def test_all_threads_heads_each_running_thread_anew(small: dict[str, Any],
         7003 1 12 SLEEP selwait
         7004 0 20 running -
     """}]  # 7004 runs on processor 0 (TSRUNPROC): listed as RUN too
-    lines = _crashinfo_threads(forged(raw, tmp_path), "3.5")
+    lines = _crashinfo_threads(forged_program(raw, tmp_path), "3.5")
     at = lines.index("All Threads - sorted by ticks-since-run")
     header = ["TID     PID   PPID  TICKS      PRI SPU STAT  SYSCALL        COMMAND        WCHAN",
               "------- ----- ----- ---------- --- --- ----- -------------- -------------- -----"]
