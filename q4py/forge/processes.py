@@ -10,7 +10,18 @@ from typing import Any
 from q4py.errors import ScenarioError
 from q4py.forge.context import ForgeContext
 from q4py.forge.system import uses_lists
-from q4py.layouts.proc import PST_CLEN, PST_UCOMMLEN, SDEACT, SINUSE, SLOAD, SSLEEP, SZOMB
+from q4py.layouts.proc import (
+    PST_CLEN,
+    PST_UCOMMLEN,
+    SDEACT,
+    SIDL,
+    SINUSE,
+    SLOAD,
+    SRUN,
+    SSLEEP,
+    SSTOP,
+    SZOMB,
+)
 from q4py.layouts.vm import PAGE_SIZE
 
 
@@ -37,8 +48,8 @@ def build_processes(ctx: ForgeContext) -> Processes:
                 "deactivated": group["deactivated"], "uid": 0, "ppid": group["ppid"],
                 "address": -1,
             })
-    zombies = _zombie_pids(ctx.sc["threads"])
-    procs = [dict(p, zombie=p["pid"] in zombies) for p in procs]
+    states = _thread_states(ctx.sc["threads"])
+    procs = [dict(p, thread_states=states.get(p["pid"], set())) for p in procs]
     nproc = ctx.sc["nproc"]
     if len(procs) > nproc:
         raise ScenarioError("nproc", f"{len(procs)} processes do not fit in {nproc} slots")
@@ -47,13 +58,28 @@ def build_processes(ctx: ForgeContext) -> Processes:
     return _build_table(ctx, procs)
 
 
-def _zombie_pids(groups: list[dict[str, Any]]) -> set[int]:
-    """Processes whose every thread the scenario states is a zombie: exit() left them SZOMB."""
+def _thread_states(groups: list[dict[str, Any]]) -> dict[int, set[str]]:
+    """The states the scenario gives each process's threads, by pid."""
     states: dict[int, set[str]] = {}
     for group in groups:
         for k in range(group["processes"]):
             states.setdefault(group["pid"] + k * group["pid_step"], set()).add(group["state"])
-    return {pid for pid, seen in states.items() if seen == {"zombie"}}
+    return states
+
+
+def _p_stat_1100(states: set[str]) -> int:
+    """11.00's p_stat follows its threads when they agree: SZOMB once exit() is done with every
+    one, SRUN while they run or wait for a processor, SSTOP or SIDL when all are stopped or
+    being created; SSLEEP otherwise (HP's rule for threads in several states is not known)."""
+    if states == {"zombie"}:
+        return SZOMB
+    if states and states <= {"running", "run"}:
+        return SRUN
+    if states == {"stopped"}:
+        return SSTOP
+    if states == {"idle"}:
+        return SIDL
+    return SSLEEP
 
 
 def _build_table(ctx: ForgeContext, procs: list[dict[str, Any]]) -> Processes:
@@ -121,7 +147,7 @@ def _build_list(ctx: ForgeContext, procs: list[dict[str, Any]]) -> Processes:
     for i, (p, address) in enumerate(zip(procs, addresses, strict=True)):
         _place(ctx, i, p, address, ctx.mem.alloc(vas.size, 8),
                p_factp=addresses[i + 1] if i + 1 < len(procs) else 0, p_comm=_comm(p),
-               p_cmds=_cmdline(p), p_stat=SZOMB if p["zombie"] else SINUSE)
+               p_cmds=_cmdline(p), p_stat=SZOMB if p["thread_states"] == {"zombie"} else SINUSE)
         by_pid.setdefault(p["pid"], address)
     ctx.set_global("proc_list", addresses[0] if addresses else 0)
     ctx.set_global("nproc", ctx.sc["nproc"])
@@ -138,7 +164,7 @@ def _place(ctx: ForgeContext, i: int, p: dict[str, Any], address: int, vas_addre
                                           "va_swprss": p["swap"]},
               path)
     ctx.place("struct proc", address, {
-        "p_stat": SZOMB if p["zombie"] else SSLEEP,
+        "p_stat": _p_stat_1100(p["thread_states"]),
         "p_flag": SDEACT if p["deactivated"] else SLOAD, "p_pid": p["pid"],
         "p_ppid": p["ppid"], "p_uid": p["uid"], "p_vas": vas_address, **more}, path)
 

@@ -80,7 +80,11 @@ THREAD_GROUP = Table("Threads alike, generated: `count` threads of one process."
                "two groups or rows giving one are an error). -1: the next free ids.",
                default=-1, minimum=-1),
     "state": Str("Thread state. A process whose every thread is a `zombie` is one too "
-                 "(p_stat SZOMB, as exit() leaves it).", default="sleep",
+                 "(p_stat SZOMB, as exit() leaves it); on 11.00 p_stat follows its threads "
+                 "otherwise too when they agree (SRUN when all are `running` or `run`, SSTOP "
+                 "or SIDL when all are `stopped` or `idle`; else SSLEEP), where 11i keeps "
+                 "SINUSE.",
+                 default="sleep",
                  choices=tuple(_STATES)),
     "pri": Int("Priority (kt_pri).", default=154),
     "spu": Int("Processor it runs or waits on.", default=0, minimum=0),

@@ -19,10 +19,12 @@ PROC_SIZE_NARROW = 700
 SUNUSED = 0
 SSLEEP = 1
 SRUN = 3
+SIDL = 4
 SZOMB = 5
+SSTOP = 6
 SINUSE = 7  # 11i: a process in use (its threads carry the state)
-P_STATES = {SUNUSED: "SUNUSED", SSLEEP: "SSLEEP", 2: "SWAIT", SRUN: "SRUN", 4: "SIDL",
-            SZOMB: "SZOMB", 6: "SSTOP", SINUSE: "SINUSE"}
+P_STATES = {SUNUSED: "SUNUSED", SSLEEP: "SSLEEP", 2: "SWAIT", SRUN: "SRUN", SIDL: "SIDL",
+            SZOMB: "SZOMB", SSTOP: "SSTOP", SINUSE: "SINUSE"}
 SLOAD = 0x00000001
 SSYS = 0x00000002
 SDEACT = 0x00080000  # process is deactivated (swapped out by the memory scheduler)
