@@ -36,33 +36,18 @@ class SemaWaiter:
 
 
 def beta_sema_waiters(prog: Program) -> list[SemaWaiter]:
+    """Every thread asleep on a beta semaphore, semaphore by semaphore (the order above)."""
     lbolt = prog.read_global("lbolt")
     every = threads(prog)
     tids = {t.address: t.tid for t in every}
-    # wait channel -> (owner tid, why b_owner is no thread), None: no beta semaphore
-    owners: dict[int, tuple[int, str | None] | None] = {}
-
-    def owner_of(wchan: int) -> tuple[int, str | None] | None:
-        if wchan not in owners:
-            if not prog.has_page(wchan >> PAGE_SHIFT):  # most channels: memory not dumped
-                owners[wchan] = None
-                return None
-            try:
-                sema = prog.read_struct("struct b_sema", wchan)
-            except Q4Error:
-                owners[wchan] = None
-            else:
-                owners[wchan] = None if sema.b_magic != B_SEMA_MAGIC else \
-                    (-1, None) if not sema.b_owner else \
-                    (tids[sema.b_owner], None) if sema.b_owner in tids else \
-                    (-1, f"its owner {sema.b_owner:#x} (b_owner of {wchan:#x}) is not a thread")
-        return owners[wchan]
-
+    owners: dict[int, tuple[int, str | None] | None] = {}  # wait channel -> _owner's answer
     groups: dict[int, list[SemaWaiter]] = {}
     for t in every:
         if t.stat != TSSLEEP or not t.wchan:
             continue
-        owner = owner_of(t.wchan)
+        if t.wchan not in owners:
+            owners[t.wchan] = _owner(prog, t.wchan, tids)
+        owner = owners[t.wchan]
         if owner is None:
             continue
         caller = prog.symbolize(t.sleep_caller) or f"{t.sleep_caller:#x}"
@@ -71,3 +56,21 @@ def beta_sema_waiters(prog: Program) -> list[SemaWaiter]:
                        owner[1]))
     return [w for waiters in groups.values()
             for w in sorted(waiters, key=lambda w: -w.ticks)]
+
+
+def _owner(prog: Program, wchan: int, tids: dict[int, int]) -> tuple[int, str | None] | None:
+    """(owner tid, why b_owner is no thread) of the beta semaphore at `wchan`; (-1, None)
+    when it has no owner; None when no beta semaphore is there."""
+    if not prog.has_page(wchan >> PAGE_SHIFT):  # most channels: memory not dumped
+        return None
+    try:
+        sema = prog.read_struct("struct b_sema", wchan)
+    except Q4Error:
+        return None
+    if sema.b_magic != B_SEMA_MAGIC:
+        return None
+    if not sema.b_owner:
+        return -1, None
+    if sema.b_owner in tids:
+        return tids[sema.b_owner], None
+    return -1, f"its owner {sema.b_owner:#x} (b_owner of {wchan:#x}) is not a thread"
