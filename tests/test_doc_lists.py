@@ -1,7 +1,8 @@
 """Lists in the docs that name code: each names all there is, and nothing that is gone.
 
 docs/architecture.md names every module of the package where it belongs; docs/crashinfo.md's
-attribute table has a row per crashinfo style attribute, with the styles that set it otherwise.
+attribute table has a row per crashinfo style attribute, with the styles that set it otherwise,
+a row per style and a heading per section; README.md's crashinfo row names every section.
 """
 
 from __future__ import annotations
@@ -89,3 +90,12 @@ def test_crashinfo_doc_has_a_heading_per_section() -> None:
 
     headings = re.findall(r"^### `(\w+)` — ", CRASHINFO, re.MULTILINE)
     assert sorted(headings) == sorted(s.name for s in load_sections())
+
+
+def test_readme_lists_every_crashinfo_section_in_report_order() -> None:
+    from q4py.render import load_sections
+
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    listed = re.search(r"sections `([\w ]+)`", readme)
+    assert listed is not None, "README.md's crashinfo row lists no sections"
+    assert listed[1].split() == [s.name for s in load_sections()]
