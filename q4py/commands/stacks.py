@@ -87,7 +87,8 @@ WAIT CHANNEL and COMMAND show the one all threads of the group share, else how m
 are; TIDS the first five. A trap between two stacks is one line (`<trap 4 from USER mode>`: a
 thread preempted in user mode stops there); threads whose stacks cannot be read group by why.
 An 11i thread list that loops or breaks ends in one line saying where (`stacks: kthread_list
-loops back to ADDR after N threads`): the threads before it are shown.
+loops back to ADDR after N threads`), and so does an 11.00 table that runs past the dump: the
+threads before it are shown.
 Options choose the threads:
   -c FUNC      FUNC is on the stack (`_sleep`, or a call site `_sleep+0x1a8`)
   -w WCHAN     it sleeps on WCHAN (a name as crashinfo prints it, or an address)

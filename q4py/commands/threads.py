@@ -29,7 +29,8 @@ With -w, the sleep queue that wakeup() walks for the channel is checked (q4py's 
 thread that sleeps on WCHAN but is not on it is one no wakeup reaches, `Not on sleep queue N
 of WCHAN (no wakeup reaches them): ...`; a queue that loops or cannot be read, `Can't check
 the sleepers of WCHAN: WHY`. Nothing is said when every sleeper is on its queue. An 11i
-thread list that loops or breaks ends the listing in one line saying where.
+thread list that loops or breaks, or an 11.00 table that runs past the dump (a garbled
+nkthread), ends the listing in one line saying where.
 `--json` prints the rows as one JSON document (docs/json.md).
 Examples:
   threads

@@ -162,11 +162,14 @@ def thread_records(prog: Program) -> list[tuple[int, tuple]]:
 def _table_records(prog: Program, layout: Layout, table: int, count: int) -> list[tuple]:
     """The 11.00 table's records: all `count`, or (a garbled nkthread that runs past the dump)
     those before the first entry the dump cannot read."""
+    _LIST_PROBLEMS[prog] = None
     try:
         return prog.read_records(layout, table, count)
-    except ReadError:
-        return prog.read_records(layout, table,
-                                 readable_entries(prog, table, layout.size, count))
+    except ReadError as err:
+        held = readable_entries(prog, table, layout.size, count)
+        _LIST_PROBLEMS[prog] = (f"the kthread table ends after {held} of nkthread's {count} "
+                                f"entries: {err}")
+        return prog.read_records(layout, table, held)
 
 
 _THREADS: WeakKeyDictionary[Program, list[Thread]] = WeakKeyDictionary()
@@ -175,9 +178,10 @@ _LIST_PROBLEMS: WeakKeyDictionary[Program, str | None] = WeakKeyDictionary()
 
 def thread_list_problem(prog: Program) -> str | None:
     """Why the 11i thread list ended before its last thread (a loop, an unreadable kthread,
-    more than nkthread of them), or None: one line for the listings to print."""
-    if not prog.has_symbol("kthread_list"):
-        return None  # 11.00's table is read whole
+    more than nkthread of them), or the 11.00 table before nkthread entries (the rest is not
+    in the dump), or None: one line for the listings to print."""
+    if not has_threads(prog):
+        return None
     if prog not in _LIST_PROBLEMS:
         thread_records(prog)
     return _LIST_PROBLEMS.get(prog)
