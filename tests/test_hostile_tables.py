@@ -68,3 +68,4 @@ def test_command_names_past_the_dump_leave_the_rest_of_each_row(
     pid = ps[1].split()[1]
     assert shell.run(f"trace -W pid {pid}")[0].startswith("proc[")
     assert not any(line.startswith("crashinfo: memory:") for line in shell.run("crashinfo"))
+

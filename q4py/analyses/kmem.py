@@ -38,6 +38,9 @@ class KernelMemoryUsage:
     # kernel's order; None for a kernel with buckets.
     arenas: tuple[tuple[str, int], ...] | None = None
     release: tuple[int, int] | None = None  # utsname.release, for the release's rows
+    # Why the arenas have no names (a garbled kmem_arenas or nkmem_arenas): their pages are
+    # still counted, as `arena[N]`.
+    arena_problem: str | None = None
 
     @property
     def used(self) -> int:
@@ -83,7 +86,11 @@ def kernel_memory_usage(prog: Program) -> KernelMemoryUsage:
     bucket_code = PAGE_CLASS_CODES["bucket"]
     kalloc_code = PAGE_CLASS_CODES["kalloc"]
     arena_code = PAGE_CLASS_CODES["arena"]
-    names = arena_names(prog)
+    arena_problem = None
+    try:
+        names = arena_names(prog)
+    except Q4Error as err:
+        names, arena_problem = [], f"Can't name the arenas: {err}"
     arenas: dict[str, int] | None = dict.fromkeys(names, 0) if names is not None else None
     # Bad pages keep their class (P_BAD is masked out here); they are listed apart.
     for (flags, kclass, ksub), pages in census.counts.items():
@@ -114,7 +121,7 @@ def kernel_memory_usage(prog: Program) -> KernelMemoryUsage:
                              buckets=buckets, kalloc=kalloc, bad=census.bad,
                              scanned=census.entries,
                              arenas=None if arenas is None else tuple(arenas.items()),
-                             release=kernel_release(prog))
+                             release=kernel_release(prog), arena_problem=arena_problem)
 
 
 ARENA_LIMIT = 0x10000  # pf_ksub is 16 bits wide

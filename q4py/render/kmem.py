@@ -101,6 +101,8 @@ def render_kmem(kmem: KernelMemoryUsage) -> list[str]:
     ]
     if kmem.arenas is not None:
         lines += _arena_rows(kmem.arenas, phys)
+        if kmem.arena_problem:
+            lines.append(kmem.arena_problem)
     else:
         lines.append(row("MALLOC", 1, kmem.malloc, "Memory buckets"))
         lines += [row(f"bucket[{i}]", 2, pages, bucket_description(i), 3)
