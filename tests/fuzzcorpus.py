@@ -91,6 +91,7 @@ def make_bases(workdir: Path, scenarios: tuple[str, ...] = ()) -> dict[str, Path
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from test_hostile import TINY
 
+    workdir.mkdir(parents=True, exist_ok=True)
     bases = {}
     for name, compress in (("plain", "false"), ("gzip", "true")):
         out = workdir / f"base-{name}"

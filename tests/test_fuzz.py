@@ -49,3 +49,30 @@ def test_the_judge_sees_a_modified_dump(bases: dict[str, Path], tmp_path: Path,
     case = fuzzcorpus.Case("commands", 0, 1)
     assert run_case(case, bases, tmp_path / "case").outcome == "file modified"
     assert "file modified" in OUTCOMES
+
+
+HANG = "hpux1100-32-hang-nfs-swap-p4"  # the smallest hang fixture: 11.00 tables, pst_ucomms
+
+
+def test_structures_cases_on_a_hang_fixture_are_clean(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A few of `benchmarks/fuzz.py --scenario hang`'s cases: today's structures corrupted on a
+    copy whose images are hard links into the base, which stays as it was."""
+    from fuzzcorpus import SCENARIO_CATEGORIES, build
+
+    monkeypatch.setenv("Q4PY_CACHE_DIR", str(tmp_path / "cache"))
+    bases = make_bases(tmp_path / "bases", (HANG,))
+    base = bases[f"scenario:{HANG}"]
+    before = {name: path.read_bytes() for name, path in
+              ((p.name, p) for p in base.iterdir())}
+    cases = [c for c in generate(SEED, 40, SCENARIO_CATEGORIES)
+             if c.category in ("structures", "image", "commands")][:4]
+    assert {c.category for c in cases} >= {"structures"}
+    structures = next(c for c in cases if c.category == "structures")
+    (tmp_path / "built").mkdir()
+    dump, _ = build(structures, bases, tmp_path / "built")
+    assert any(image.read_bytes() != before[image.name] for image in dump.glob("image.*"))
+    outcomes = [run_case(case, bases, tmp_path / "case") for case in cases]
+    assert [o.outcome for o in outcomes] == ["clean"] * len(cases), \
+        [(o.case, o.detail) for o in outcomes]
+    assert {p.name: p.read_bytes() for p in base.iterdir()} == before
