@@ -185,6 +185,19 @@ def test_a_thread_list_that_loops_is_one_line_after_the_threads_before_it(
     info = shell.run("SystemInfo")
     at = info.index("Number of threads with TSDEACTSELF flag = 0")
     assert info[at + 1] == f"(these count the threads before the break: {said})"
+    for name in ("threads", "semaphores"):  # crashinfo's sections made from the list
+        lines = shell.run(f"crashinfo {name}")
+        assert lines[-2:] == [f"crashinfo: {name}: {said}", ""] and not _broken_lines(lines)
+    running = shell.run("crashinfo threads")
+    assert any(x.startswith("Running Threads") for x in running)  # processors' rows still there
+    for command, key in (("stacks --json", "stacks"), ("threads --json", "threads")):
+        (doc,) = [json.loads(x) for x in shell.run(command)]
+        assert doc["result"]["thread_list_problem"] == said and len(doc["result"][key]) >= 1
+    (doc,) = [json.loads(x) for x in shell.run("crashinfo --json threads semaphores")]
+    assert doc["result"]["thread_list_problem"] == said
+    assert len(doc["result"]["sections"]["threads"]["listed"]) == 6
+    (doc,) = [json.loads(x) for x in shell.run("crashinfo --json kmem")]
+    assert "thread_list_problem" not in doc["result"]  # no section of threads asked for
 
 
 def test_a_process_list_that_leaves_the_dump_is_one_line_after_the_processes_before_it(

@@ -125,7 +125,7 @@ def schema_of(paths: list[str]) -> dict[str, Any]:
                              "required": ["error"], "additionalProperties": False}
     defs["crashinfo"] = {
         "type": "object", "required": ["sections"], "additionalProperties": False,
-        "properties": {"sections": {
+        "properties": {"thread_list_problem": {"type": ["string", "null"]}, "sections": {
             "type": "object", "additionalProperties": False,
             "properties": {k: {"anyOf": [{"$ref": "#/$defs/section_error"},
                                          {"$ref": f"#/$defs/section_{k}"}]}
@@ -151,9 +151,10 @@ def schema_of(paths: list[str]) -> dict[str, Any]:
             "save_state": {"type": "object"},
             "traces": {"type": "array", "items": {"$ref": "#/$defs/trace"}}}}
     defs["listing"] = {  # stacks, threads, ps: the rows of q4py.analyses.stacks
-        "type": "object", "additionalProperties": False, "minProperties": 1, "maxProperties": 1,
-        "properties": {key: {"type": "array", "items": {"type": "object"}}
-                       for key in ("stacks", "threads", "processes")}}
+        "type": "object", "additionalProperties": False, "minProperties": 1, "maxProperties": 2,
+        "properties": {"thread_list_problem": {"type": ["string", "null"]},
+                       **{key: {"type": "array", "items": {"type": "object"}}
+                          for key in ("stacks", "threads", "processes")}}}
     defs["lines"] = {"type": "object", "required": ["lines"], "additionalProperties": False,
                      "properties": {"lines": {"type": "array", "items": {"type": "string"}}}}
     return {

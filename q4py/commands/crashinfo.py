@@ -9,6 +9,7 @@ from q4py.analyses.catalog import analysis
 from q4py.bulk import collector_paused
 from q4py.commands import command
 from q4py.errors import CommandError, Q4Error
+from q4py.kernel.threads import thread_list_problem
 from q4py.plain import to_plain
 from q4py.program import Program
 from q4py.render import Section, load_sections
@@ -18,6 +19,9 @@ from q4py.render.text import banner
 
 if TYPE_CHECKING:
     from q4py.shell.session import Session
+
+# The sections made from the 11i thread list: their JSON document says where a broken list ended.
+THREAD_SECTIONS = {"threads", "semaphores"}
 
 
 @command(
@@ -31,13 +35,17 @@ if TYPE_CHECKING:
     "not let q4py read prints one line in its place, "
     "`crashinfo: SECTION: PROBLEM`, and the others still print. A section with nothing to "
     "print in this dump (a kernel without a syswait array, say) is left out, as in a full run; "
-    "when none of the sections named has anything, each says so in one such line.\n"
+    "when none of the sections named has anything, each says so in one such line. An 11i "
+    "thread list that loops or breaks costs the threads and semaphores sections one line "
+    "after their rows, `crashinfo: SECTION: kthread_list loops back to ADDR after N threads`: "
+    "they count the threads before it.\n"
     "HP's crashinfo versions differ in small ways (notes, blank lines, the title): "
     "`crashinfo --styles` lists the styles q4py knows, `--style NAME` uses one for this run, "
     "`set crashinfo_style NAME` for the session (docs/crashinfo.md says which report shows "
     "each). The default is the newest, 3.5.\n"
     "--json prints the sections' data instead, one JSON document (docs/json.md): each\n"
-    "section's analysis, the same the report is made from, numbers as numbers.\n"
+    "section's analysis, the same the report is made from, numbers as numbers (with threads "
+    "or semaphores, `thread_list_problem` says where a broken thread list ended, or null).\n"
     "Examples:\n"
     "  crashinfo events\n"
     "  crashinfo --json memory kmem",
@@ -95,7 +103,10 @@ def crashinfo_json(session: Session, args: list[str]) -> None:
             result[name] = to_plain(analysis(name).fn(session.program))
         except Q4Error as err:
             result[name] = {"error": " ".join(str(err).split())}
-    print(json_document(session.line, {"sections": result}), file=session.out)
+    doc: dict[str, object] = {"sections": result}
+    if THREAD_SECTIONS & set(result):  # they count the threads before a break of the list
+        doc["thread_list_problem"] = thread_list_problem(session.program)
+    print(json_document(session.line, doc), file=session.out)
 
 
 def section_lines(prog: Program, section: Section, style: CrashinfoStyle) -> list[str]:

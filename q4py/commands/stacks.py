@@ -51,7 +51,8 @@ def run_listing(session: Session, name: str, args: list[str], allowed: str, usag
                 analysis: Callable[[Program, ThreadFilter], T],
                 render: Callable[[T], list[str]]) -> None:
     """A thread listing: the filter from the options, the analysis, its lines printed (with
-    `--json`, the analysis as one JSON document `{NAME: [...]}`, docs/json.md)."""
+    `--json`, the analysis as one JSON document `{NAME: [...], "thread_list_problem": ...}`,
+    docs/json.md)."""
     as_json, args = take_json_flag(args)
     if not has_threads(session.program):
         raise CommandError(f"{name}: this kernel has no thread table or list q4py can read")
@@ -61,12 +62,13 @@ def run_listing(session: Session, name: str, args: list[str], allowed: str, usag
             data = analysis(session.program, chosen)
     except Q4Error as err:
         raise CommandError(f"{name}: {err}") from None
+    problem = thread_list_problem(session.program)
     if as_json:
-        print(json_document(session.line, {name: data}), file=session.out)
+        print(json_document(session.line, {name: data, "thread_list_problem": problem}),
+              file=session.out)
         return
     for line in render(data):
         print(line, file=session.out)
-    problem = thread_list_problem(session.program)
     if problem:  # the threads listed are those before it
         print(f"{name}: {problem}", file=session.out)
 

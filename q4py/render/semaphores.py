@@ -2,7 +2,8 @@
 the owner, ticks since run, the waiter's kt_cpu, priority, semaphore and caller
 (hpux1111-64-hang-vhand-superpages, hpux1111-64-hang-lock-contention-p4). PRI is the priority
 word the waiter's sleep recorded (646 where p4 shows kt_pri 134: q4py.layouts.sched
-BSEMA_SLEEP_PRI). Left out when no thread waits on a beta semaphore."""
+BSEMA_SLEEP_PRI). Left out when no thread waits on a beta semaphore. An 11i thread list that
+loops or breaks costs one line after the rows (the waiters are those before the break)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from q4py.analyses.semaphores import SemaWaiter, beta_sema_waiters
 from q4py.program import Program
 from q4py.render import section
 from q4py.render.text import banner, underline
+from q4py.render.threads import with_list_problem
 
 TITLE = "Beta Semaphore Checks"
 HEADER = [
@@ -32,6 +34,7 @@ def semaphores_section(prog: Program) -> list[str]:
     waiters = beta_sema_waiters(prog)
     if not waiters:
         return []
-    return [*banner(TITLE), "", "", "Note: We have threads waiting on beta semaphores !", "",
-            *underline("Threads waiting on Beta Semaphores"), "", *HEADER,
-            *(waiter_row(w) for w in waiters), ""]
+    return with_list_problem(prog, "semaphores", [
+        *banner(TITLE), "", "", "Note: We have threads waiting on beta semaphores !", "",
+        *underline("Threads waiting on Beta Semaphores"), "", *HEADER,
+        *(waiter_row(w) for w in waiters), ""])

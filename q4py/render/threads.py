@@ -6,7 +6,9 @@ SCHED_NOAGE thread, and when there is such a thread the PRI columns are four wid
 three (hpux1111-64-spinlock-process-lock against every other report, 11.00 and 11.11 alike). An
 idle processor's row leaves the thread's columns blank (hpux1100-64-hang-soaccept-p4,
 hpux1111-64-hang-vhand-superpages). The section is left out for a kernel without threads q4py
-can read.
+can read. An 11i thread list that loops or breaks costs one line after the rows (q4py's:
+`crashinfo: threads: kthread_list loops back to ADDR after N threads`); the tables count the
+threads before the break.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from q4py.analyses.threads import (
     UsageRow,
     thread_report,
 )
-from q4py.kernel.threads import has_threads
+from q4py.kernel.threads import has_threads, thread_list_problem
 from q4py.program import Program
 from q4py.render import section
 from q4py.render.styles import CrashinfoStyle
@@ -179,4 +181,15 @@ def threads_section(prog: Program, style: CrashinfoStyle) -> list[str]:
     if not has_threads(prog):
         return []
     report = thread_report(prog, usage=style.usage_table, ties_met_first=style.ties_met_first)
-    return [*banner("Thread Information"), "", *render_threads(report, style)]
+    return with_list_problem(prog, "threads",
+                             [*banner("Thread Information"), "", *render_threads(report, style)])
+
+
+def with_list_problem(prog: Program, name: str, lines: list[str]) -> list[str]:
+    """A section made from the threads of the 11i list, and (when the list loops or breaks)
+    one line saying where, after the rows and before the section's closing blank line."""
+    problem = thread_list_problem(prog)
+    if not problem or not lines:
+        return lines
+    end = len(lines) - 1 if lines[-1] == "" else len(lines)
+    return [*lines[:end], f"crashinfo: {name}: {problem}", *lines[end:]]
