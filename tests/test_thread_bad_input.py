@@ -97,6 +97,18 @@ def test_a_garbled_pst_cmds_costs_the_command_lines_only(
     assert lines[4] == "Kthread  : p kthread_t 0x14dec40" and "nfs3_lookup+0x7c" in \
         " ".join(lines)
     assert shell.run("threads -p 5538")[1].split()[-1] == "csh"  # the short name stays
+    # print's columns: the command lines are ?, said once, the other columns as they were
+    shell.run(f"load struct proc from {proc:#x} max 3")
+    lines = shell.run("print p_pid p_cmds p_comm")
+    assert len(lines) == 5 and not _broken_lines(lines)
+    assert lines[1].split() == ["5538", "?", '"csh"'] and lines[2].split()[1] == "?"
+    said = f"cannot read 0x0.{NOWHERE + slot * PST_CLEN:#x}"
+    assert lines[4].startswith(f"print: p_cmds is ? in 3 of 3 rows: {said}")
+    tall = shell.run("print -t p_pid p_cmds")
+    assert tall[:2] == ["p_pid 5538", "p_cmds ?"] and tall[-1] == lines[4]
+    (doc,) = [json.loads(x) for x in shell.run("print --json p_pid p_cmds")]
+    assert doc["result"]["rows"][0] == {"p_pid": 5538, "p_cmds": None}
+    assert doc["result"]["problems"]["p_cmds"].startswith(said)
 
 
 def test_a_beta_semaphore_owner_that_is_no_thread_is_one_row(

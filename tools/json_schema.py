@@ -137,6 +137,7 @@ def schema_of(paths: list[str]) -> dict[str, Any]:
             "pile": {"type": "integer", "minimum": 1}, "type": {"type": "string"},
             "count": {"type": "integer", "minimum": 1},
             "fields": {"type": "array", "items": {"type": "string"}},
+            "problems": {"type": "object", "additionalProperties": {"type": "string"}},
             "rows": {"type": "array", "items": {"type": "object", "additionalProperties": {
                 "type": ["integer", "number", "string", "array", "object", "null"]}}}}}
     defs["trace"] = {

@@ -84,6 +84,8 @@ as its widest value instead (q4py's option; `set print_columns first` goes back)
        lists, physaddrof null without a translation); the radix flags do not apply.
 On an 11.00 kernel a proc's `p_comm` and `p_cmds` print from the arrays that hold them there
 (`pst_ucomms`, `pst_cmds`, an entry per process table slot): the proc's own bytes are empty.
+An entry the dump does not hold (a garbled array pointer) prints as `?`, and one line after
+the rows says why (`print: p_cmds is ? in N of M rows: cannot read ...`); the rest prints.
 Examples:
   print -x addrof av_forw av_back b_dev b_flags
   print p_pid p_stat
@@ -176,6 +178,7 @@ class _Printed:
     column: Column
     values: Sequence[Any]
     radix: str | None
+    problem: str | None = None  # why some values (None) cannot be read: they print as ?
 
     @property
     def spec(self) -> tuple[str, int, bool] | None:
@@ -199,7 +202,18 @@ class _Printed:
         if ctype is None:
             return format_numbers(values, self.radix, signed=False,
                                   hex_default=self.column.name in _ADDRESS_PSEUDO)
+        if self.problem:  # 11.00's parallel array: an entry the dump does not hold
+            known = iter(format_values(ctype, [v for v in values if v is not None], self.radix))
+            return ["?" if v is None else next(known) for v in values]
         return format_values(ctype, values, self.radix)
+
+    def problem_line(self) -> str | None:
+        """One line after the rows saying why the `?` cells are so."""
+        if not self.problem:
+            return None
+        lost = sum(v is None for v in self.values)
+        return f"print: {self.column.name} is ? in {lost} of {len(self.values)} rows: " \
+            f"{self.problem}"
 
 
 def _printed(program: Program, pile: Pile, column: Column, radix: str | None) -> _Printed:
@@ -213,7 +227,7 @@ def _printed(program: Program, pile: Pile, column: Column, radix: str | None) ->
     if column.ctype.kind == "chars":  # one the kernel may keep elsewhere (11.00's p_comm)
         kept = parallel_member(program, pile.layout.name, column.name, records.addresses)
         if kept is not None:
-            return _Printed(column, kept, radix)
+            return _Printed(column, kept.values, radix, kept.problem)
     return _Printed(column, records.column(column.name), radix)
 
 
@@ -372,8 +386,9 @@ def print_command(session: Session, args: list[str]) -> None:
                     for name, column in zip(names, cells, strict=True):
                         yield f"{name} {column[i]}"
         _write_lines(out, tall_lines())
-        return
-    _write_table(out, names, printed, count, session.settings[PRINT_COLUMNS] == "widest")
+    else:
+        _write_table(out, names, printed, count, session.settings[PRINT_COLUMNS] == "widest")
+    _write_lines(out, filter(None, (p.problem_line() for p in printed)))
 
 
 def print_json(session: Session, args: list[str]) -> None:
@@ -382,11 +397,16 @@ def print_json(session: Session, args: list[str]) -> None:
     pile = session.piles.current
     columns = _columns(pile, names, tall=not names)
     values = []
+    problems = {}
     for column in columns:
-        column_values = _printed(session.program, pile, column, None).values
-        values.append(to_plain(column_values))
+        printed = _printed(session.program, pile, column, None)
+        values.append(to_plain(printed.values))
+        if printed.problem:  # its unreadable values are null
+            problems[column.name] = printed.problem
     fields = [c.name for c in columns]
     rows = [dict(zip(fields, row, strict=True)) for row in zip(*values, strict=True)]
-    print(json_document(session.line, {"pile": pile.number, "type": pile.type_name,
-                                       "count": pile.count, "fields": fields, "rows": rows}),
-          file=session.out)
+    doc = {"pile": pile.number, "type": pile.type_name, "count": pile.count, "fields": fields,
+           "rows": rows}
+    if problems:
+        doc["problems"] = problems
+    print(json_document(session.line, doc), file=session.out)

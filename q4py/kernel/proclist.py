@@ -98,19 +98,40 @@ def _parallel_table(prog: Program, array_name: str) -> tuple[int, int, int, int]
     return known[array_name]
 
 
+class ParallelValues(NamedTuple):
+    values: list[bytes | None]  # None: the entry cannot be read
+    problem: str | None  # why the first unreadable entry cannot be read
+
+
 def parallel_member(prog: Program, type_name: str, member: str,
-                    addresses: Sequence[int]) -> list[bytes] | None:
+                    addresses: Sequence[int]) -> ParallelValues | None:
     """`member` of the structures at `addresses` as kept_member_addresses places it (the
-    parallel array read once); None where the structures' own bytes hold it."""
+    parallel array read once); None where the structures' own bytes hold it. A garbled
+    array pointer (or an entry past the dump) costs only the entries it hides."""
     kept = kept_member_addresses(prog, type_name, member, addresses)
     if kept is None:
         return None
     size = PARALLEL_MEMBERS[member][1]
     if not kept:
-        return []
+        return ParallelValues([], None)
     first = min(kept)
-    names = prog.read(first, max(kept) + size - first)
-    return [names[at - first:at - first + size] for at in kept]
+    try:
+        names = prog.read(first, max(kept) + size - first)
+    except Q4Error:
+        return _entries_one_by_one(prog, kept, size)
+    return ParallelValues([names[at - first:at - first + size] for at in kept], None)
+
+
+def _entries_one_by_one(prog: Program, kept: list[int], size: int) -> ParallelValues:
+    values: list[bytes | None] = []
+    problem = None
+    for at in kept:
+        try:
+            values.append(prog.read(at, size))
+        except Q4Error as err:
+            values.append(None)
+            problem = problem or " ".join(str(err).split())
+    return ParallelValues(values, problem)
 
 
 def proc_label(prog: Program, address: int) -> str:
