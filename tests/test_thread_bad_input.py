@@ -226,4 +226,7 @@ def test_a_process_list_that_leaves_the_dump_is_one_line_after_the_processes_bef
     assert rows[-2] == "8 processes"
     assert rows[-1].startswith("ps: proc_list ends after 8 processes: cannot read "
                                "0x0.0x00000000'3f0000")  # NOWHERE + p_factp's offset
+    (doc,) = [json.loads(x) for x in shell.run("ps --json")]
+    assert len(doc["result"]["processes"]) == 8
+    assert "ps: " + doc["result"]["proc_list_problem"] == rows[-1]
     assert shell.run("threads")[-1] == f"{every} threads"  # the thread list is whole

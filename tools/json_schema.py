@@ -154,6 +154,7 @@ def schema_of(paths: list[str]) -> dict[str, Any]:
     defs["listing"] = {  # stacks, threads, ps: the rows of q4py.analyses.stacks
         "type": "object", "additionalProperties": False, "minProperties": 1, "maxProperties": 2,
         "properties": {"thread_list_problem": {"type": ["string", "null"]},
+                       "proc_list_problem": {"type": ["string", "null"]},
                        **{key: {"type": "array", "items": {"type": "object"}}
                           for key in ("stacks", "threads", "processes")}}}
     defs["lines"] = {"type": "object", "required": ["lines"], "additionalProperties": False,

@@ -20,7 +20,7 @@ from q4py.render.text import banner
 if TYPE_CHECKING:
     from q4py.shell.session import Session
 
-# The sections made from the 11i thread list: their JSON document says where a broken list ended.
+# The sections made from the thread list: their JSON document says where a broken list ended.
 THREAD_SECTIONS = {"threads", "semaphores"}
 
 
@@ -35,10 +35,10 @@ THREAD_SECTIONS = {"threads", "semaphores"}
     "not let q4py read prints one line in its place, "
     "`crashinfo: SECTION: PROBLEM`, and the others still print. A section with nothing to "
     "print in this dump (a kernel without a syswait array, say) is left out, as in a full run; "
-    "when none of the sections named has anything, each says so in one such line. An 11i "
-    "thread list that loops or breaks costs the threads and semaphores sections one line "
-    "after their rows, `crashinfo: SECTION: kthread_list loops back to ADDR after N threads`: "
-    "they count the threads before it.\n"
+    "when none of the sections named has anything, each says so in one such line. A thread "
+    "list that loops or breaks (or an 11.00 kthread table past the dump) costs the threads and "
+    "semaphores sections one line after their rows, `crashinfo: SECTION: kthread_list loops "
+    "back to ADDR after N threads`: they count the threads before it.\n"
     "HP's crashinfo versions differ in small ways (notes, blank lines, the title): "
     "`crashinfo --styles` lists the styles q4py knows, `--style NAME` uses one for this run, "
     "`set crashinfo_style NAME` for the session (docs/crashinfo.md says which report shows "

@@ -37,11 +37,12 @@ def ps_command(session: Session, args: list[str]) -> None:
         rows = process_rows(session.program)
     except Q4Error as err:
         raise CommandError(f"ps: {err}") from None
+    problem = proc_list_problem(session.program)
     if as_json:
-        print(json_document(session.line, {"processes": rows}), file=session.out)
+        print(json_document(session.line, {"processes": rows, "proc_list_problem": problem}),
+              file=session.out)
         return
     for line in render_ps(rows, session.program.wide):
         print(line, file=session.out)
-    problem = proc_list_problem(session.program)
     if problem:  # the processes listed are those before it
         print(f"ps: {problem}", file=session.out)

@@ -2,8 +2,9 @@
 the owner, ticks since run, the waiter's kt_cpu, priority, semaphore and caller
 (hpux1111-64-hang-vhand-superpages, hpux1111-64-hang-lock-contention-p4). PRI is the priority
 word the waiter's sleep recorded (646 where p4 shows kt_pri 134: q4py.layouts.sched
-BSEMA_SLEEP_PRI). Left out when no thread waits on a beta semaphore. An 11i thread list that
-loops or breaks costs one line after the rows (the waiters are those before the break)."""
+BSEMA_SLEEP_PRI). Left out when no thread waits on a beta semaphore. A thread list that loops
+or breaks (an 11.00 table past the dump too) costs one line after the rows (the waiters are
+those before the break)."""
 
 from __future__ import annotations
 

@@ -6,9 +6,9 @@ SCHED_NOAGE thread, and when there is such a thread the PRI columns are four wid
 three (hpux1111-64-spinlock-process-lock against every other report, 11.00 and 11.11 alike). An
 idle processor's row leaves the thread's columns blank (hpux1100-64-hang-soaccept-p4,
 hpux1111-64-hang-vhand-superpages). The section is left out for a kernel without threads q4py
-can read. An 11i thread list that loops or breaks costs one line after the rows (q4py's:
-`crashinfo: threads: kthread_list loops back to ADDR after N threads`); the tables count the
-threads before the break.
+can read. A thread list that loops or breaks (or an 11.00 table past the dump) costs one line
+after the rows (q4py's: `crashinfo: threads: kthread_list loops back to ADDR after N
+threads`); the tables count the threads before the break.
 """
 
 from __future__ import annotations
