@@ -14,7 +14,7 @@ from q4py.program import Program
 
 INT_MAX = 0x7FFFFFFF
 PROBE_PAGE = 0x1000  # readable_entries tries one byte a page
-TABLE_BYTES_MAX = 1 << 28  # 60 000 kthreads take 11 MB
+TABLE_BYTES_MAX = 1 << 26  # 60 000 kthreads take 11 MB; 64 MB of them decode to 350 000 records
 
 _NO_DEFAULT: Any = object()
 
