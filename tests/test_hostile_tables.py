@@ -69,3 +69,25 @@ def test_command_names_past_the_dump_leave_the_rest_of_each_row(
     assert shell.run(f"trace -W pid {pid}")[0].startswith("proc[")
     assert not any(line.startswith("crashinfo: memory:") for line in shell.run("crashinfo"))
 
+
+
+def test_walk_list_ends_where_a_link_loops_breaks_or_runs_past_its_bound() -> None:
+    from q4py.errors import Q4Error
+    from q4py.kernel.tables import walk_list
+
+    links = {0x10: 0x20, 0x20: 0x30, 0x30: 0x20, 0x40: 0x50, 0x50: 0x0}
+
+    def step(address: int) -> tuple[int, int]:
+        if address not in links:
+            raise Q4Error(f"{address:#x} is not in the dump")
+        return address * 2, links[address]
+
+    kw = {"name": "x_list", "noun": "things", "limit_name": "nx"}
+    assert walk_list(0x40, step, 0, **kw) == ([(0x40, 0x80), (0x50, 0xA0)], None)
+    listed, problem = walk_list(0x10, step, 0, **kw)
+    assert [a for a, _ in listed] == [0x10, 0x20, 0x30]
+    assert problem == "x_list loops back to 0x20 after 3 things"
+    broken = "x_list ends after 0 things: 0x60 is not in the dump"
+    assert walk_list(0x60, step, 0, **kw)[1] == broken
+    listed, problem = walk_list(0x10, step, 2, **kw)
+    assert len(listed) == 2 and problem == "x_list goes on past nx (2) things, at 0x30"

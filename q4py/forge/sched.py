@@ -624,14 +624,20 @@ def build_locks(ctx: ForgeContext, mpinfo_address: int) -> None:
             ctx.set_global("spinlock_timeout_lock", lock["address"], f"{path}.timed_out")
 
 
+def _owner_kthread(lock: dict[str, Any], threads: dict[int, int], path: str) -> int:
+    """The kthread address of a lock's `owner_tid`, 0 for none (-1)."""
+    tid = lock["owner_tid"]
+    if tid < 0:
+        return 0
+    if tid not in threads:
+        raise ScenarioError(f"{path}.owner_tid", f"no thread {tid}")
+    return threads[tid]
+
+
 def build_rw_locks(ctx: ForgeContext, threads: dict[int, int]) -> None:
     for i, lock in enumerate(ctx.sc["rw_locks"]):
         path = f"rw_locks[{i}]"
-        owner = 0
-        if lock["owner_tid"] >= 0:
-            owner = threads.get(lock["owner_tid"], -1)
-            if owner < 0:
-                raise ScenarioError(f"{path}.owner_tid", f"no thread {lock['owner_tid']}")
+        owner = _owner_kthread(lock, threads, path)
         ctx.place("struct rw_lock", lock["address"], {
             "interlock": lock["interlock"], "delay": lock["delay"],
             "write_waiters": lock["write_waiters"], "read_count": lock["readers"],
@@ -660,11 +666,7 @@ def place_beta_semas(ctx: ForgeContext) -> list[int]:
 def build_beta_semas(ctx: ForgeContext, addresses: list[int], threads: dict[int, int]) -> None:
     for i, (sema, address) in enumerate(zip(ctx.sc["beta_semas"], addresses, strict=True)):
         path = f"beta_semas[{i}]"
-        owner = 0
-        if sema["owner_tid"] >= 0:
-            owner = threads.get(sema["owner_tid"], -1)
-            if owner < 0:
-                raise ScenarioError(f"{path}.owner_tid", f"no thread {sema['owner_tid']}")
+        owner = _owner_kthread(sema, threads, path)
         ctx.place("struct b_sema", address, {"b_magic": B_SEMA_MAGIC, "b_count": int(not owner),
                                             "b_owner": owner}, path)
 

@@ -10,6 +10,7 @@ from weakref import WeakKeyDictionary
 
 from q4py.errors import Q4Error, ReadError
 from q4py.kernel.procs import Proc
+from q4py.kernel.tables import walk_list
 from q4py.layouts.base import c_string
 from q4py.layouts.proc import PST_CLEN, PST_UCOMMLEN
 from q4py.program import Program
@@ -157,31 +158,12 @@ _LIST_POSITIONS: WeakKeyDictionary[Program, dict[int, int]] = WeakKeyDictionary(
 
 def proc_list_addresses(prog: Program) -> list[int]:
     """The 11i process list: `proc_list` linked through `p_factp`, at most `nproc` long."""
-    limit = prog.global_or("nproc", 0)
     next_at = prog.types.get("struct proc").field("p_factp").offset
-    out: list[int] = []
-    seen: set[int] = set()
-    address = prog.read_global("proc_list")
-    # A corrupt link ends the walk where it loops, leaves the dump or passes nproc entries;
-    # proc_list_problem says which.
-    problem = None
-    while address and (not limit or len(out) < limit):
-        if address in seen:
-            problem = f"proc_list loops back to {address:#x} after {len(out)} processes"
-            break
-        try:
-            following = prog.read_ulong(address + next_at)
-        except Q4Error as err:
-            problem = f"proc_list ends after {len(out)} processes: {err}"
-            break
-        seen.add(address)
-        out.append(address)
-        address = following
-    else:
-        if address:
-            problem = f"proc_list goes on past nproc ({limit}) processes, at {address:#x}"
-    _LIST_PROBLEMS[prog] = problem
-    return out
+    # proc_list_problem says why a corrupt list ended where it did.
+    listed, _LIST_PROBLEMS[prog] = walk_list(
+        prog.read_global("proc_list"), lambda address: (None, prog.read_ulong(address + next_at)),
+        prog.global_or("nproc", 0), name="proc_list", noun="processes", limit_name="nproc")
+    return [address for address, _ in listed]
 
 
 _LIST_PROBLEMS: WeakKeyDictionary[Program, str | None] = WeakKeyDictionary()

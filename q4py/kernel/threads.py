@@ -36,7 +36,7 @@ from q4py.addr import c_hex
 from q4py.errors import Q4Error, ReadError
 from q4py.kernel.proclist import ProcIdentity, proc_identity
 from q4py.kernel.swap import device_name
-from q4py.kernel.tables import readable_entries, table_bytes, table_size
+from q4py.kernel.tables import readable_entries, table_bytes, table_size, walk_list
 from q4py.layouts.base import Layout, c_string
 from q4py.layouts.buf import B_BUSY
 from q4py.layouts.columns import member_column
@@ -126,29 +126,16 @@ def thread_records(prog: Program) -> list[tuple[int, tuple]]:
     layout = prog.types.get("struct kthread")
     count = table_size(prog, "nkthread", 0)
     if prog.has_symbol("kthread_list"):
-        out: list[tuple[int, tuple]] = []
-        seen: set[int] = set()
-        address = prog.read_global("kthread_list")
         next_at = layout.field_index("kt_global_kthread")
-        # A corrupt link ends the walk where it loops or passes nkthread entries; the threads
-        # before it still show, and thread_list_problem says why the list ended there.
-        problem = None
-        while address and (not count or len(out) < count):
-            if address in seen:
-                problem = f"kthread_list loops back to {address:#x} after {len(out)} threads"
-                break
-            seen.add(address)
-            try:
-                rec = prog.read_records(layout, address, 1)[0]
-            except Q4Error as err:
-                problem = f"kthread_list ends after {len(out)} threads: {err}"
-                break
-            out.append((address, rec))
-            address = rec[next_at]
-        else:
-            if address:
-                problem = f"kthread_list goes on past nkthread ({count}) threads, at {address:#x}"
-        _LIST_PROBLEMS[prog] = problem
+
+        def step(address: int) -> tuple[tuple, int]:
+            rec = prog.read_records(layout, address, 1)[0]
+            return rec, rec[next_at]
+
+        # thread_list_problem says why a corrupt list ended where it did.
+        out, _LIST_PROBLEMS[prog] = walk_list(
+            prog.read_global("kthread_list"), step, count, name="kthread_list",
+            noun="threads", limit_name="nkthread")
         return out
     if prog.has_symbol("kthread"):
         table = prog.read_global("kthread")
